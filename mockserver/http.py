@@ -1,0 +1,151 @@
+"""Reading requests and writing responses: strict body parsing, path and query validation, JSON and SSE.
+
+Every check raises an ``HTTPError`` from ``errors`` before a handler touches state.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import to_json
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from mockserver.errors import HTTPError, RequestInvalid, validation_detail
+from mockserver.models import AGENT_ID_PATTERN, CONVERSATION_ID_PATTERN, MESSAGE_ID_PATTERN, MESSAGE_TYPES
+
+__all__ = [
+    "PATH_PATTERNS",
+    "PayloadTooLarge",
+    "json_response",
+    "parse_body",
+    "path_id",
+    "query_bool",
+    "query_choice",
+    "query_int",
+    "query_list",
+    "sse_response",
+]
+
+Model = TypeVar("Model", bound=BaseModel)
+
+# Path ids the spec constrains, with the human form FastAPI's error names.
+PATH_PATTERNS: dict[str, tuple[re.Pattern[str], int, int]] = {
+    "agent_id": (re.compile(AGENT_ID_PATTERN), 42, 42),
+    "message_id": (re.compile(MESSAGE_ID_PATTERN), 44, 44),
+    "conversation_id": (re.compile(CONVERSATION_ID_PATTERN), 1, 42),
+}
+
+
+class PayloadTooLarge(HTTPError):
+    status_code = 413
+
+
+def path_id(request: Request, name: str) -> str:
+    value: str = request.path_params[name]
+    pattern, shortest, longest = PATH_PATTERNS[name]
+    if len(value) < shortest:
+        raise RequestInvalid.single(
+            ["path", name], f"String should have at least {shortest} characters", "string_too_short"
+        )
+    if len(value) > longest:
+        raise RequestInvalid.single(
+            ["path", name], f"String should have at most {longest} characters", "string_too_long"
+        )
+    if not pattern.match(value):
+        raise RequestInvalid.single(
+            ["path", name], f"String should match pattern '{pattern.pattern}'", "string_pattern_mismatch"
+        )
+    return value
+
+
+async def parse_body(request: Request, model: type[Model], *, required: bool = True) -> Model:
+    """The JSON body validated strictly against ``model``; an absent optional body counts as ``{}``."""
+    limit: int = request.app.state.config.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"Request body exceeds the limit of {limit} bytes")
+    body = await request.body()
+    if len(body) > limit:
+        raise PayloadTooLarge(f"Request body exceeds the limit of {limit} bytes")
+    if not body.strip():
+        if required:
+            raise RequestInvalid.single(["body"], "Field required", "missing")
+        body = b"{}"
+    try:
+        return model.model_validate_json(body, strict=True)
+    except ValidationError as error:
+        raise RequestInvalid(validation_detail(error, "body", body)) from None
+
+
+def query_int(request: Request, name: str, default: int | None) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise RequestInvalid.single(
+            ["query", name], "Input should be a valid integer, unable to parse string as an integer", "int_parsing"
+        ) from None
+
+
+def query_bool(request: Request, name: str, default: bool | None) -> bool | None:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    lowered = raw.lower()
+    if lowered in {"true", "1", "yes", "on", "t", "y"}:
+        return True
+    if lowered in {"false", "0", "no", "off", "f", "n"}:
+        return False
+    raise RequestInvalid.single(
+        ["query", name], "Input should be a valid boolean, unable to interpret input", "bool_parsing"
+    )
+
+
+def query_choice(request: Request, name: str, allowed: tuple[str, ...], default: str) -> str:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if raw not in allowed:
+        expected = " or ".join(f"'{a}'" for a in allowed)
+        raise RequestInvalid.single(["query", name], f"Input should be {expected}", "literal_error")
+    return raw
+
+
+def query_list(request: Request, name: str) -> list[str] | None:
+    """A repeated query parameter (``?x=a&x=b``, the SDKs' form) of message types, or None when absent."""
+    values = request.query_params.getlist(name)
+    if not values:
+        return None
+    for index, value in enumerate(values):
+        if value not in MESSAGE_TYPES:
+            expected = ", ".join(f"'{t}'" for t in MESSAGE_TYPES)
+            raise RequestInvalid.single(["query", name, index], f"Input should be {expected}", "enum")
+    return values
+
+
+def json_response(
+    content: Any,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    background: BackgroundTask | None = None,
+) -> Response:
+    """Compact JSON: pydantic models dumped with every field, plain data through the same encoder."""
+    if isinstance(content, BaseModel):
+        body = content.model_dump_json().encode()
+    else:
+        body = to_json(content)
+    return Response(
+        body, status_code=status_code, media_type="application/json", headers=headers, background=background
+    )
+
+
+def sse_response(frames: AsyncIterator[bytes]) -> StreamingResponse:
+    # Starlette appends "; charset=utf-8" to text/ media types, which is exactly Letta's content type.
+    return StreamingResponse(frames, media_type="text/event-stream")

@@ -1,0 +1,56 @@
+"""A mock server on a real localhost port, run by uvicorn in a background thread (for tests and tools)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+
+from mockserver.app import create_app
+
+__all__ = ["LiveServer"]
+
+
+class _Server(uvicorn.Server):
+    def install_signal_handlers(self) -> None:  # the test runner's thread owns the signals
+        pass
+
+
+class LiveServer:
+    """``with LiveServer() as server: server.url`` — a mock listening on 127.0.0.1 (any free port by default)."""
+
+    def __init__(self, app: Starlette | None = None, *, host: str = "127.0.0.1", port: int = 0, **options: Any) -> None:
+        self.app = app if app is not None else create_app(**options)
+        self._server = _Server(uvicorn.Config(self.app, host=host, port=port, log_level="warning", lifespan="off"))
+        self._thread = threading.Thread(target=self._server.run, name="letta-mock", daemon=True)
+        self.host = host
+        self.port = port
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> LiveServer:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"letta-mock did not start on {self.host}:{self.port}")
+            time.sleep(0.005)
+        sockets = [s for server in self._server.servers for s in server.sockets]
+        self.port = sockets[0].getsockname()[1]
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+    def __enter__(self) -> LiveServer:
+        return self.start()
+
+    def __exit__(self, *exc: tuple[type[BaseException], BaseException, TracebackType] | Any) -> None:
+        self.stop()

@@ -1,0 +1,35 @@
+"""The contract: Letta's messages API stated as pydantic models (field facts from Letta's OpenAPI document)."""
+
+from mockserver.models._base import (
+    AGENT_ID_PATTERN,
+    CONVERSATION_ID_PATTERN,
+    MESSAGE_ID_PATTERN,
+    RUN_ID_PATTERN,
+    MessageDate,
+    RequestModel,
+    TimestampDate,
+    WireModel,
+)
+from mockserver.models.content import *  # noqa: F403
+from mockserver.models.content import __all__ as _content_all
+from mockserver.models.messages import *  # noqa: F403
+from mockserver.models.messages import __all__ as _messages_all
+from mockserver.models.requests import *  # noqa: F403
+from mockserver.models.requests import __all__ as _requests_all
+from mockserver.models.responses import *  # noqa: F403
+from mockserver.models.responses import __all__ as _responses_all
+
+__all__ = [
+    "AGENT_ID_PATTERN",
+    "CONVERSATION_ID_PATTERN",
+    "MESSAGE_ID_PATTERN",
+    "RUN_ID_PATTERN",
+    "MessageDate",
+    "RequestModel",
+    "TimestampDate",
+    "WireModel",
+    *_content_all,
+    *_messages_all,
+    *_requests_all,
+    *_responses_all,
+]

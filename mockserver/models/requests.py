@@ -1,0 +1,208 @@
+"""What clients send: request bodies of the messages endpoints, validated strictly.
+
+Defaults are Letta's (wire doc §3). Rules that the real server enforces in the model itself (exactly one of
+``input``/``messages``) are enforced here too; route-level checks (empty messages, streaming options without
+streaming) live with the routes.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, Discriminator, Field, Tag, model_validator
+
+from mockserver.models._base import RequestModel
+from mockserver.models.content import ApprovalReturn, InputContentPart, MessageContentPart, ToolReturn
+from mockserver.models.messages import MessageType
+
+__all__ = [
+    "ApprovalCreate",
+    "CancelAgentRunRequest",
+    "ClientSkillSchema",
+    "ClientToolSchema",
+    "CompactionRequest",
+    "CompactionSettings",
+    "ConversationCompactionRequest",
+    "ConversationMessageRequest",
+    "InputMessage",
+    "LettaAsyncRequest",
+    "LettaRequest",
+    "LettaStreamingRequest",
+    "MessageCreate",
+    "ResetMessagesRequest",
+    "RetrieveStreamRequest",
+    "SearchAllMessagesRequest",
+    "ToolReturnCreate",
+]
+
+
+class MessageCreate(RequestModel):
+    """A message to the agent."""
+
+    type: Literal["message"] | None = "message"
+    otid: str | None = None
+    group_id: str | None = None
+    role: Literal["user", "system", "assistant"]
+    content: list[MessageContentPart] | str
+    name: str | None = None
+    sender_id: str | None = None
+    batch_item_id: str | None = None
+
+
+class ApprovalCreate(RequestModel):
+    """Decisions on pending tool calls (approve/deny), or results of client-side tools."""
+
+    type: Literal["approval"] = "approval"
+    otid: str | None = None
+    group_id: str | None = None
+    approvals: list[Annotated[ApprovalReturn | ToolReturn, Field(discriminator="type")]] | None = None
+    approve: bool | None = None  # deprecated single-approval form
+    approval_request_id: str | None = None  # deprecated
+    reason: str | None = None  # deprecated
+
+
+class ToolReturnCreate(RequestModel):
+    """Results of client-side tools."""
+
+    type: Literal["tool_return"] = "tool_return"
+    otid: str | None = None
+    group_id: str | None = None
+    tool_returns: list[ToolReturn]
+
+
+def _input_message_kind(value: Any) -> str:
+    # Letta's rule: an item without "type" is an approval when it carries approve/approval_request_id,
+    # otherwise a message (wire doc §3).
+    if isinstance(value, dict):
+        kind = value.get("type")
+        if kind is None:
+            return "approval" if "approve" in value or "approval_request_id" in value else "message"
+        return kind if isinstance(kind, str) else "message"
+    return getattr(value, "type", None) or "message"
+
+
+InputMessage = Annotated[
+    Annotated[MessageCreate, Tag("message")]
+    | Annotated[ApprovalCreate, Tag("approval")]
+    | Annotated[ToolReturnCreate, Tag("tool_return")],
+    Discriminator(_input_message_kind),
+]
+
+
+class ClientToolSchema(RequestModel):
+    """A tool the client executes; calling it stops the turn with ``requires_approval``."""
+
+    name: str
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
+
+
+class ClientSkillSchema(RequestModel):
+    name: str
+    description: str
+    location: str
+
+
+class LettaRequest(RequestModel):
+    """Body of a non-streaming send; the base of every send-message request."""
+
+    messages: list[InputMessage] | None = None
+    input: str | list[InputContentPart] | None = None
+    max_steps: int = 50
+    use_assistant_message: bool = True
+    assistant_message_tool_name: str = "send_message"
+    assistant_message_tool_kwarg: str = "message"
+    include_return_message_types: list[MessageType] | None = None
+    # Declared a string by Letta although its default is the boolean true (wire doc §17.8); deprecated, ignored.
+    enable_thinking: str | bool = True
+    client_tools: list[ClientToolSchema] | None = None
+    client_skills: list[ClientSkillSchema] | None = None
+    override_model: str | None = None
+    include_compaction_messages: bool = False
+    return_logprobs: bool = False
+    top_logprobs: int | None = None
+    return_token_ids: bool = False
+    override_system: str | None = None
+
+    @model_validator(mode="after")
+    def _one_of_input_or_messages(self) -> LettaRequest:
+        # Letta's own request model rule. An empty request ({}) is NOT rejected here: the default profile treats
+        # it as a valid turn (the SDK's generated tests send it); the real server's 422 is a fidelity option.
+        if self.input is not None and self.messages is not None:
+            raise ValueError("Cannot specify both 'input' and 'messages'. Use one or the other.")
+        return self
+
+
+class LettaStreamingRequest(LettaRequest):
+    """Body of ``POST /v1/agents/{agent_id}/messages``: ``streaming`` picks JSON or SSE."""
+
+    streaming: bool = False
+    stream_tokens: bool = False
+    include_pings: bool = True
+    background: bool = False
+
+
+class LettaAsyncRequest(LettaRequest):
+    """Body of ``POST /v1/agents/{agent_id}/messages/async``."""
+
+    callback_url: str | None = None
+
+
+class ConversationMessageRequest(LettaRequest):
+    """Body of ``POST /v1/conversations/{conversation_id}/messages``: streams unless told otherwise."""
+
+    agent_id: str | None = None
+    streaming: bool = True
+    stream_tokens: bool = False
+    include_pings: bool = True
+    background: bool = False
+
+
+class CancelAgentRunRequest(RequestModel):
+    run_ids: list[str] | None = None
+
+
+class ResetMessagesRequest(RequestModel):
+    add_default_initial_messages: bool = False
+
+
+class CompactionSettings(RequestModel):
+    """How to compact; the mock honours ``mode`` and ``prompt`` and accepts the rest as given."""
+
+    model: str | None = None
+    model_settings: dict[str, Any] | None = None
+    prompt: str | None = None
+    prompt_acknowledgement: bool = False
+    clip_chars: int | None = 50000
+    mode: Literal["all", "sliding_window", "self_compact_all", "self_compact_sliding_window"] = "sliding_window"
+    sliding_window_percentage: float | None = None
+
+
+class CompactionRequest(RequestModel):
+    compaction_settings: CompactionSettings | None = None
+
+
+class ConversationCompactionRequest(CompactionRequest):
+    agent_id: str | None = None
+
+
+class RetrieveStreamRequest(RequestModel):
+    """Body of the resume endpoints; ``starting_after`` is a ``seq_id``."""
+
+    agent_id: str | None = None
+    run_id: str | None = None
+    otid: str | None = None
+    starting_after: int = 0
+    include_pings: bool | None = True
+    poll_interval: float | None = 0.1
+    batch_size: int | None = 100
+
+
+class SearchAllMessagesRequest(RequestModel):
+    query: str
+    search_mode: Literal["vector", "fts", "hybrid"] = "hybrid"
+    agent_id: str | None = None
+    conversation_id: str | None = None
+    limit: int = Field(default=50, ge=1, le=100)
+    start_date: AwareDatetime | None = None
+    end_date: AwareDatetime | None = None

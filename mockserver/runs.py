@@ -1,0 +1,94 @@
+"""Run life cycle beyond a plain send: async runs with their callback, and cancellation."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+
+from mockserver.errors import Conflict, HTTPError
+from mockserver.models import LettaAsyncRequest
+from mockserver.sending import collect, input_messages
+from mockserver.store import AgentRecord, RunRecord, Store
+from mockserver.synthesize import plan_reply
+from mockserver.turns import TurnOptions, check_can_send, run_turn
+
+__all__ = ["cancel_runs", "run_async_turn"]
+
+log = logging.getLogger("letta_mock")
+
+
+async def run_async_turn(app: Starlette, agent: AgentRecord, record: RunRecord, body: LettaAsyncRequest) -> None:
+    """Execute an async run after its ``created`` answer was sent, then POST the callback if one was given."""
+    store: Store = app.state.store
+    messages = input_messages(body)
+    try:
+        check_can_send(store, agent, messages)
+    except HTTPError as error:
+        # The async path has no one to answer: the run fails with the error text (wire doc §10).
+        record.run.metadata = {**(record.run.metadata or {}), "error": str(error.detail)}
+        store.finish_run(record, "failed", "error")
+        record.finish()
+    else:
+        options = TurnOptions(include_types=body.include_return_message_types, max_steps=body.max_steps)
+        stop = run_turn(store, agent, record, None, messages, plan_reply(messages, body.client_tools), options)
+        # Async runs complete whatever the stop reason, unless cancelled (wire doc §2.4).
+        record.run.status = "cancelled" if stop == "cancelled" else "completed"
+    if record.run.callback_url:
+        await _post_callback(store, record)
+
+
+async def _post_callback(store: Store, record: RunRecord) -> None:
+    run = record.run
+    payload: dict[str, Any] = {
+        "run_id": run.id,
+        "status": run.status,
+        "completed_at": run.model_dump(mode="json")["completed_at"],
+        "metadata": {**(run.metadata or {}), "result": collect(record).model_dump(mode="json")},
+    }
+    run.callback_sent_at = store.clock.now()
+    try:
+        async with httpx.AsyncClient(timeout=5.0) as client:
+            response = await client.post(run.callback_url or "", json=payload)
+        run.callback_status_code = response.status_code
+    except httpx.HTTPError as error:  # any transport failure is recorded, never raised (wire doc §10)
+        run.callback_error = f"{type(error).__name__}: {error}"
+        log.info("callback to %s failed: %s", run.callback_url, run.callback_error)
+
+
+def cancel_runs(
+    store: Store, agent: AgentRecord, run_ids: list[str] | None, *, server_fidelity: bool
+) -> dict[str, str]:
+    """Cancel the given runs, or the agent's active ones; answers ``{run_id: "cancelled" | "failed"}``."""
+    if run_ids is None:
+        records = store.active_runs(agent)
+        if not records and agent.last_run_id is not None and not server_fidelity:
+            # With Redis (always the case on Letta Cloud) the agent's last run is named even when it finished
+            # (wire doc §18.4); cancelling a finished run leaves it as it is.
+            records = [store.runs[agent.last_run_id]]
+        if not records:
+            if server_fidelity or store.closed_world:
+                raise Conflict(f"CONFLICT: No active runs to cancel for agent {agent.id}")
+            return {}
+    else:
+        records = []
+        answer: dict[str, str] = {}
+        for run_id in run_ids:
+            record = store.runs.get(run_id)
+            if record is None:
+                answer[run_id] = "failed" if store.closed_world else "cancelled"
+            else:
+                records.append(record)
+        return {**answer, **{r.run.id: _cancel(store, agent, r) for r in records}}
+    return {r.run.id: _cancel(store, agent, r) for r in records}
+
+
+def _cancel(store: Store, agent: AgentRecord, record: RunRecord) -> str:
+    record.cancel_requested = True
+    if record.run.status in ("created", "running"):
+        store.finish_run(record, "cancelled", "cancelled")
+    if agent.pending is not None and agent.pending.run_id == record.run.id:
+        agent.pending = None  # Letta stores a denial so the agent is no longer blocked (wire doc §9)
+    return "cancelled"

@@ -1,0 +1,71 @@
+"""Server-sent events exactly as Letta frames them (wire doc §6.1), and a decoder for tests and replay.
+
+Pure: no I/O, no Starlette. Deliberate choices, do not "fix" them:
+
+* one ``data:`` line per event, then a blank line; no ``id:``, no ``retry:``, no comments;
+* the only named event is ``event: error``, and it carries a ``LettaErrorMessage``;
+* the terminator is the literal ``data: [DONE]``;
+* JSON is compact, every field present, nulls included.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from mockserver.models import LettaErrorMessage
+
+__all__ = ["DONE", "Frame", "decode", "encode", "encode_all"]
+
+DONE = "[DONE]"
+
+
+def encode(event: BaseModel | str) -> bytes:
+    """One event as the bytes Letta writes: ``data: <json>\\n\\n`` (``event: error`` first for errors)."""
+    if isinstance(event, str):
+        return b"data: " + event.encode() + b"\n\n"
+    data = event.model_dump_json().encode()
+    if isinstance(event, LettaErrorMessage):
+        return b"event: error\ndata: " + data + b"\n\n"
+    return b"data: " + data + b"\n\n"
+
+
+def encode_all(events: Iterable[BaseModel | str]) -> bytes:
+    return b"".join(encode(event) for event in events)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One decoded SSE event: its name (``None`` for unnamed) and its data text."""
+
+    event: str | None
+    data: str
+
+    def json(self) -> Any:
+        return json.loads(self.data)
+
+
+def decode(body: bytes | str) -> list[Frame]:
+    """Split an SSE body into frames the way both SDKs do: blank-line boundaries, ``data:`` lines joined."""
+    text = body.decode() if isinstance(body, bytes) else body
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    frames: list[Frame] = []
+    for block in text.split("\n\n"):
+        name: str | None = None
+        data: list[str] = []
+        for line in block.split("\n"):
+            if not line or line.startswith(":"):
+                continue
+            key, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if key == "event":
+                name = value
+            elif key == "data":
+                data.append(value)
+        if data or name is not None:
+            frames.append(Frame(name, "\n".join(data)))
+    return frames
