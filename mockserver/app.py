@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -12,8 +13,11 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mockserver.admin import ADMIN_ROUTES, Journal, JournalMiddleware
 from mockserver.config import MockConfig
-from mockserver.errors import HTTPError
+from mockserver.control import ControlError, parse_controls
+from mockserver.errors import ConfigurationError, HTTPError
+from mockserver.faults import ConnectionDropped
 from mockserver.http import json_response
 from mockserver.ids import Clock, Ids
 from mockserver.routes import ROUTES
@@ -29,23 +33,35 @@ def create_app(
     seed: int | None = None,
     agents: Iterable[str] | None = None,
     fidelity: str = "contract",
+    controls: str | dict[str, Any] | None = None,
+    admin: bool = True,
     max_body_bytes: int = 8 * 1024 * 1024,
 ) -> Starlette:
     """A mock Letta server as an ASGI app.
 
     ``seed`` makes ids and dates reproducible; ``agents`` closes the world to those agent ids (unknown ids then
-    get Letta's 404s); ``fidelity="server"`` imitates the real server's quirks instead of the documented contract.
+    get Letta's 404s); ``fidelity="server"`` imitates the real server's quirks instead of the documented contract;
+    ``controls`` are the default turn controls (``"scenario=tool_call; token_delay_ms=20"`` or a dict, see
+    ``mockserver.control``); ``admin=False`` leaves out the ``/_mock/`` admin API.
     """
     config = MockConfig.build(seed=seed, agents=agents, fidelity=fidelity, max_body_bytes=max_body_bytes)
+    try:
+        defaults = parse_controls(controls, where="controls")
+    except ControlError as error:
+        raise ConfigurationError(str(error.detail)) from None
     app = Starlette(
-        routes=ROUTES,
+        routes=[*ROUTES, *(ADMIN_ROUTES if admin else [])],
         middleware=[
             # Browser front ends call from any origin with an Authorization header; preflights included.
             Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"], max_age=600),
+            Middleware(JournalMiddleware),
         ],
         exception_handlers={HTTPError: _letta_error, HTTPException: _starlette_error, Exception: _unexpected},
     )
+    _quiet_drops()
     app.state.config = config
+    app.state.defaults = defaults
+    app.state.journal = Journal()
     app.state.store = Store(ids=Ids(seed), clock=Clock(seed), agents=config.agents)
     return app
 
@@ -75,5 +91,20 @@ async def _starlette_error(request: Request, exc: Exception) -> Response:
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     # A bug in the mock. Answer as Letta does for unhandled errors, and log it loudly for the test author.
-    log.exception("letta-mock failed on %s %s", request.method, request.url.path)
+    # (A dropped connection is a fault on purpose: the response has started, nothing more is sent.)
+    if not isinstance(exc, ConnectionDropped):
+        log.exception("letta-mock failed on %s %s", request.method, request.url.path)
     return json_response({"detail": "An unknown error occurred"}, 500)
+
+
+class _QuietDrops(logging.Filter):
+    """uvicorn logs every exception that ends a response; a ``drop_after`` fault is not news."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], ConnectionDropped))
+
+
+def _quiet_drops() -> None:
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _QuietDrops) for f in logger.filters):
+        logger.addFilter(_QuietDrops())

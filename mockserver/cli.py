@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from mockserver import __version__
+from mockserver.control import SCENARIOS
 
 __all__ = ["main"]
 
@@ -22,6 +23,12 @@ examples:
   letta-mock serve --agents agent-123e4567-e89b-42d3-8456-426614174000
                                                     # only this agent exists; others get Letta's 404
   letta-mock serve --fidelity server                # the real server's quirks (422 repr bodies, SDK-only streaming)
+  letta-mock serve --pace realistic --scenario tool_call
+                                                    # front-end work: timed token streams, a tool call every turn
+  letta-mock serve --control 'fault=drop_after:5'   # every stream drops after five events
+
+per request: header X-Letta-Mock: 'scenario=approval; stream faults...'; in a chat box: /tool weather,
+/approve, /error llm_api_error, /slow, /long, /stop max_steps (see README); admin API under /_mock/.
 
 then point a client at it, e.g. Letta(base_url="http://127.0.0.1:8283", api_key="anything")
 """
@@ -56,6 +63,25 @@ def build_parser() -> argparse.ArgumentParser:
         default="contract",
         help="'contract' (default): the OpenAPI document's behaviour; 'server': the real server's quirks",
     )
+    serve.add_argument(
+        "--scenario",
+        choices=SCENARIOS,
+        default=None,
+        help="default scenario of every turn (default: reasoning + reply; trigger phrases and headers still apply)",
+    )
+    serve.add_argument(
+        "--pace",
+        choices=("none", "realistic"),
+        default="none",
+        help="stream timing: 'none' (default, instant) or 'realistic' (600 ms to first event, ~30 ms a token)",
+    )
+    serve.add_argument(
+        "--control",
+        metavar="'KEY=VALUE; ...'",
+        default=None,
+        help="default turn controls, the X-Letta-Mock header's grammar (e.g. 'token_delay_ms=20; fault=no_done')",
+    )
+    serve.add_argument("--no-admin", action="store_true", help="leave out the /_mock/ admin API")
     serve.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
     return parser
 
@@ -69,10 +95,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     import uvicorn
 
     from mockserver.app import create_app
+    from mockserver.control import ControlError
     from mockserver.errors import ConfigurationError
 
     try:
-        app = create_app(seed=args.seed, agents=args.agents, fidelity=args.fidelity)
+        controls = _defaults(args)
+    except ControlError as error:
+        parser.exit(2, f"letta-mock: error: {error.detail}\n")
+    try:
+        app = create_app(
+            seed=args.seed, agents=args.agents, fidelity=args.fidelity, controls=controls, admin=not args.no_admin
+        )
     except ConfigurationError as error:
         parser.exit(2, f"letta-mock: error: {error}\n")
     world = f"{len(args.agents)} agent(s)" if args.agents else "any agent-<uuid4>"
@@ -80,6 +113,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, lifespan="off")
     return 0
 
+
+def _defaults(args: argparse.Namespace) -> dict[str, object]:
+    """Default controls from the CLI: ``--control`` text, then ``--pace`` and ``--scenario`` (the more specific)."""
+    from mockserver.control import parse_controls
+
+    controls: dict[str, object] = parse_controls(args.control, where="--control").as_dict() if args.control else {}
+    if args.pace == "realistic":
+        controls = {**REALISTIC_PACE, **controls}
+    if args.scenario:
+        controls["scenario"] = args.scenario
+    return controls
+
+
+REALISTIC_PACE = {"first_event_delay_ms": 600, "token_delay_ms": 30, "jitter_ms": 10}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -5,7 +5,9 @@
     │   ├── NotFound                   404 {"detail": "<text>"}
     │   ├── Conflict                   409 {"detail": <text or object>}
     │   ├── BadRequest                 400 {"detail": "<text>"}
-    │   └── RequestInvalid             422 {"detail": [{"loc", "msg", "type"}, ...]}
+    │   ├── RequestInvalid             422 {"detail": [{"loc", "msg", "type"}, ...]}
+    │   ├── ServerError                500 {"detail": "An unknown error occurred"}
+    │   └── ProviderError              4xx/5xx {"error": {"type", "message", "detail"}} (LLM-provider errors)
     └── ConfigurationError             a test author's mistake in configuring the mock (raised at set-up)
 
 Handlers raise these; the app turns them into responses, so a handler never half-answers.
@@ -26,7 +28,9 @@ __all__ = [
     "HTTPError",
     "LettaMockError",
     "NotFound",
+    "ProviderError",
     "RequestInvalid",
+    "ServerError",
     "validation_detail",
 ]
 
@@ -62,6 +66,22 @@ class NotFound(HTTPError):
 
 class Conflict(HTTPError):
     status_code = 409
+
+
+class ServerError(HTTPError):
+    status_code = 500
+
+
+class ProviderError(HTTPError):
+    """An LLM-provider failure, which Letta answers with an ``error`` object instead of ``detail``."""
+
+    def __init__(self, status: int, error_type: str, message: str, detail: str | None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.status_code = status
+        self.error = {"type": error_type, "message": message, "detail": detail}
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.error}
 
 
 class RequestInvalid(HTTPError):

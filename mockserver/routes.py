@@ -22,7 +22,6 @@ from mockserver.http import (
     query_choice,
     query_int,
     query_list,
-    sse_response,
 )
 from mockserver.models import (
     RUN_ID_PATTERN,
@@ -48,7 +47,7 @@ from mockserver.models import (
     UserMessageListResult,
 )
 from mockserver.runs import cancel_runs, run_async_turn
-from mockserver.sending import follow, send
+from mockserver.sending import input_messages, request_controls, resume, send
 from mockserver.store import SYSTEM_PROMPT, AgentRecord, Store, StoredMessage, page
 
 __all__ = ["ROUTES"]
@@ -112,18 +111,18 @@ def _looks_like_sdk(request: Request) -> bool:
     return re.match(r"^(@letta-ai/)?letta-client/1\.", agent) is not None
 
 
-async def stream_message(request: Request) -> Response:
+async def create_agent_message_stream(request: Request) -> Response:
     agent_id = path_id(request, "agent_id")
     body = await parse_body(request, LettaStreamingRequest)
     agent = _store(request).agent(agent_id)
     return await send(request, agent, None, body, streaming=True, run_type="send_message_streaming")
 
 
-async def send_message_async(request: Request) -> Response:
+async def create_agent_message_async(request: Request) -> Response:
     agent_id = path_id(request, "agent_id")
     body = await parse_body(request, LettaAsyncRequest)
-    agent = _store(request).agent(agent_id, not_found="Agent not found")
     store = _store(request)
+    agent = store.agent(agent_id, not_found="Agent not found")
     record = store.new_run(
         agent,
         conversation_id=None,
@@ -132,8 +131,9 @@ async def send_message_async(request: Request) -> Response:
         include_return_message_types=body.include_return_message_types,
         callback_url=body.callback_url,
     )
+    controls = request_controls(request, agent, input_messages(body))
     answer = record.run.model_copy(deep=True)  # the run as it was created: status "created"
-    task = BackgroundTask(run_async_turn, request.app, agent, record, body)
+    task = BackgroundTask(run_async_turn, request.app, agent, record, body, controls)
     return json_response(answer, background=task)
 
 
@@ -240,7 +240,7 @@ def agent_state(store: Store, agent: AgentRecord) -> AgentState:
     )
 
 
-async def summarize(request: Request) -> Response:
+async def summarize_messages(request: Request) -> Response:
     agent_id = path_id(request, "agent_id")
     body = await parse_body(request, CompactionRequest, required=False)
     store = _store(request)
@@ -352,7 +352,7 @@ async def list_conversation_messages(request: Request) -> Response:
     return json_response([item.model_dump(mode="json") for item in items])
 
 
-async def conversation_stream(request: Request) -> Response:
+async def retrieve_conversation_stream(request: Request) -> Response:
     conversation_id = path_id(request, "conversation_id")
     body = await parse_body(request, RetrieveStreamRequest, required=False)
     store = _store(request)
@@ -361,7 +361,7 @@ async def conversation_stream(request: Request) -> Response:
         r for r in store.runs.values() if r.run.agent_id == agent.id and r.run.conversation_id == stored_conversation
     ]
     record = runs[-1] if runs else store.run(store.ids.new("run"))
-    return sse_response(follow(record, numbered=True, starting_after=body.starting_after))
+    return resume(record, body.starting_after)
 
 
 async def compact_conversation(request: Request) -> Response:
@@ -387,7 +387,7 @@ async def retrieve_run(request: Request) -> Response:
     return json_response(_store(request).run(_run_id(request)).run)
 
 
-async def list_run_messages(request: Request) -> Response:
+async def list_messages_for_run(request: Request) -> Response:
     run_id = _run_id(request)
     store = _store(request)
     query = _page_query(request, default_order="asc")
@@ -398,13 +398,13 @@ async def list_run_messages(request: Request) -> Response:
     return json_response([item.model_dump(mode="json") for item in items])
 
 
-async def run_stream(request: Request) -> Response:
+async def retrieve_stream_for_run(request: Request) -> Response:
     run_id = _run_id(request)
     body = await parse_body(request, RetrieveStreamRequest, required=False)
     record = _store(request).run(run_id)
     if _server_fidelity(request) and not record.run.background:
         raise BadRequest("INVALID_ARGUMENT: Run was not created in background mode, so it cannot be retrieved.")
-    return sse_response(follow(record, numbered=True, starting_after=body.starting_after))
+    return resume(record, body.starting_after)
 
 
 # -- all messages ---------------------------------------------------------------------------------------------------
@@ -430,7 +430,7 @@ async def retrieve_message(request: Request) -> Response:
     return json_response([item.model_dump(mode="json") for item in stored.items])
 
 
-async def search_messages(request: Request) -> Response:
+async def search_all_messages(request: Request) -> Response:
     body = await parse_body(request, SearchAllMessagesRequest)
     store = _store(request)
     needle = body.query.lower()
@@ -478,7 +478,7 @@ def _search_result(item: Any, stored: StoredMessage) -> Any:
 # -- service ----------------------------------------------------------------------------------------------------
 
 
-async def health(request: Request) -> Response:
+async def check_health(request: Request) -> Response:
     return json_response(Health(version=LETTA_VERSION, status="ok"))
 
 
@@ -495,26 +495,26 @@ def _routes(prefix: str) -> list[Route]:
     return [
         Route(agent + "/messages", send_message, methods=["POST"]),
         Route(agent + "/messages", list_messages, methods=["GET"]),
-        Route(agent + "/messages/stream", stream_message, methods=["POST"]),
+        Route(agent + "/messages/stream", create_agent_message_stream, methods=["POST"]),
         Route(agent + "/messages/cancel", cancel_message, methods=["POST"]),
-        Route(agent + "/messages/async", send_message_async, methods=["POST"]),
+        Route(agent + "/messages/async", create_agent_message_async, methods=["POST"]),
         Route(agent + "/messages/{message_id}", edit_message, methods=["PATCH"]),
         Route(agent + "/messages/{message_id}", method_not_allowed, methods=["GET"]),
         Route(agent + "/reset-messages", reset_messages, methods=["PATCH"]),
-        Route(agent + "/summarize", summarize, methods=["POST"]),
+        Route(agent + "/summarize", summarize_messages, methods=["POST"]),
         Route(conversation + "/messages", send_conversation_message, methods=["POST"]),
         Route(conversation + "/messages", list_conversation_messages, methods=["GET"]),
-        Route(conversation + "/stream", conversation_stream, methods=["POST"]),
+        Route(conversation + "/stream", retrieve_conversation_stream, methods=["POST"]),
         Route(conversation + "/compact", compact_conversation, methods=["POST"]),
         Route(run, retrieve_run, methods=["GET"]),
-        Route(run + "/messages", list_run_messages, methods=["GET"]),
-        Route(run + "/stream", run_stream, methods=["POST"]),
+        Route(run + "/messages", list_messages_for_run, methods=["GET"]),
+        Route(run + "/stream", retrieve_stream_for_run, methods=["POST"]),
         Route(prefix + "/messages/", list_all_messages, methods=["GET"]),
         Route(prefix + "/messages", list_all_messages, methods=["GET"]),
-        Route(prefix + "/messages/search", search_messages, methods=["POST"]),
+        Route(prefix + "/messages/search", search_all_messages, methods=["POST"]),
         Route(prefix + "/messages/{message_id}", retrieve_message, methods=["GET"]),
-        Route(prefix + "/health/", health, methods=["GET"]),
-        Route(prefix + "/health", health, methods=["GET"]),
+        Route(prefix + "/health/", check_health, methods=["GET"]),
+        Route(prefix + "/health", check_health, methods=["GET"]),
     ]
 
 

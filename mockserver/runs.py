@@ -8,19 +8,22 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
+from mockserver.control import Controls
 from mockserver.errors import Conflict, HTTPError
 from mockserver.models import LettaAsyncRequest
-from mockserver.sending import collect, input_messages
+from mockserver.sending import collect, input_messages, turn_options
 from mockserver.store import AgentRecord, RunRecord, Store
-from mockserver.synthesize import plan_reply
-from mockserver.turns import TurnOptions, check_can_send, run_turn
+from mockserver.synthesize import plan_turn
+from mockserver.turns import check_can_send, run_turn
 
 __all__ = ["cancel_runs", "run_async_turn"]
 
 log = logging.getLogger("letta_mock")
 
 
-async def run_async_turn(app: Starlette, agent: AgentRecord, record: RunRecord, body: LettaAsyncRequest) -> None:
+async def run_async_turn(
+    app: Starlette, agent: AgentRecord, record: RunRecord, body: LettaAsyncRequest, controls: Controls
+) -> None:
     """Execute an async run after its ``created`` answer was sent, then POST the callback if one was given."""
     store: Store = app.state.store
     messages = input_messages(body)
@@ -32,10 +35,11 @@ async def run_async_turn(app: Starlette, agent: AgentRecord, record: RunRecord, 
         store.finish_run(record, "failed", "error")
         record.finish()
     else:
-        options = TurnOptions(include_types=body.include_return_message_types, max_steps=body.max_steps)
-        stop = run_turn(store, agent, record, None, messages, plan_reply(messages, body.client_tools), options)
-        # Async runs complete whatever the stop reason, unless cancelled (wire doc §2.4).
-        record.run.status = "cancelled" if stop == "cancelled" else "completed"
+        plan = plan_turn(messages, body.client_tools, controls)
+        await run_turn(store, agent, record, None, messages, plan, turn_options(body, controls, streaming=False))
+        if record.run.status != "cancelled" and plan.error is None:
+            # Async runs complete whatever the stop reason, unless cancelled (wire doc §2.4).
+            record.run.status = "completed"
     if record.run.callback_url:
         await _post_callback(store, record)
 

@@ -1,11 +1,12 @@
 """Sending a message, the one path behind every send endpoint (agent create/stream/async, conversation create).
 
-A send resolves its input, checks the approval rules, opens a run, runs the turn into the run's log and then
-answers from that log: a ``LettaResponse`` for JSON, an SSE stream that follows the log for streaming.
+A send resolves its input and controls, checks the approval rules, opens a run, runs the turn into the run's
+log and answers from that log: a ``LettaResponse`` for JSON, an SSE stream that follows the log for streaming.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,42 +15,89 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mockserver import sse
-from mockserver.errors import RequestInvalid
+from mockserver.control import ControlError, Controls, parse_controls, trigger_controls
+from mockserver.errors import BadRequest, HTTPError, ProviderError, RequestInvalid, ServerError
+from mockserver.faults import STREAM_ONLY, before_response, faulty_frames
 from mockserver.http import json_response, sse_response
 from mockserver.models import (
     InputMessage,
+    LettaErrorMessage,
+    LettaPing,
     LettaRequest,
     LettaResponse,
     LettaStopReason,
     LettaUsageStatistics,
     MessageCreate,
+    SummarizedReasoningContent,
+    TextContent,
 )
-from mockserver.store import AgentRecord, RunRecord, Store
-from mockserver.synthesize import plan_reply
-from mockserver.turns import TurnOptions, check_can_send, run_turn
+from mockserver.store import AgentRecord, KeepAlive, RunRecord, Store
+from mockserver.synthesize import TurnPlan, input_text, plan_turn
+from mockserver.turns import ERRORS, Pace, TurnOptions, check_can_send, run_turn
 
-__all__ = ["collect", "follow", "input_messages", "send"]
+__all__ = ["collect", "follow", "input_messages", "request_controls", "resume", "send", "turn_options"]
+
+CONTROL_HEADER = "x-letta-mock"
+
+# How a scripted error surfaces when nothing streams: the provider-error HTTP answers of §15.1.
+_HTTP_ERRORS: dict[str, int] = {
+    "llm_timeout": 504,
+    "llm_rate_limit": 429,
+    "llm_authentication": 401,
+    "llm_empty_response": 500,
+    "llm_error": 500,
+    "context_window_overflow_in_system_prompt": 400,
+    "internal_error": 500,
+    "stream_incomplete": 500,
+}
 
 
 def input_messages(body: LettaRequest) -> list[InputMessage]:
     """``input`` is sugar for one user message (wire doc §3)."""
     if body.messages is not None:
         return list(body.messages)
-    if body.input is not None:
-        return [MessageCreate(role="user", content=body.input if isinstance(body.input, str) else _parts(body.input))]
-    return []
-
-
-def _parts(parts: list[Any]) -> list[Any]:
-    # MessageCreate content has no summarized-reasoning part; keep it as text rather than lose it.
-    from mockserver.models import SummarizedReasoningContent, TextContent
-
-    return [
+    if body.input is None:
+        return []
+    if isinstance(body.input, str):
+        return [MessageCreate(role="user", content=body.input)]
+    # MessageCreate content has no summarized-reasoning part; keep its text rather than lose it.
+    parts = [
         TextContent(text=" ".join(p.text for p in part.summary))
         if isinstance(part, SummarizedReasoningContent)
         else part
-        for part in parts
+        for part in body.input
     ]
+    return [MessageCreate(role="user", content=parts)]
+
+
+def request_controls(request: Request, agent: AgentRecord | None, messages: list[InputMessage]) -> Controls:
+    """Controls of this turn: header, then trigger phrase, then the agent's script, then server defaults."""
+    store: Store = request.app.state.store
+    header = parse_controls(request.headers.get(CONTROL_HEADER))
+    trigger = trigger_controls(input_text(messages))
+    script = store.scripts.get(agent.id) if agent is not None else None
+    scripted = script.popleft() if script else Controls()
+    defaults: Controls = request.app.state.defaults
+    return header.over(trigger).over(scripted).over(defaults)
+
+
+def turn_options(body: LettaRequest, controls: Controls, *, streaming: bool) -> TurnOptions:
+    seed = controls.seed
+    pace = Pace(
+        first_event_s=controls.get("first_event_delay_ms", 0) / 1000,
+        token_s=controls.get("token_delay_ms", 0) / 1000,
+        jitter_s=controls.get("jitter_ms", 0) / 1000,
+        ping_interval_s=controls.get("ping_interval_ms", 20000) / 1000,
+        seed=seed,
+    )
+    return TurnOptions(
+        stream_tokens=streaming and bool(getattr(body, "stream_tokens", False)),
+        include_pings=streaming and bool(getattr(body, "include_pings", True)),
+        include_types=body.include_return_message_types,
+        include_compaction_messages=body.include_compaction_messages,
+        max_steps=body.max_steps,
+        pace=pace,
+    )
 
 
 async def send(
@@ -65,9 +113,22 @@ async def send(
     messages = input_messages(body)
     if request.app.state.config.fidelity == "server" and not messages:
         raise RequestInvalid([{"loc": ["body"], "msg": "Messages must not be empty", "type": "value_error"}])
-    check_can_send(store, agent, messages)
-    stream_tokens = bool(getattr(body, "stream_tokens", False)) and streaming
-    background = bool(getattr(body, "background", False)) and streaming
+    controls = request_controls(request, agent, messages)
+    if not streaming and any(f.kind in STREAM_ONLY for f in controls.fault or ()):
+        raise ControlError(
+            f"{CONTROL_HEADER}: stream faults need a streaming request (fault={controls.as_dict()['fault']})"
+        )
+    await before_response(request, controls)
+    background = streaming and bool(getattr(body, "background", False))
+    try:
+        check_can_send(store, agent, messages)
+    except HTTPError as refusal:
+        if not streaming:
+            raise
+        # Streaming sends report the refusal in-band, after the run exists (wire doc §6.5a, §17.10).
+        record = store.new_run(agent, conversation_id=conversation_id, run_type=run_type, background=background)
+        _refuse_in_band(store, record, refusal, include_pings=bool(getattr(body, "include_pings", True)))
+        return _stream(record, controls, store, numbered=background)
     record = store.new_run(
         agent,
         conversation_id=conversation_id,
@@ -75,16 +136,58 @@ async def send(
         background=background,
         include_return_message_types=body.include_return_message_types,
     )
-    options = TurnOptions(
-        stream_tokens=stream_tokens,
-        include_pings=streaming and bool(getattr(body, "include_pings", True)),
-        include_types=body.include_return_message_types,
-        max_steps=body.max_steps,
-    )
-    run_turn(store, agent, record, conversation_id, messages, plan_reply(messages, body.client_tools), options)
-    if not streaming:
-        return json_response(collect(record))
-    return sse_response(follow(record, numbered=background))
+    plan = plan_turn(messages, body.client_tools, controls)
+    options = turn_options(body, controls, streaming=streaming)
+    turn = run_turn(store, agent, record, conversation_id, messages, plan, options)
+    if streaming:
+        record.task = asyncio.ensure_future(turn)  # runs on even if the client goes away
+        return _stream(record, controls, store, numbered=background)
+    await turn
+    if plan.error is not None:
+        raise _http_error(plan)
+    return json_response(collect(record))
+
+
+def _stream(record: RunRecord, controls: Controls, store: Store, *, numbered: bool) -> Response:
+    events = follow(record, numbered=numbered)
+    return sse_response(faulty_frames(events, controls, store, record.run.id))
+
+
+def resume(record: RunRecord, starting_after: int) -> Response:
+    """A run's stream again, numbered, from ``seq_id > starting_after`` (wire doc §6.8, §13.3). No new ping."""
+    return sse_response(_encoded(follow(record, numbered=True, starting_after=starting_after)))
+
+
+async def _encoded(events: AsyncIterator[Any]) -> AsyncIterator[bytes]:
+    async for event in events:
+        yield sse.encode(event)
+
+
+def _http_error(plan: TurnPlan) -> HTTPError:
+    """A scripted error of a non-streaming send, as the HTTP error Letta answers with (§5, §15.1)."""
+    assert plan.error is not None
+    error_type = plan.error.error_type
+    status = _HTTP_ERRORS[error_type]
+    message = ERRORS[error_type][1]
+    if error_type.startswith("llm_"):
+        return ProviderError(status, error_type, message, f"letta-mock: simulated {error_type}")
+    if status == 400:
+        return BadRequest(message)
+    return ServerError("An unknown error occurred")
+
+
+def _refuse_in_band(store: Store, record: RunRecord, refusal: HTTPError, *, include_pings: bool) -> None:
+    detail = refusal.detail
+    message = detail.get("message", str(detail)) if isinstance(detail, dict) else str(detail)
+    if include_pings:
+        record.append(LettaPing(id=store.ids.new("ping"), date=store.clock.now(), run_id=record.run.id))
+    record.append(LettaStopReason(stop_reason="error"))
+    error = LettaErrorMessage(run_id=record.run.id, error_type="internal_error", message=message, detail=message)
+    record.append(error)
+    record.append(sse.DONE)
+    record.run.metadata = {**(record.run.metadata or {}), "error": error.model_dump(mode="json")}
+    store.finish_run(record, "failed", "error")
+    record.finish()
 
 
 def collect(record: RunRecord) -> LettaResponse:
@@ -95,25 +198,33 @@ def collect(record: RunRecord) -> LettaResponse:
     return LettaResponse(messages=messages, stop_reason=stop, usage=usage)
 
 
-async def follow(record: RunRecord, *, numbered: bool, starting_after: int = 0) -> AsyncIterator[bytes]:
-    """The run's log as SSE bytes from ``seq_id > starting_after``, following it live until it ends.
+async def follow(record: RunRecord, *, numbered: bool, starting_after: int = 0) -> AsyncIterator[Any]:
+    """The run's events from ``seq_id > starting_after``, following the log live until the run ends.
 
     ``numbered`` streams (background and resumed) carry ``seq_id``: the position of the chunk in the run, from
-    1, counting every chunk (wire doc §6.8); other streams leave it null.
+    1, counting every chunk but keep-alive pings, which carry the last one (wire doc §6.4, §6.8); other streams
+    leave it null.
     """
-    position = max(starting_after, 0)
+    index = 0
+    seq = 0
     while True:
         changed = record.changed
-        while position < len(record.events):
-            event = record.events[position]
-            position += 1
-            yield sse.encode(_numbered(event, position, record.run.id) if numbered else event)
+        while index < len(record.events):
+            event = record.events[index]
+            index += 1
+            if isinstance(event, KeepAlive):
+                if seq >= starting_after:
+                    yield _numbered(event.ping, seq or None, record.run.id) if numbered else event.ping
+                continue
+            seq += 1
+            if seq > starting_after:
+                yield _numbered(event, seq, record.run.id) if numbered else event
         if record.finished:
             return
         await changed.wait()
 
 
-def _numbered(event: Any, seq: int, run_id: str) -> Any:
+def _numbered(event: Any, seq: int | None, run_id: str) -> Any:
     if isinstance(event, BaseModel) and "seq_id" in type(event).model_fields:
         update: dict[str, Any] = {"seq_id": seq}
         if getattr(event, "run_id", None) is None:

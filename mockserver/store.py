@@ -11,15 +11,18 @@ count stored messages, not items (wire doc §8).
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from mockserver.control import Controls
 from mockserver.errors import NotFound
 from mockserver.ids import Clock, Ids, derived_uuid4
 from mockserver.models import (
     ApprovalRequestMessage,
+    LettaPing,
     LettaRequestConfig,
     LettaStopReason,
     LettaUsageStatistics,
@@ -51,12 +54,19 @@ class StoredMessage:
 
 @dataclass
 class PendingApproval:
-    """Tool calls the agent is waiting on; ``client`` calls need a result from the client, not a decision."""
+    """Tool calls the agent is waiting on (for a decision, or for a client tool's result)."""
 
     request: ApprovalRequestMessage
     calls: list[ToolCall]
-    client_tools: set[str]
     run_id: str
+
+
+@dataclass
+class KeepAlive:
+    """A keep-alive ping in a run's log. Unlike every other chunk it takes no ``seq_id`` of its own: it carries
+    the last one (wire doc §6.4), and a resumed stream skips those sent before its ``starting_after``."""
+
+    ping: LettaPing
 
 
 @dataclass
@@ -81,6 +91,7 @@ class RunRecord:
     message_ids: list[str] = field(default_factory=list)  # stored messages of this run, in order
     finished: bool = False
     cancel_requested: bool = False
+    task: asyncio.Future[Any] | None = None  # the turn producing a paced stream, kept referenced
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def append(self, event: Any) -> None:
@@ -112,6 +123,7 @@ class Store:
         self.messages: dict[str, StoredMessage] = {}
         self.runs: dict[str, RunRecord] = {}
         self.conversations: dict[str, str] = {}  # conv id -> agent id
+        self.scripts: dict[str, deque[Controls]] = {}  # agent id -> its next turns (admin API)
         self._seq = 0
         for agent_id in agents or ():
             self._create_agent(agent_id)

@@ -1,34 +1,29 @@
-"""The default agent: what it says and which tools it calls, decided deterministically from the input.
+"""The default agent: what it says and which tools it calls, decided deterministically from input and controls.
 
-No randomness and no clock: the same input gives the same plan. Tools are called only when the user asks with
-a trigger phrase, so a client that merely *offers* tools is never left with a pending approval:
-
-    /tool NAME [JSON]     call tool NAME with the JSON arguments (a client tool if the request offers NAME,
-                          which stops the turn for the client's result; otherwise a server tool that returns)
-    /approve [NAME]       call a tool that needs approval (default name: ``delete_file``)
-    /steps N              N tool-calling steps before the reply (exercises ``max_steps``)
-
-Anything else gets reasoning plus a reply quoting the input.
+No randomness and no clock: the same input and controls give the same plan. Tools are called only when asked
+for (a scenario, or a trigger phrase such as ``/tool weather``), so a client that merely *offers* tools is never
+left with a pending approval.
 """
 
 from __future__ import annotations
 
 import json
-import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from mockserver.control import Controls
 from mockserver.models import (
     ApprovalCreate,
     ClientToolSchema,
     InputMessage,
     MessageCreate,
+    StopReasonType,
     TextContent,
     ToolReturnCreate,
 )
 
-__all__ = ["PlannedCall", "Step", "TurnPlan", "input_text", "plan_reply", "tool_result"]
+__all__ = ["PlannedCall", "PlannedError", "Step", "TurnPlan", "input_text", "plan_turn", "tool_result"]
 
 CallKind = Literal["server", "approval", "client"]
 
@@ -47,11 +42,22 @@ class Step:
     reasoning: str | None = None
     text: str | None = None
     calls: list[PlannedCall] = field(default_factory=list)
+    hidden_reasoning: bool = False  # an OpenAI reasoning model's omitted reasoning, sent first
+
+
+@dataclass
+class PlannedError:
+    error_type: str
+    at: Literal["start", "mid"] = "start"
 
 
 @dataclass
 class TurnPlan:
     steps: list[Step]
+    stop_reason: StopReasonType | None = None  # forced: the turn ends with it after the first step
+    error: PlannedError | None = None
+    compaction: bool = False  # a context compaction happens before the first step
+    think_ms: int = 0  # silence before the first step (keep-alive pings fill it)
 
 
 def input_text(messages: Sequence[InputMessage]) -> str:
@@ -78,72 +84,108 @@ _CANNED_RESULTS = {
     "delete_file": "Deleted.",
 }
 
+_LOREM = (
+    "Letta agents keep their memory between turns so every reply can build on what came before and the "
+    "conversation stays coherent across sessions while tools extend what the agent can do"
+).split()
 
-def plan_reply(messages: Sequence[InputMessage], client_tools: Sequence[ClientToolSchema] | None) -> TurnPlan:
-    """The default agent's plan for one turn."""
+
+def plan_turn(
+    messages: Sequence[InputMessage], client_tools: Sequence[ClientToolSchema] | None, controls: Controls
+) -> TurnPlan:
+    """The default agent's plan for one turn under ``controls``."""
+    plan = TurnPlan(steps=_steps(messages, client_tools, controls))
+    plan.stop_reason = controls.stop_reason  # type: ignore[assignment]
+    if controls.error is not None:
+        plan.error = PlannedError(controls.error, "mid" if controls.error_at == "mid" else "start")
+    plan.compaction = controls.scenario == "compaction"
+    plan.think_ms = controls.get("think_ms", 0)
+    return plan
+
+
+def _steps(
+    messages: Sequence[InputMessage], client_tools: Sequence[ClientToolSchema] | None, controls: Controls
+) -> list[Step]:
     if any(isinstance(m, ApprovalCreate | ToolReturnCreate) for m in messages):
-        # Continuing after tool results: the caller emits the returns; the agent then answers.
-        return TurnPlan([Step(reasoning="The tool results are in; I can answer now.", text=_after_tools(messages))])
+        # Continuing after tool results: the returns are emitted from the answers; the agent then replies.
+        return [Step(reasoning="The tool results are in; I can answer now.", text=_after_tools(messages))]
     text = input_text(messages)
-    command, _, rest = text.strip().partition(" ")
-    offered = {tool.name for tool in client_tools or ()}
-    if command == "/tool":
-        name, arguments = _name_and_arguments(rest, default="web_search")
-        kind: CallKind = "client" if name in offered else "server"
-        return _tool_plan([PlannedCall(name, arguments, kind)])
-    if command == "/approve":
-        name, arguments = _name_and_arguments(rest, default="delete_file")
-        return _tool_plan([PlannedCall(name, arguments, "client" if name in offered else "approval")])
-    if command == "/steps":
-        count = int(rest) if rest.strip().isdigit() else 2
-        steps = [
-            Step(reasoning=f"Step {i + 1}: I need more information.", calls=[_search_call(i)]) for i in range(count)
-        ]
-        return TurnPlan([*steps, Step(reasoning="I have what I need.", text=f"Done after {count} tool calls.")])
+    words = text.strip().split(" ", 2)
+    is_trigger = bool(words and words[0].startswith("/"))
+    offered = [tool.name for tool in client_tools or ()]
+    scenario = controls.scenario or "reasoning"
+    if scenario in ("tool_call", "approval", "client_tool"):
+        name, arguments = _name_and_arguments(words[1:] if is_trigger else [], controls.tool)
+        if scenario == "client_tool":
+            name = (
+                controls.tool
+                or (words[1] if is_trigger and len(words) > 1 else None)
+                or (offered[0] if offered else "get_location")
+            )
+        default_kind: CallKind = {"tool_call": "server", "approval": "approval", "client_tool": "client"}[scenario]  # type: ignore[assignment]
+        kind: CallKind = "client" if name in offered else default_kind
+        name = name or {"server": "web_search", "approval": "delete_file", "client": "get_location"}[kind]
+        return _tool_steps([PlannedCall(name, arguments, kind)], controls)
+    if scenario == "multi_step":
+        count = controls.get("steps", 2)
+        steps = [Step(reasoning=f"Step {i + 1}: I need more information.", calls=[_search(i)]) for i in range(count)]
+        return [*steps, Step(reasoning="I have what I need.", text=controls.reply or f"Done after {count} tool calls.")]
+    if scenario == "long":
+        count = controls.get("tokens", 300)
+        reply = " ".join(_LOREM[i % len(_LOREM)] for i in range(count))
+        return [Step(reasoning="This needs a long answer.", text=controls.reply or reply)]
+    reply = controls.reply or _echo(text)
+    if scenario == "reply":
+        return [Step(text=reply)]
+    if scenario == "hidden_reasoning":
+        return [Step(hidden_reasoning=True, text=reply)]
+    return [Step(reasoning=_thought(text), text=reply)]
+
+
+def _thought(text: str) -> str:
     if not text:
-        return TurnPlan(
-            [Step(reasoning="No new input; I will greet the user.", text="Hello! How can I help you today?")]
-        )
+        return "No new input; I will greet the user."
     snippet = text if len(text) <= 80 else text[:77] + "..."
-    return TurnPlan([Step(reasoning=f'The user wrote "{snippet}". I will answer directly.', text=f"You said: {text}")])
+    return f'The user wrote "{snippet}". I will answer directly.'
 
 
-def _tool_plan(calls: list[PlannedCall]) -> TurnPlan:
+def _echo(text: str) -> str:
+    return f"You said: {text}" if text else "Hello! How can I help you today?"
+
+
+def _tool_steps(calls: list[PlannedCall], controls: Controls) -> list[Step]:
     names = ", ".join(call.name for call in calls)
     first = Step(reasoning=f"I should call {names}.", calls=calls)
     if any(call.kind != "server" for call in calls):
-        return TurnPlan([first])  # the turn stops for approval; the reply comes with the continuation
-    return TurnPlan([first, Step(reasoning="I have the result.", text=f"{names} returned: {tool_result(calls[0])}")])
+        return [first]  # the turn stops for approval; the reply comes with the continuation
+    return [
+        first,
+        Step(reasoning="I have the result.", text=controls.reply or f"{names} returned: {tool_result(calls[0])}"),
+    ]
 
 
-def _search_call(index: int) -> PlannedCall:
+def _search(index: int) -> PlannedCall:
     return PlannedCall("web_search", json.dumps({"query": f"step {index + 1}"}))
 
 
-def _name_and_arguments(rest: str, *, default: str) -> tuple[str, str]:
-    name, _, raw = rest.strip().partition(" ")
-    name = name or default
-    raw = raw.strip()
+def _name_and_arguments(words: list[str], tool: str | None) -> tuple[str, str]:
+    name = tool or (words[0] if words else "")
+    raw = words[1].strip() if len(words) > 1 else ""
+    value: object = {}
     if raw:
         try:
             value = json.loads(raw)
         except json.JSONDecodeError:
-            value = {"input": " ".join(shlex.split(raw)) if raw.count('"') % 2 == 0 else raw}
+            value = {"input": raw}
         if not isinstance(value, dict):
             value = {"input": value}
-    else:
-        value = {}
     return name, json.dumps(value)
 
 
 def _after_tools(messages: Sequence[InputMessage]) -> str:
-    denied = [
-        approval
-        for message in messages
-        if isinstance(message, ApprovalCreate)
-        for approval in message.approvals or ()
-        if getattr(approval, "approve", True) is False
-    ]
-    if denied or any(isinstance(m, ApprovalCreate) and m.approve is False for m in messages):
-        return "Understood, I did not run that tool."
+    for message in messages:
+        if isinstance(message, ApprovalCreate):
+            decisions = [getattr(a, "approve", True) for a in message.approvals or ()]
+            if message.approve is False or False in decisions:
+                return "Understood, I did not run that tool."
     return "The tool finished; here is the result."

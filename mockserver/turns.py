@@ -1,19 +1,26 @@
 """Executing a turn: the agent loop of the mock.
 
-A turn turns a plan (what the agent says, from ``synthesize``) into stored messages and the run's event log.
-Every way of sending a message reads that one log: a non-streaming send collects it into a ``LettaResponse``,
-a stream follows it, a resumed stream replays it from a ``seq_id``. So what was streamed is what history lists.
+A turn turns a plan (from ``synthesize``) into stored messages and the run's event log. Every way of sending a
+message reads that one log: a non-streaming send collects it into a ``LettaResponse``, a stream follows it, a
+resumed stream replays it from a ``seq_id``. So what was streamed is what history lists.
 
-Order of a step's items (wire doc §2.3): reasoning, assistant text, one tool_call_message holding the server
-tool calls, then an approval request for calls that wait on the client; items of one stored message share its
-id and get otids 0, 1, 2… Tool results are stored messages of their own.
+Order of a step's items (wire doc §2.3): hidden/visible reasoning, assistant text, one tool_call_message with
+the server tool calls, then an approval request for calls that wait on the client; items of one stored message
+share its id and get otids 0, 1, 2… Tool results are stored messages of their own. In token mode (§6.3) each
+item is sent as chunks that repeat its id and otid and carry only the new fragment.
+
+With all delays zero (the default) a turn never awaits, so it runs atomically; with pacing it yields between
+events and checks for cancellation before each one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import random
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from mockserver.errors import BadRequest, Conflict
@@ -24,27 +31,33 @@ from mockserver.models import (
     ApprovalResponseMessage,
     ApprovalReturn,
     AssistantMessage,
+    CompactionStats,
+    EventMessage,
+    HiddenReasoningMessage,
     ImageContent,
     InputMessage,
+    LettaErrorMessage,
     LettaPing,
     LettaStopReason,
     LettaUsageStatistics,
     MessageCreate,
     ReasoningMessage,
     StopReasonType,
+    SummaryMessage,
     SystemMessage,
     TextContent,
     ToolCall,
+    ToolCallDelta,
     ToolCallMessage,
     ToolReturn,
     ToolReturnCreate,
     ToolReturnMessage,
     UserMessage,
 )
-from mockserver.store import AgentRecord, PendingApproval, RunRecord, Store
+from mockserver.store import AgentRecord, KeepAlive, PendingApproval, RunRecord, Store
 from mockserver.synthesize import PlannedCall, Step, TurnPlan, tool_result
 
-__all__ = ["TurnOptions", "check_can_send", "run_turn"]
+__all__ = ["ERRORS", "Pace", "TurnOptions", "check_can_send", "run_turn"]
 
 PENDING_APPROVAL_TEXT = (
     "CONFLICT: Cannot send a new message: The agent is waiting for approval on a tool call. "
@@ -54,6 +67,56 @@ NOTHING_PENDING_TEXT = (
     "Cannot process approval response: No tool call is currently awaiting approval. "
     "Please send a regular message to interact with the agent."
 )
+
+# Letta's error types: (stop reason, message) of the in-band error before the first chunk (wire doc §6.5a).
+ERRORS: dict[str, tuple[StopReasonType, str]] = {
+    "llm_timeout": ("llm_api_error", "The LLM request timed out. Please try again."),
+    "llm_rate_limit": (
+        "llm_api_error",
+        "Rate limit exceeded for LLM model provider. Please wait before making another request.",
+    ),
+    "llm_authentication": ("llm_api_error", "Authentication failed with the LLM model provider."),
+    "llm_empty_response": ("invalid_llm_response", "LLM returned an empty response."),
+    "llm_error": ("llm_api_error", "An error occurred with the LLM request."),
+    "context_window_overflow_in_system_prompt": (
+        "context_window_overflow_in_system_prompt",
+        "Compaction failed because the system prompt is too large for the context window.",
+    ),
+    "internal_error": ("error", "An unknown error occurred with the LLM streaming request."),
+    "stream_incomplete": ("error", "Stream ended unexpectedly without a terminal event."),
+}
+# Stop reasons of a run that finished normally; any other ends the run "failed" (wire doc §2.4).
+_COMPLETED = {"end_turn", "max_steps", "tool_rule", "requires_approval"}
+_FILTERABLE = {
+    "system_message", "user_message", "assistant_message", "reasoning_message", "hidden_reasoning_message",
+    "tool_call_message", "tool_return_message", "approval_request_message", "approval_response_message",
+    "summary_message", "event_message",
+}  # fmt: skip
+
+
+@dataclass
+class Pace:
+    """Timing of a stream. All zero by default, so test suites stay fast; ``realistic()`` for front ends."""
+
+    first_event_s: float = 0.0
+    token_s: float = 0.0
+    jitter_s: float = 0.0
+    ping_interval_s: float = 20.0  # Letta's keep-alive interval (wire doc §6.4)
+    seed: int | None = None
+
+    @classmethod
+    def realistic(cls) -> Pace:
+        return cls(first_event_s=0.6, token_s=0.03, jitter_s=0.01)
+
+
+@dataclass
+class TurnOptions:
+    stream_tokens: bool = False
+    include_pings: bool = False
+    include_types: Sequence[str] | None = None
+    include_compaction_messages: bool = False
+    max_steps: int = 50
+    pace: Pace = field(default_factory=Pace)
 
 
 @dataclass
@@ -66,12 +129,8 @@ class Answer:
     text: str
 
 
-@dataclass
-class TurnOptions:
-    stream_tokens: bool = False
-    include_pings: bool = False
-    include_types: Sequence[str] | None = None
-    max_steps: int = 50
+class _Cancelled(Exception):
+    """Raised inside a paced turn when the run was cancelled; unwinds to the cancellation ending."""
 
 
 def check_can_send(store: Store, agent: AgentRecord, messages: Sequence[InputMessage]) -> None:
@@ -105,8 +164,6 @@ def _answered_ids(answers: Sequence[ApprovalCreate | ToolReturnCreate]) -> list[
             ids += [r.tool_call_id for r in answer.tool_returns]
         else:
             ids += [a.tool_call_id for a in answer.approvals or ()]
-            if answer.approval_request_id and not answer.approvals:
-                ids.append(answer.approval_request_id)
     return ids
 
 
@@ -119,30 +176,61 @@ class _Turn:
         self.store, self.agent, self.record, self.options = store, agent, record, options
         self.conversation_id = conversation_id
         self.run_id = record.run.id
-        self.usage = LettaUsageStatistics(cached_input_tokens=0, cache_write_tokens=0, reasoning_tokens=0)
-        if options.stream_tokens:  # token streams report unknown cache figures as null (wire doc §18.2)
-            self.usage = LettaUsageStatistics()
+        self.pace = options.pace
+        self.random = random.Random(options.pace.seed)
+        # Cache figures are 0 when the provider reports none, null in token streams (wire doc §18.2).
+        zero = None if options.stream_tokens else 0
+        self.usage = LettaUsageStatistics(cached_input_tokens=zero, cache_write_tokens=zero, reasoning_tokens=zero)
         self.wanted = set(options.include_types) if options.include_types is not None else None
+        self.sent_agent_chunk = False
+        self.idle = 0.0  # seconds since the last chunk, for keep-alive pings
 
-    # -- emitting ----------------------------------------------------------------------------------------
+    # -- emitting -------------------------------------------------------------------------------------------
 
-    def emit(self, event: Any) -> None:
+    async def emit(self, event: Any, delay: float = 0.0) -> None:
         if self.wanted is not None and getattr(event, "message_type", "") in _FILTERABLE:
             if event.message_type not in self.wanted:
                 return
+        if delay > 0:
+            await self.silence(delay + self.random.uniform(0, self.pace.jitter_s))
+        if self.record.cancel_requested:
+            raise _Cancelled
         self.record.append(event)
+        self.idle = 0.0
+
+    async def silence(self, seconds: float) -> None:
+        """Wait ``seconds``, sending a keep-alive ping after every ping interval without a chunk (§6.4)."""
+        interval = self.pace.ping_interval_s
+        while seconds > 0:
+            step = min(seconds, max(interval - self.idle, 0.0)) if self.options.include_pings else seconds
+            await asyncio.sleep(step)
+            seconds -= step
+            self.idle += step
+            if self.record.cancel_requested:
+                raise _Cancelled
+            if self.options.include_pings and self.idle >= interval:
+                ping = LettaPing(id=self.store.ids.new("ping"), date=self.store.clock.now(), run_id=self.run_id)
+                self.record.append(KeepAlive(ping))
+                self.idle = 0.0
+
+    async def send_item(self, item: Any, fragments: list[Any] | None = None) -> None:
+        """A whole item in step mode; in token mode one chunk per fragment (``fragments`` of the item)."""
+        first = not self.sent_agent_chunk
+        self.sent_agent_chunk = True
+        delay = self.pace.first_event_s if first else self.pace.token_s
+        if not self.options.stream_tokens or fragments is None:
+            await self.emit(item, delay)
+            return
+        for index, fragment in enumerate(fragments):
+            await self.emit(fragment, delay if index == 0 else self.pace.token_s)
 
     def store_items(self, message_id: str, items: list[Any], created_at: Any) -> None:
         self.store.add_message(
-            self.agent,
-            message_id,
-            items,
-            conversation_id=self.conversation_id,
-            run_id=self.run_id,
+            self.agent, message_id, items, conversation_id=self.conversation_id, run_id=self.run_id,
             created_at=created_at,
-        )
+        )  # fmt: skip
 
-    # -- inputs ------------------------------------------------------------------------------------------
+    # -- inputs ---------------------------------------------------------------------------------------------
 
     def store_inputs(self, messages: Sequence[InputMessage], first_step_id: str) -> list[Answer]:
         """Store what the client sent; return the tool calls it answered."""
@@ -151,19 +239,15 @@ class _Turn:
             message_id = self.store.ids.new("message")
             now = self.store.clock.now()
             common = {"id": message_id, "date": now, "run_id": self.run_id}
+            item: Any
             if isinstance(message, MessageCreate):
                 otid = message.otid or self.store.ids.uuid4()
-                item: Any
                 if message.role == "user":
                     content = message.content if isinstance(message.content, str) else _user_parts(message.content)
                     item = UserMessage(
-                        **common,
-                        otid=otid,
-                        step_id=first_step_id,
-                        name=message.name,
-                        sender_id=message.sender_id,
+                        **common, otid=otid, step_id=first_step_id, name=message.name, sender_id=message.sender_id,
                         content=content,
-                    )
+                    )  # fmt: skip
                 elif message.role == "system":
                     item = SystemMessage(**common, otid=otid, content=_plain_text(message.content))
                 else:
@@ -171,20 +255,18 @@ class _Turn:
                         **common, otid=otid, step_id=first_step_id, content=_plain_text(message.content)
                     )
                 self.store_items(message_id, [item], now)
-            else:
-                approvals = self._approvals(message)
-                first = approvals[0] if approvals else None
-                item = ApprovalResponseMessage(
-                    **common,
-                    otid=message.otid or self.store.ids.uuid4(),
-                    approvals=approvals,
-                    approve=getattr(first, "approve", None) if isinstance(first, ApprovalReturn) else None,
-                    approval_request_id=self.agent.pending.request.id if self.agent.pending else None,
-                    reason=getattr(first, "reason", None) if isinstance(first, ApprovalReturn) else None,
-                )
-                self.store_items(message_id, [item], now)
-                answered += [self._answer(a) for a in approvals]
-        self.agent.pending = None if answered else self.agent.pending
+                continue
+            approvals = self._approvals(message)
+            first = approvals[0] if approvals and isinstance(approvals[0], ApprovalReturn) else None
+            item = ApprovalResponseMessage(
+                **common, otid=message.otid or self.store.ids.uuid4(), approvals=approvals,
+                approve=first.approve if first else None, reason=first.reason if first else None,
+                approval_request_id=self.agent.pending.request.id if self.agent.pending else None,
+            )  # fmt: skip
+            self.store_items(message_id, [item], now)
+            answered += [self._answer(a) for a in approvals]
+        if answered:
+            self.agent.pending = None
         return answered
 
     def _approvals(self, message: ApprovalCreate | ToolReturnCreate) -> list[ApprovalReturn | ToolReturn]:
@@ -204,11 +286,9 @@ class _Turn:
         call = pending.get(answer.tool_call_id)
         planned = PlannedCall(call.name if call else "tool", call.arguments if call else "{}")
         if isinstance(answer, ToolReturn):
-            text = (
-                answer.tool_return
-                if isinstance(answer.tool_return, str)
-                else json.dumps([part.model_dump(mode="json") for part in answer.tool_return])
-            )
+            text = answer.tool_return
+            if not isinstance(text, str):
+                text = json.dumps([part.model_dump(mode="json") for part in text])
             planned.kind = "client"
             return Answer(planned, answer.tool_call_id, answer.status, text)
         if answer.approve:
@@ -216,88 +296,68 @@ class _Turn:
         reason = f" User reason: {answer.reason}" if answer.reason else ""
         return Answer(planned, answer.tool_call_id, "error", f"Error: request to call tool denied.{reason}")
 
-    # -- steps -------------------------------------------------------------------------------------------
+    # -- steps ----------------------------------------------------------------------------------------------
 
-    def tool_return(
+    async def tool_return(
         self, call: PlannedCall, call_id: str, status: Literal["success", "error"], text: str, step_id: str | None
     ) -> None:
         message_id = self.store.ids.new("message")
         now = self.store.clock.now()
-        result = ToolReturn(tool_return=text, status=status, tool_call_id=call_id)
         item = ToolReturnMessage(
-            id=message_id,
-            date=now,
-            otid=otid_for(message_id, 0),
-            step_id=step_id,
-            run_id=self.run_id,
-            # Client-tool returns carry no name (wire doc §18.9).
-            name=None if call.kind == "client" else call.name,
-            tool_return=text,
-            status=status,
-            tool_call_id=call_id,
-            tool_returns=[result],
-        )
+            id=message_id, date=now, otid=otid_for(message_id, 0), step_id=step_id, run_id=self.run_id,
+            name=None if call.kind == "client" else call.name,  # client-tool returns carry no name (§18.9)
+            tool_return=text, status=status, tool_call_id=call_id,
+            tool_returns=[ToolReturn(tool_return=text, status=status, tool_call_id=call_id)],
+        )  # fmt: skip
         self.store_items(message_id, [item], now)
-        self.emit(item)
+        await self.send_item(item)  # tool returns arrive whole, also in token mode
 
-    def step(self, step: Step, index: int) -> StopReasonType | None:
+    async def step(self, step: Step, index: int) -> StopReasonType | None:
         """Run one step; returns the stop reason if the turn ends here."""
         step_id = self.store.ids.new("step")
         message_id = self.store.ids.new("message")
         now = self.store.clock.now()
         common = {"id": message_id, "date": now, "step_id": step_id, "run_id": self.run_id}
-        items: list[Any] = []
+        items: list[tuple[Any, list[Any] | None]] = []  # (whole item, its token chunks)
+
+        def otid() -> str:
+            return otid_for(message_id, len(items))
+
+        if step.hidden_reasoning:
+            items.append((HiddenReasoningMessage(**common, otid=otid(), state="omitted"), None))
         if step.reasoning is not None:
-            items.append(
-                ReasoningMessage(
-                    **common, otid=otid_for(message_id, len(items)), source="reasoner_model", reasoning=step.reasoning
-                )
-            )
+            whole = ReasoningMessage(**common, otid=otid(), source="reasoner_model", reasoning=step.reasoning)
+            items.append((whole, [whole.model_copy(update={"reasoning": f}) for f in _fragments(step.reasoning)]))
         if step.text is not None:
-            items.append(AssistantMessage(**common, otid=otid_for(message_id, len(items)), content=step.text))
-        ids = [f"call_{self.store.ids.uuid4().replace('-', '')[:24]}" for _ in step.calls]
-        calls = [
-            ToolCall(name=c.name, arguments=c.arguments, tool_call_id=i) for c, i in zip(step.calls, ids, strict=True)
-        ]
+            whole = AssistantMessage(**common, otid=otid(), content=step.text)
+            items.append((whole, [whole.model_copy(update={"content": f}) for f in _fragments(step.text)]))
+        calls = [ToolCall(name=c.name, arguments=c.arguments, tool_call_id=self._call_id()) for c in step.calls]
         served = [(p, c) for p, c in zip(step.calls, calls, strict=True) if p.kind == "server"]
         waiting = [(p, c) for p, c in zip(step.calls, calls, strict=True) if p.kind != "server"]
         if served:
-            items.append(
-                ToolCallMessage(
-                    **common,
-                    otid=otid_for(message_id, len(items)),
-                    tool_call=served[0][1],
-                    tool_calls=[c for _, c in served],
-                )
-            )
-        self.store_items(message_id, items, now)
+            whole = ToolCallMessage(**common, otid=otid(), tool_call=served[0][1], tool_calls=[c for _, c in served])
+            items.append((whole, _call_chunks(whole, [c for _, c in served])))
+        self.store_items(message_id, [whole for whole, _ in items], now)
         self._count(step, index)
-        for item in items:
-            self.emit(item)
+        for whole, chunks in items:
+            await self.send_item(whole, chunks)
         if waiting:
             request_id = approval_request_id(message_id)
             request = ApprovalRequestMessage(
-                id=request_id,
-                date=now,
-                otid=request_id,
-                step_id=step_id,
-                run_id=self.run_id,
-                tool_call=waiting[0][1],
-                tool_calls=[c for _, c in waiting],
-            )
+                id=request_id, date=now, otid=request_id, step_id=step_id, run_id=self.run_id,
+                tool_call=waiting[0][1], tool_calls=[c for _, c in waiting],
+            )  # fmt: skip
             self.store_items(request_id, [request], now)
-            self.emit(request)
-            self.agent.pending = PendingApproval(
-                request=request,
-                calls=[c for _, c in waiting],
-                client_tools={p.name for p, _ in waiting if p.kind == "client"},
-                run_id=self.run_id,
-            )
+            self.agent.pending = PendingApproval(request=request, calls=[c for _, c in waiting], run_id=self.run_id)
+            await self.send_item(request, _call_chunks(request, [c for _, c in waiting]))
         for planned, call in served:
-            self.tool_return(planned, call.tool_call_id, "success", tool_result(planned), step_id)
+            await self.tool_return(planned, call.tool_call_id, "success", tool_result(planned), step_id)
         if waiting:
             return "requires_approval"
         return None if step.calls else "end_turn"
+
+    def _call_id(self) -> str:
+        return "call_" + self.store.ids.uuid4().replace("-", "")[:24]
 
     def _count(self, step: Step, index: int) -> None:
         # Plausible figures: a system prompt of ~2,000 tokens plus the history, ~4 characters a token.
@@ -312,23 +372,58 @@ class _Turn:
         usage.step_count = index + 1
         usage.context_tokens = prompt + completion
 
+    async def compaction(self) -> None:
+        """A context compaction inside the turn (wire doc §2.2, §17.5)."""
+        folded = [i for i in self.agent.in_context if i != self.agent.system_message_id]
+        summary = f"The conversation so far ({len(folded)} messages) was summarized to fit the context window."
+        now = self.store.clock.now()
+        message_id = self.store.ids.new("message")
+        stats = CompactionStats(
+            trigger="post_step_context_check", context_tokens_before=2000 + 40 * len(folded), context_tokens_after=2100,
+            context_window=128000, messages_count_before=len(folded) + 1, messages_count_after=2,
+        )  # fmt: skip
+        if self.options.include_compaction_messages:
+            event = EventMessage(
+                id=self.store.ids.uuid4(), date=now, run_id=self.run_id, event_type="compaction",
+                event_data={"trigger": "post_step_context_check", "context_token_estimate": 2000 + 40 * len(folded),
+                            "context_window": 128000},
+            )  # fmt: skip
+            await self.send_item(event)
+            item: Any = SummaryMessage(id=message_id, date=now, otid=otid_for(message_id, 0), run_id=self.run_id,
+                                       summary=summary, compaction_stats=stats)  # fmt: skip
+        else:
+            # Letta still shows the compaction, as a user message carrying the packed summary (§17.5).
+            packed = json.dumps({"type": "system_alert", "message": summary})
+            item = UserMessage(
+                id=message_id, date=now, otid=otid_for(message_id, 0), run_id=self.run_id, content=packed
+            )
+        self.store_items(message_id, [item], now)
+        self.agent.in_context = [self.agent.system_message_id, message_id]
+        self.agent.summary = summary
+        await self.send_item(item)
 
-_FILTERABLE = {
-    "system_message",
-    "user_message",
-    "assistant_message",
-    "reasoning_message",
-    "hidden_reasoning_message",
-    "tool_call_message",
-    "tool_return_message",
-    "approval_request_message",
-    "approval_response_message",
-    "summary_message",
-    "event_message",
-}
+    async def fail(self, error_type: str, *, mid: bool) -> StopReasonType:
+        """Letta's in-band error: stop reason, then ``event: error`` (§6.5). Mid-stream errors are internal."""
+        stop, message = ERRORS[error_type]
+        await self.emit(LettaStopReason(stop_reason=stop))
+        detail = f"letta-mock: simulated {error_type}"
+        if mid:
+            error = LettaErrorMessage(
+                run_id=self.run_id, error_type="internal_error", message="An error occurred during agent execution.",
+                detail=detail,
+            )  # fmt: skip
+        else:
+            error = LettaErrorMessage(
+                run_id=self.run_id, error_type=error_type, message=message,
+                detail=None if error_type == "stream_incomplete" else detail,
+            )  # fmt: skip
+        await self.emit(error)
+        if not mid:
+            await self.emit("[DONE]")  # errors before the first agent chunk still end with [DONE] (§6.6)
+        return stop
 
 
-def run_turn(
+async def run_turn(
     store: Store,
     agent: AgentRecord,
     record: RunRecord,
@@ -340,30 +435,85 @@ def run_turn(
     """Run a whole turn into ``record``'s log and the store; returns the stop reason."""
     turn = _Turn(store, agent, record, conversation_id, options)
     record.run.status = "running"
+    try:
+        stop = await _loop(turn, messages, plan)
+    except _Cancelled:
+        # The step-boundary shape: stop reason, usage, [DONE] (§6.6). Mid-stream cancellation is unconfirmed
+        # upstream (§17); this shape is what the wire doc recommends and what both SDKs read to the end.
+        stop = "cancelled"
+        for event in (LettaStopReason(stop_reason="cancelled"), turn.usage, "[DONE]"):
+            record.append(event)
+    status = "cancelled" if stop == "cancelled" else ("completed" if stop in _COMPLETED else "failed")
+    store.finish_run(record, status, stop)  # type: ignore[arg-type]
+    if status == "failed" and plan.error is not None:
+        record.run.metadata = {**(record.run.metadata or {}), "error": _last_error(record)}
+    record.finish()
+    return stop
+
+
+async def _loop(turn: _Turn, messages: Sequence[InputMessage], plan: TurnPlan) -> StopReasonType:
+    store, options = turn.store, turn.options
     if options.include_pings:
-        # The first chunk of every stream: a ping carrying the run id, so clients can bind to the run.
-        turn.emit(LettaPing(id=store.ids.new("ping"), date=store.clock.now(), run_id=record.run.id))
+        # The first chunk of every stream: a ping carrying the run id, so clients can bind to the run (§6.4).
+        await turn.emit(LettaPing(id=store.ids.new("ping"), date=store.clock.now(), run_id=turn.run_id))
+    if plan.think_ms:
+        await turn.silence(plan.think_ms / 1000)
+    if plan.error is not None and plan.error.at == "start":
+        return await turn.fail(plan.error.error_type, mid=False)
     first_step_id = store.ids.new("step")
     for answer in turn.store_inputs(messages, first_step_id):
-        turn.tool_return(answer.call, answer.call_id, answer.status, answer.text, None)
+        await turn.tool_return(answer.call, answer.call_id, answer.status, answer.text, None)
+    if plan.compaction:
+        await turn.compaction()
     stop: StopReasonType = "end_turn"
     for index, step in enumerate(plan.steps):
         if index >= options.max_steps:
             stop = "max_steps"
             break
-        ended = turn.step(step, index)
+        ended = await turn.step(step, index)
+        if plan.error is not None:  # error_at=mid: after the first step's chunks
+            return await turn.fail(plan.error.error_type, mid=True)
+        if plan.stop_reason is not None:
+            stop = plan.stop_reason
+            break
         if ended is not None:
             stop = ended
             break
-    else:
-        if not plan.steps:
-            stop = "end_turn"
-    turn.emit(LettaStopReason(stop_reason=stop))
-    turn.emit(turn.usage)
-    turn.emit("[DONE]")
-    store.finish_run(record, "cancelled" if stop == "cancelled" else "completed", stop)
-    record.finish()
+    if stop == "cancelled":
+        raise _Cancelled
+    await turn.emit(LettaStopReason(stop_reason=stop))
+    await turn.emit(turn.usage)
+    await turn.emit("[DONE]")
     return stop
+
+
+def _last_error(record: RunRecord) -> Any:
+    for event in reversed(record.events):
+        if isinstance(event, LettaErrorMessage):
+            return event.model_dump(mode="json")
+    return None
+
+
+def _fragments(text: str) -> list[str]:
+    """Token-sized pieces: each word with the space before it, as providers stream them."""
+    return re.findall(r"\s*\S+", text) or [text]
+
+
+def _call_chunks(item: ToolCallMessage | ApprovalRequestMessage, calls: list[ToolCall]) -> list[Any]:
+    """Token-mode tool calls: ``ToolCallDelta`` objects (not arrays) in both fields, null keys kept (§18.1).
+
+    The first chunk of a call names it; the rest carry argument fragments that concatenate to its JSON.
+    """
+    chunks: list[Any] = []
+    for call in calls:
+        deltas = [ToolCallDelta(name=call.name, arguments=None, tool_call_id=call.tool_call_id)]
+        text = call.arguments
+        deltas += [
+            ToolCallDelta(name=None, arguments=text[i : i + 12], tool_call_id=call.tool_call_id)
+            for i in range(0, len(text), 12)
+        ]
+        chunks += [item.model_copy(update={"tool_call": d, "tool_calls": d}) for d in deltas]
+    return chunks
 
 
 def _plain_text(content: object) -> str:
@@ -374,10 +524,9 @@ def _plain_text(content: object) -> str:
 
 def _user_parts(parts: Sequence[Any]) -> list[Any]:
     # A user message item shows text and image parts; other part kinds (tool/reasoning content) become text.
-    shown: list[Any] = []
-    for part in parts:
-        if isinstance(part, TextContent | ImageContent):
-            shown.append(part)
-        else:
-            shown.append(TextContent(text=json.dumps(part.model_dump(mode="json"))))
-    return shown
+    return [
+        part
+        if isinstance(part, TextContent | ImageContent)
+        else TextContent(text=json.dumps(part.model_dump(mode="json")))
+        for part in parts
+    ]
