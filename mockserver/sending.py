@@ -22,6 +22,7 @@ from mockserver.http import json_response, sse_response
 from mockserver.models import (
     InputMessage,
     LettaErrorMessage,
+    LettaMessage,
     LettaPing,
     LettaRequest,
     LettaResponse,
@@ -192,7 +193,7 @@ def _refuse_in_band(store: Store, record: RunRecord, refusal: HTTPError, *, incl
 
 def collect(record: RunRecord) -> LettaResponse:
     """A finished run's log as the non-streaming answer."""
-    messages = [e for e in record.events if isinstance(e, BaseModel) and hasattr(e, "id") and e.message_type != "ping"]
+    messages = [e for e in record.events if isinstance(e, LettaMessage) and not isinstance(e, LettaPing)]
     stop = next((e for e in record.events if isinstance(e, LettaStopReason)), LettaStopReason(stop_reason="end_turn"))
     usage = next((e for e in record.events if isinstance(e, LettaUsageStatistics)), LettaUsageStatistics())
     return LettaResponse(messages=messages, stop_reason=stop, usage=usage)

@@ -326,17 +326,17 @@ class _Turn:
         if step.hidden_reasoning:
             items.append((HiddenReasoningMessage(**common, otid=otid(), state="omitted"), None))
         if step.reasoning is not None:
-            whole = ReasoningMessage(**common, otid=otid(), source="reasoner_model", reasoning=step.reasoning)
-            items.append((whole, [whole.model_copy(update={"reasoning": f}) for f in _fragments(step.reasoning)]))
+            thought = ReasoningMessage(**common, otid=otid(), source="reasoner_model", reasoning=step.reasoning)
+            items.append((thought, [thought.model_copy(update={"reasoning": f}) for f in _fragments(step.reasoning)]))
         if step.text is not None:
-            whole = AssistantMessage(**common, otid=otid(), content=step.text)
-            items.append((whole, [whole.model_copy(update={"content": f}) for f in _fragments(step.text)]))
+            reply = AssistantMessage(**common, otid=otid(), content=step.text)
+            items.append((reply, [reply.model_copy(update={"content": f}) for f in _fragments(step.text)]))
         calls = [ToolCall(name=c.name, arguments=c.arguments, tool_call_id=self._call_id()) for c in step.calls]
         served = [(p, c) for p, c in zip(step.calls, calls, strict=True) if p.kind == "server"]
         waiting = [(p, c) for p, c in zip(step.calls, calls, strict=True) if p.kind != "server"]
         if served:
-            whole = ToolCallMessage(**common, otid=otid(), tool_call=served[0][1], tool_calls=[c for _, c in served])
-            items.append((whole, _call_chunks(whole, [c for _, c in served])))
+            calling = ToolCallMessage(**common, otid=otid(), tool_call=served[0][1], tool_calls=[c for _, c in served])
+            items.append((calling, _call_chunks(calling, [c for _, c in served])))
         self.store_items(message_id, [whole for whole, _ in items], now)
         self._count(step, index)
         for whole, chunks in items:
