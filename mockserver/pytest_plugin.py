@@ -1,1 +1,74 @@
-"""pytest plugin (entry point ``pytest11``): fixtures for a running letta-mock. Filled in with the plugin issue."""
+"""pytest plugin (entry point ``pytest11``): a running letta-mock for your tests.
+
+Fixtures (every name starts with ``letta_mock``):
+
+* ``letta_mock_app``: a fresh mock ASGI app per test, configured by the ``letta_mock`` marker.
+* ``letta_mock``: an ``httpx.AsyncClient`` talking to that app in-process (no sockets).
+* ``letta_mock_server``: one live server on 127.0.0.1 for the session (uvicorn in a thread).
+* ``letta_mock_url``: its URL, with state reset and the marker's settings applied for each test —
+  point ``Letta(base_url=letta_mock_url)`` or a browser at it.
+
+Marker: ``@pytest.mark.letta_mock(seed=7, agents=[...], fidelity="server", controls="scenario=tool_call")``.
+Heavy imports happen inside the fixtures, so loading the plugin keeps ``pytest --help`` fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    import httpx
+    from starlette.applications import Starlette
+
+    from mockserver.live import LiveServer
+
+__all__ = ["letta_mock", "letta_mock_app", "letta_mock_server", "letta_mock_url"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "letta_mock(seed=None, agents=None, fidelity='contract', controls=None): configure the letta_mock fixtures",
+    )
+
+
+def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    marker = request.node.get_closest_marker("letta_mock")
+    return dict(marker.kwargs) if marker else {}
+
+
+@pytest.fixture
+def letta_mock_app(request: pytest.FixtureRequest) -> Starlette:
+    from mockserver.app import create_app
+
+    return create_app(**_options(request))
+
+
+@pytest.fixture
+async def letta_mock(letta_mock_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    import httpx
+
+    transport = httpx.ASGITransport(app=letta_mock_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://letta-mock") as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def letta_mock_server() -> Iterator[LiveServer]:
+    from mockserver.live import LiveServer
+
+    with LiveServer() as server:
+        yield server
+
+
+@pytest.fixture
+def letta_mock_url(letta_mock_server: LiveServer, request: pytest.FixtureRequest) -> str:
+    from mockserver.app import create_app
+
+    # A new app state per test: the same socket, a fresh store configured by this test's marker.
+    fresh = create_app(**_options(request))
+    letta_mock_server.app.state.__dict__.update(fresh.state.__dict__)
+    return letta_mock_server.url
