@@ -142,11 +142,17 @@ async def send(
     turn = run_turn(store, agent, record, conversation_id, messages, plan, options)
     if streaming:
         record.task = asyncio.ensure_future(turn)  # runs on even if the client goes away
+        record.task.add_done_callback(_consume_exception)  # already logged and ended in-band by run_turn
         return _stream(record, controls, store, numbered=background)
     await turn
     if plan.error is not None:
         raise _http_error(plan)
     return json_response(collect(record))
+
+
+def _consume_exception(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 def _stream(record: RunRecord, controls: Controls, store: Store, *, numbered: bool) -> Response:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import random
 import re
 from collections.abc import Sequence
@@ -58,6 +59,8 @@ from mockserver.store import AgentRecord, KeepAlive, PendingApproval, RunRecord,
 from mockserver.synthesize import PlannedCall, Step, TurnPlan, tool_result
 
 __all__ = ["ERRORS", "Pace", "TurnOptions", "check_can_send", "run_turn"]
+
+log = logging.getLogger("letta_mock")
 
 PENDING_APPROVAL_TEXT = (
     "CONFLICT: Cannot send a new message: The agent is waiting for approval on a tool call. "
@@ -443,6 +446,17 @@ async def run_turn(
         stop = "cancelled"
         for event in (LettaStopReason(stop_reason="cancelled"), turn.usage, "[DONE]"):
             record.append(event)
+    except Exception:
+        # A bug in the mock must not leave a stream hanging: end it as Letta ends an unexpected failure.
+        log.exception("letta-mock: turn of run %s failed", record.run.id)
+        stop = "error"
+        message = "An unknown error occurred with the LLM streaming request."
+        record.append(LettaStopReason(stop_reason="error"))
+        record.append(LettaErrorMessage(run_id=record.run.id, error_type="internal_error", message=message))
+        record.append("[DONE]")
+        store.finish_run(record, "failed", "error")
+        record.finish()
+        raise
     status = "cancelled" if stop == "cancelled" else ("completed" if stop in _COMPLETED else "failed")
     store.finish_run(record, status, stop)  # type: ignore[arg-type]
     if status == "failed" and plan.error is not None:
