@@ -127,7 +127,7 @@ def _body(raw: bytes, size: int) -> Any:
         return None
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # not JSON (or nested past Python's limit)
         return raw.decode("utf-8", "replace")
 
 

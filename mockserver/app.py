@@ -79,7 +79,8 @@ def _server_validation_body(body: dict[str, object]) -> dict[str, object]:
     detail = body["detail"]
     if isinstance(detail, list):
         errors = [{**e, "loc": tuple(e["loc"])} for e in detail]
-        return {"trace_id": "", "detail": repr(errors)}
+        extra = {k: v for k, v in body.items() if k != "detail"}
+        return {"trace_id": "", "detail": repr(errors), **extra}
     return body
 
 

@@ -6,6 +6,7 @@
     │   ├── Conflict                   409 {"detail": <text or object>}
     │   ├── BadRequest                 400 {"detail": "<text>"}
     │   ├── RequestInvalid             422 {"detail": [{"loc", "msg", "type"}, ...]}
+    │   ├── RouteInvalid               422 {"detail": "<text>"} (a route's own check)
     │   ├── ServerError                500 {"detail": "An unknown error occurred"}
     │   └── ProviderError              4xx/5xx {"error": {"type", "message", "detail"}} (LLM-provider errors)
     └── ConfigurationError             a test author's mistake in configuring the mock (raised at set-up)
@@ -30,6 +31,7 @@ __all__ = [
     "NotFound",
     "ProviderError",
     "RequestInvalid",
+    "RouteInvalid",
     "ServerError",
     "validation_detail",
 ]
@@ -89,12 +91,18 @@ class RequestInvalid(HTTPError):
 
     status_code = 422
 
-    def __init__(self, detail: list[dict[str, Any]]) -> None:
-        super().__init__(detail)
+    def __init__(self, detail: list[dict[str, Any]], **extra: Any) -> None:
+        super().__init__(detail, **extra)
 
     @classmethod
     def single(cls, loc: Sequence[str | int], msg: str, type_: str) -> RequestInvalid:
         return cls([{"loc": list(loc), "msg": msg, "type": type_}])
+
+
+class RouteInvalid(HTTPError):
+    """422 raised by a route's own check after validation: a plain-string ``detail`` (wire doc §4)."""
+
+    status_code = 422
 
 
 def validation_detail(exc: ValidationError, prefix: str, body: bytes | None = None) -> list[dict[str, Any]]:
@@ -134,4 +142,6 @@ def _json_error_offset(body: bytes) -> int:
         return error.pos
     except UnicodeDecodeError as error:
         return error.start
+    except RecursionError:  # nested past Python's limit: pydantic refused it too, there is no offset to give
+        return 0
     return 0

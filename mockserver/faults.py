@@ -101,11 +101,11 @@ async def faulty_frames(
 
 
 async def _stall(controls: Controls, pings: bool, store: Store, run_id: str) -> AsyncIterator[bytes]:
-    remaining = controls.get("stall_ms", 60000) / 1000
-    interval = controls.get("ping_interval_ms", 20000) / 1000
-    while remaining > 0:
-        wait = min(remaining, interval) if pings else remaining
-        await asyncio.sleep(wait)
-        remaining -= wait
-        if pings and wait >= interval:
-            yield sse.encode(LettaPing(id=store.ids.new("ping"), date=store.clock.now(), run_id=run_id))
+    """Silence for ``stall_ms``; with pings, one after every full ``ping_interval_ms`` (whole milliseconds)."""
+    remaining = controls.get("stall_ms", 60000)
+    interval = max(controls.get("ping_interval_ms", 20000), 1)
+    while pings and remaining >= interval:
+        await asyncio.sleep(interval / 1000)
+        remaining -= interval
+        yield sse.encode(LettaPing(id=store.ids.new("ping"), date=store.clock.now(), run_id=run_id))
+    await asyncio.sleep(remaining / 1000)

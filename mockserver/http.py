@@ -48,6 +48,15 @@ class PayloadTooLarge(HTTPError):
 def path_id(request: Request, name: str) -> str:
     value: str = request.path_params[name]
     pattern, shortest, longest = PATH_PATTERNS[name]
+    if shortest <= len(value) <= longest and pattern.match(value):
+        return value
+    if request.app.state.config.fidelity == "server":
+        # The real server rewrites every path-id error to one pattern message and adds an example (§15.2).
+        kind = name.removesuffix("_id")
+        message = f"String should match pattern '{kind}-{{uuid4}}'"
+        error = {"type": "string_pattern_mismatch", "loc": ["path", name], "msg": message, "input": value,
+                 "ctx": {"pattern": pattern.pattern}}  # fmt: skip
+        raise RequestInvalid([error], examples=[_EXAMPLES[name]])
     if len(value) < shortest:
         raise RequestInvalid.single(
             ["path", name], f"String should have at least {shortest} characters", "string_too_short"
@@ -56,11 +65,16 @@ def path_id(request: Request, name: str) -> str:
         raise RequestInvalid.single(
             ["path", name], f"String should have at most {longest} characters", "string_too_long"
         )
-    if not pattern.match(value):
-        raise RequestInvalid.single(
-            ["path", name], f"String should match pattern '{pattern.pattern}'", "string_pattern_mismatch"
-        )
-    return value
+    raise RequestInvalid.single(
+        ["path", name], f"String should match pattern '{pattern.pattern}'", "string_pattern_mismatch"
+    )
+
+
+_EXAMPLES = {
+    "agent_id": "agent-123e4567-e89b-42d3-8456-426614174000",
+    "message_id": "message-123e4567-e89b-42d3-8456-426614174000",
+    "conversation_id": "conv-123e4567-e89b-42d3-8456-426614174000",
+}
 
 
 async def parse_body(request: Request, model: type[Model], *, required: bool = True) -> Model:

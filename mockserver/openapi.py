@@ -1,7 +1,472 @@
-"""Our OpenAPI document (placeholder until generated from the models)."""
+"""Our own OpenAPI document: every ``/v1`` operation the mock serves, generated from its models.
 
-from typing import Any
+Served at ``GET /openapi.json``; built on the first request, then cached (server start-up never pays for it).
+
+Where it differs from Letta's document (../shared/spec/letta-openapi.json), on purpose:
+
+* OpenAPI **3.2**, for ``itemSchema``: every ``text/event-stream`` response describes its events (Letta's gives
+  none). An event is modelled as 3.2 models SSE, an object of the event's fields: ``data`` is a string whose JSON
+  ``contentSchema`` is a ``LettaStreamingResponse`` chunk, ``event: error`` carries a ``LettaErrorMessage``, and
+  ``[DONE]`` ends the stream. No ``id``/``retry`` fields: Letta sends neither.
+* Response bodies come from the wire models in serialisation mode, so ``message_type`` (and every other field the
+  server always sends) is required.
+* Each operation lists the errors the mock can answer with in some configuration (open or closed world, contract or
+  server fidelity), not only 422; an operation that streams lists only what it answers before the stream starts.
+* Parameters keep Letta's names, locations and patterns; query parameters are typed without ``null`` (a query string
+  cannot carry one).
+
+Not described: the ``X-Letta-Mock`` control header and the failures it scripts, the ``/latest`` aliases, and the
+server-fidelity 422 body (a repr string, wire doc §15.2) — this document is the contract profile's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Literal
+
+from pydantic import BaseModel, TypeAdapter
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue
+from pydantic_core import CoreSchema
+
+from mockserver import __version__
+from mockserver.http import PATH_PATTERNS
+from mockserver.models import (
+    MESSAGE_TYPES,
+    STOP_REASONS,
+    AgentState,
+    CancelAgentRunRequest,
+    CompactionRequest,
+    CompactionResponse,
+    ConversationCompactionRequest,
+    ConversationMessageRequest,
+    Health,
+    HTTPValidationError,
+    LettaAsyncRequest,
+    LettaResponse,
+    LettaStreamingRequest,
+    NotFoundError,
+    ResetMessagesRequest,
+    RetrieveStreamRequest,
+    Run,
+    SearchAllMessagesRequest,
+    SearchResult,
+    WireModel,
+    message_adapter,
+    stream_event_adapter,
+)
+from mockserver.routes import LETTA_VERSION
+from mockserver.sse import DONE
+
+__all__ = ["OPENAPI_VERSION", "SSE_EVENT", "openapi_document"]
+
+OPENAPI_VERSION = "3.2.0"
+SSE_EVENT = "LettaServerSentEvent"  # the component every text/event-stream itemSchema refers to
+
+_REF = "#/components/schemas/{model}"
 
 
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": _REF.format(model=name)}
+
+
+# -- documentation-only models ----------------------------------------------------------------------------------
+
+
+class PendingApprovalDetail(WireModel):
+    """``detail`` of the 409 a plain message gets while a tool call waits for approval (wire doc §9)."""
+
+    code: Literal["PENDING_APPROVAL"]
+    message: str
+    pending_request_id: str
+
+
+class ConflictError(WireModel):
+    """409: ``detail`` is a text, or an object for a pending approval."""
+
+    detail: PendingApprovalDetail | str
+
+
+CancelResult = dict[str, Literal["cancelled", "failed"]]  # run id -> what became of it
+
+# -- operations -------------------------------------------------------------------------------------------------
+
+_Body = tuple[type[BaseModel], bool]  # request model, required
+
+
+@dataclass(frozen=True)
+class _Operation:
+    method: str
+    path: str  # under /v1, as Letta spells it (trailing slash included)
+    operation_id: str
+    tag: str
+    summary: str
+    description: str
+    parameters: tuple[str, ...] = ()
+    body: _Body | None = None
+    json: JsonSchemaValue | None = None  # 200 application/json
+    sse: bool = False  # 200 text/event-stream
+    errors: tuple[int, ...] = ()
+    deprecated: bool = False
+
+
+_AGENT = "/v1/agents/{agent_id}"
+_CONVERSATION = "/v1/conversations/{conversation_id}"
+_RUN = "/v1/runs/{run_id}"
+_MESSAGES = {"type": "array", "items": _ref("LettaMessageUnion")}
+_PAGE = ("before", "after", "limit")
+
+# Errors: 400/409 come from Letta's approval rules and checks the closed world or server fidelity switch on, 404
+# from the closed world, 413 from the body limit, 422 from request validation. Streaming sends report 400/409
+# in-band, so the streaming-only operations do not list them.
+OPERATIONS: tuple[_Operation, ...] = (
+    _Operation(
+        "post", _AGENT + "/messages", "send_message", "agents", "Send Message",
+        "Send messages to the agent and get its answer: a LettaResponse, or an event stream when `streaming` is "
+        "true.",
+        ("agent_id",), (LettaStreamingRequest, True), _ref("LettaResponse"), sse=True,
+        errors=(400, 404, 409, 413, 422),
+    ),
+    _Operation(
+        "get", _AGENT + "/messages", "list_messages", "agents", "List Messages",
+        "The agent's message history, oldest first within the page.",
+        ("agent_id", *_PAGE, "order", "order_by", "group_id", "conversation_id", "use_assistant_message",
+         "assistant_message_tool_name", "assistant_message_tool_kwarg", "include_err",
+         "include_return_message_types"),
+        json=_MESSAGES, errors=(404, 422),
+    ),
+    _Operation(
+        "post", _AGENT + "/messages/stream", "create_agent_message_stream", "agents", "Send Message Streaming",
+        "Send messages and stream the answer (deprecated: use send_message with `streaming: true`).",
+        ("agent_id",), (LettaStreamingRequest, True), sse=True, errors=(404, 413, 422), deprecated=True,
+    ),
+    _Operation(
+        "post", _AGENT + "/messages/cancel", "cancel_message", "agents", "Cancel Message",
+        "Cancel the given runs, or the agent's active ones; answers what became of each run.",
+        ("agent_id",), (CancelAgentRunRequest, False), _ref("CancelResult"),
+        errors=(404, 409, 413, 422),
+    ),
+    _Operation(
+        "post", _AGENT + "/messages/async", "create_agent_message_async", "agents", "Send Message Async",
+        "Start a run in the background and answer with it at once (status `created`).",
+        ("agent_id",), (LettaAsyncRequest, True), _ref("Run"), errors=(404, 413, 422),
+    ),
+    _Operation(
+        "patch", _AGENT + "/reset-messages", "reset_messages", "agents", "Reset Messages",
+        "Start the agent's context window over; stored history stays listable.",
+        ("agent_id",), (ResetMessagesRequest, False), _ref("AgentState"), errors=(404, 413, 422),
+    ),
+    _Operation(
+        "post", _AGENT + "/summarize", "summarize_messages", "agents", "Summarize Messages",
+        "Compact the agent's context window into a summary message.",
+        ("agent_id",), (CompactionRequest, False), _ref("CompactionResponse"), errors=(400, 404, 413, 422),
+    ),
+    _Operation(
+        "post", _CONVERSATION + "/messages", "send_conversation_message", "conversations",
+        "Send Conversation Message",
+        "Send messages in a conversation; streams unless `streaming` is false.",
+        ("conversation_id",), (ConversationMessageRequest, True), _ref("LettaResponse"), sse=True,
+        errors=(400, 404, 409, 413, 422),
+    ),
+    _Operation(
+        "get", _CONVERSATION + "/messages", "list_conversation_messages", "conversations",
+        "List Conversation Messages",
+        "The conversation's messages.",
+        ("conversation_id", "agent_id", *_PAGE, "order", "order_by", "group_id", "include_err",
+         "include_return_message_types"),
+        json=_MESSAGES, errors=(404, 422),
+    ),
+    _Operation(
+        "post", _CONVERSATION + "/stream", "retrieve_conversation_stream", "conversations",
+        "Retrieve Conversation Stream",
+        "Resume the stream of the conversation's latest run after the `seq_id` `starting_after`.",
+        ("conversation_id",), (RetrieveStreamRequest, False), sse=True, errors=(404, 413, 422),
+    ),
+    _Operation(
+        "post", _CONVERSATION + "/compact", "compact_conversation", "conversations", "Compact Conversation",
+        "Compact the conversation's context window into a summary message.",
+        ("conversation_id",), (ConversationCompactionRequest, False), _ref("CompactionResponse"),
+        errors=(400, 404, 413, 422),
+    ),
+    _Operation(
+        "get", _RUN + "/messages", "list_messages_for_run", "runs", "List Messages For Run",
+        "The messages a run produced.",
+        ("run_id", *_PAGE, "order_asc", "order_by"), json=_MESSAGES, errors=(400, 404, 422),
+    ),
+    _Operation(
+        "post", _RUN + "/stream", "retrieve_stream_for_run", "runs", "Retrieve Stream For Run",
+        "Replay a run's stream after the `seq_id` `starting_after`, following it live until the run ends.",
+        ("run_id",), (RetrieveStreamRequest, False), sse=True, errors=(400, 404, 413, 422),
+    ),
+    _Operation(
+        "get", "/v1/messages/", "list_all_messages", "messages", "List All Messages",
+        "Messages of every agent.",
+        (*_PAGE, "order", "conversation_id", "include_return_message_types"), json=_MESSAGES, errors=(404, 422),
+    ),
+    _Operation(
+        "get", "/v1/messages/{message_id}", "retrieve_message", "messages", "Retrieve Message",
+        "The items of one stored message (one message can expand into several items sharing its id).",
+        ("message_id",), json=_MESSAGES, errors=(404, 422),
+    ),
+    _Operation(
+        "post", "/v1/messages/search", "search_all_messages", "messages", "Search All Messages",
+        "Messages whose text contains the query, newest first.",
+        body=(SearchAllMessagesRequest, True), json={"type": "array", "items": _ref("SearchResult")},
+        errors=(413, 422),
+    ),
+    _Operation(
+        "get", _RUN, "retrieve_run", "runs", "Retrieve Run", "One run and its status.",
+        ("run_id",), json=_ref("Run"), errors=(400, 404),
+    ),
+    _Operation(
+        "get", "/v1/health/", "check_health", "health", "Check Health", "Liveness: the server answers.",
+        json=_ref("Health"),
+    ),
+)  # fmt: skip
+
+_TAGS = {
+    "agents": "Messages of one agent: send, stream, list, cancel, reset, compact.",
+    "conversations": "Messages of one conversation of an agent.",
+    "runs": "Runs: one execution of the agent loop each.",
+    "messages": "Messages across all agents.",
+    "health": "Liveness.",
+}
+
+# -- parameters -------------------------------------------------------------------------------------------------
+
+
+def _path_parameter(name: str, kind: str, example: str) -> JsonSchemaValue:
+    pattern, shortest, longest = PATH_PATTERNS[name]
+    text = f"The {kind} id, `{example}`."
+    schema = {"type": "string", "minLength": shortest, "maxLength": longest, "pattern": pattern.pattern}
+    return {"name": name, "in": "path", "required": True, "description": text, "schema": schema}
+
+
+def _query(name: str, schema: JsonSchemaValue, description: str, **extra: Any) -> JsonSchemaValue:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema, **extra}
+
+
+def _order(default: str) -> JsonSchemaValue:
+    return _query(
+        "order", {"type": "string", "enum": ["asc", "desc"], "default": default},
+        "Which end of the history the page is taken from: `desc` the newest messages, `asc` the oldest.",
+    )  # fmt: skip
+
+
+_UUID = "123e4567-e89b-42d3-8456-426614174000"
+_CURSOR = "A message id; the page holds the messages {} it, in the chosen order."
+_DEPRECATED = {"deprecated": True}
+
+PARAMETERS: dict[str, JsonSchemaValue] = {
+    "agent_id": _path_parameter("agent_id", "agent", f"agent-{_UUID}"),
+    "conversation_id": {
+        **_path_parameter("conversation_id", "conversation", f"conv-{_UUID}"),
+        "description": "`conv-<uuid4>`, `default` (the agent's default conversation, agent named by `agent_id`) "
+        "or, deprecated, an agent id standing for that agent's default conversation.",
+    },
+    "message_id": _path_parameter("message_id", "message", f"message-{_UUID}"),
+    "run_id": {
+        "name": "run_id", "in": "path", "required": True, "schema": {"type": "string"},
+        "description": "The run id, `run-<uuid4>`. Letta puts no pattern on it; a closed-world or server-fidelity "
+        "mock answers 400 to any other form.",
+    },
+    "before": _query("before", {"type": "string"}, _CURSOR.format("before")),
+    "after": _query("after", {"type": "string"}, _CURSOR.format("after")),
+    "limit": _query("limit", {"type": "integer", "default": 100}, "How many stored messages the page holds at most."),
+    "order": _order("desc"),
+    "order_asc": _order("asc"),
+    "order_by": _query("order_by", {"type": "string", "const": "created_at", "default": "created_at"}, "Sort key."),
+    "group_id": _query("group_id", {"type": "string"}, "Group filter (accepted, ignored by the mock)."),
+    "use_assistant_message": _query(
+        "use_assistant_message", {"type": "boolean", "default": True}, "Deprecated; accepted.", **_DEPRECATED
+    ),
+    "assistant_message_tool_name": _query(
+        "assistant_message_tool_name", {"type": "string", "default": "send_message"}, "Deprecated; accepted.",
+        **_DEPRECATED,
+    ),
+    "assistant_message_tool_kwarg": _query(
+        "assistant_message_tool_kwarg", {"type": "string", "default": "message"}, "Deprecated; accepted.",
+        **_DEPRECATED,
+    ),
+    "include_err": _query("include_err", {"type": "boolean"}, "Include error messages (accepted, ignored)."),
+    "include_return_message_types": _query(
+        "include_return_message_types", {"type": "array", "items": _ref("MessageType")},
+        "Only these message types (repeat the parameter for several); all types when absent.",
+        style="form", explode=True,
+    ),
+}  # fmt: skip
+
+
+def _parameter(operation: _Operation, name: str) -> JsonSchemaValue:
+    # Two names are both a path parameter of some operations and a query parameter of others.
+    if name == "conversation_id" and "{conversation_id}" not in operation.path:
+        return _query("conversation_id", {"type": "string"}, "Only messages of this conversation (`default`: "
+                      "messages outside any conversation).")  # fmt: skip
+    if name == "agent_id" and "{agent_id}" not in operation.path:
+        return _query("agent_id", {"type": "string"}, "The agent, for the `default` conversation.")
+    return PARAMETERS[name]
+
+
+# -- schemas ----------------------------------------------------------------------------------------------------
+
+
+class _Generator(GenerateJsonSchema):
+    """pydantic's generator, except that wire dates stay ``date-time`` strings.
+
+    Wire dates serialise through a ``PlainSerializer`` returning ``str`` (wire doc §1.5), which alone would make
+    pydantic describe them as plain strings.
+    """
+
+    def generate_inner(self, schema: CoreSchema | Any) -> JsonSchemaValue:
+        if self.mode == "serialization" and schema.get("type") == "datetime" and "serialization" in schema:
+            return {"type": "string", "format": "date-time"}
+        return super().generate_inner(schema)
+
+
+# (component name, mode, type). Unions get Letta's component names; everything else is named after its model.
+_SCHEMAS: tuple[tuple[str, JsonSchemaMode, TypeAdapter[Any]], ...] = (
+    *((m.__name__, "validation", TypeAdapter(m)) for m in dict.fromkeys(o.body[0] for o in OPERATIONS if o.body)),
+    ("LettaMessageUnion", "serialization", message_adapter),
+    ("LettaStreamingResponse", "serialization", stream_event_adapter),
+    ("SearchResult", "serialization", TypeAdapter(SearchResult)),
+    ("CancelResult", "serialization", TypeAdapter(CancelResult)),
+    *(
+        (m.__name__, "serialization", TypeAdapter(m))
+        for m in (LettaResponse, Run, AgentState, CompactionResponse, Health, HTTPValidationError, NotFoundError,
+                  ConflictError)
+    ),
+)  # fmt: skip
+
+# Literal types Letta names as components; pydantic would inline them as enums wherever they are used.
+_NAMED_ENUMS = {"MessageType": list(MESSAGE_TYPES), "StopReasonType": list(STOP_REASONS)}
+
+
+def _components() -> dict[str, JsonSchemaValue]:
+    """Every schema the operations use, keyed by component name, references already pointing at the components.
+
+    One generator run over all types, so a model used by several types is one component. A model whose request and
+    wire shapes differ gets two components from pydantic, ``X-Input`` and ``X-Output``; the wire one is renamed
+    ``X`` (Letta's name for it), the request one keeps its suffix. Names are sorted for a stable document.
+    """
+    tops, defs = TypeAdapter.json_schemas(_SCHEMAS, ref_template=_REF, schema_generator=_Generator)
+    schemas: dict[str, JsonSchemaValue] = dict(defs.get("$defs", {}))
+    for (name, _mode), schema in tops.items():
+        if schema != _ref(name):  # a union or a dict: not yet a component of its own
+            schemas[name] = {"title": name, **schema}
+    renames = {
+        _REF.format(model=name): _REF.format(model=name.removesuffix("-Output"))
+        for name in schemas
+        if name.endswith("-Output") and name.removesuffix("-Output") not in schemas
+    }
+    schemas = {name.removesuffix("-Output") if _REF.format(model=name) in renames else name: s
+               for name, s in schemas.items()}  # fmt: skip
+    schemas = {name: _rewrite(schema, renames) for name, schema in schemas.items()}
+    for name, values in _NAMED_ENUMS.items():
+        schemas[name] = {"title": name, "type": "string", "enum": values}
+    schemas[SSE_EVENT] = _sse_event()
+    return dict(sorted(schemas.items()))
+
+
+def _rewrite(node: Any, renames: dict[str, str]) -> Any:
+    """``node`` with renamed references (discriminator mappings included) and named enums as references."""
+    if isinstance(node, list):
+        return [_rewrite(item, renames) for item in node]
+    if not isinstance(node, dict):
+        return renames.get(node, node) if isinstance(node, str) else node
+    out = {key: _rewrite(value, renames) for key, value in node.items()}
+    for name, values in _NAMED_ENUMS.items():
+        if out.get("enum") == values:
+            del out["enum"]
+            out.pop("type", None)
+            out = {**_ref(name), **out}
+    return out
+
+
+def _sse_event() -> JsonSchemaValue:
+    """One event of Letta's streams, in OpenAPI 3.2's model of SSE: an object of the event's fields (wire doc §6.1).
+
+    An unnamed event has no ``event`` field (WHATWG parsers report it as ``message``).
+    """
+    chunk = {
+        "not": {"const": DONE},
+        "contentMediaType": "application/json",
+        "contentSchema": {
+            "$ref": _REF.format(model="LettaStreamingResponse"),
+            "not": {"required": ["message_type"], "properties": {"message_type": {"const": "error_message"}}},
+        },
+    }
+    error = {"not": {"const": DONE}, "contentMediaType": "application/json", "contentSchema": _ref("LettaErrorMessage")}
+    return {
+        "title": SSE_EVENT,
+        "description": "One server-sent event: `data: <chunk>` (any LettaStreamingResponse but an error), "
+        "`event: error` + `data: <LettaErrorMessage>`, or the terminator `data: [DONE]`, the stream's last event "
+        "when it is sent. Letta sends no `id:` and no `retry:`.",
+        "type": "object",
+        "properties": {"event": {"type": "string"}, "data": {"type": "string"}},
+        "required": ["data"],
+        "additionalProperties": False,
+        "oneOf": [
+            {"title": "chunk", "properties": {"event": {"const": "message"}, "data": chunk}},
+            {"title": "error", "properties": {"event": {"const": "error"}, "data": error}, "required": ["event"]},
+            {"title": "done", "properties": {"event": {"const": "message"}, "data": {"const": DONE}}},
+        ],
+    }
+
+
+# -- the document -----------------------------------------------------------------------------------------------
+
+_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("NotFoundError", 'Refused by one of Letta\'s rules: `{"detail": "<text>"}`.'),
+    404: ("NotFoundError", 'Not found (a closed-world mock only): `{"detail": "<text>"}`.'),
+    409: ("ConflictError", "Conflict: a tool call awaits approval, or there is no active run to cancel."),
+    413: ("NotFoundError", "The request body exceeds the mock's `max_body_bytes`."),
+    422: ("HTTPValidationError", "Validation error: one item per problem, `loc` naming the field."),
+}
+
+
+def _operation(operation: _Operation) -> JsonSchemaValue:
+    content: dict[str, JsonSchemaValue] = {}
+    if operation.json is not None:
+        content["application/json"] = {"schema": operation.json}
+    if operation.sse:
+        content["text/event-stream"] = {"itemSchema": _ref(SSE_EVENT)}
+    responses: dict[str, JsonSchemaValue] = {"200": {"description": "Successful response", "content": content}}
+    for status in operation.errors:
+        name, text = _ERRORS[status]
+        responses[str(status)] = {"description": text, "content": {"application/json": {"schema": _ref(name)}}}
+    out: dict[str, Any] = {
+        "tags": [operation.tag],
+        "summary": operation.summary,
+        "description": operation.description,
+        "operationId": operation.operation_id,
+    }
+    if operation.deprecated:
+        out["deprecated"] = True
+    if operation.parameters:
+        out["parameters"] = [_parameter(operation, name) for name in operation.parameters]
+    if operation.body is not None:
+        model, required = operation.body
+        out["requestBody"] = {"required": required, "content": {"application/json": {"schema": _ref(model.__name__)}}}
+    out["responses"] = responses
+    return out
+
+
+@cache
 def openapi_document() -> dict[str, Any]:
-    return {"openapi": "3.1.0"}
+    """The document, built once. Shared: treat it as read-only (``copy.deepcopy`` it to change it)."""
+    paths: dict[str, dict[str, Any]] = {}
+    for operation in OPERATIONS:
+        paths.setdefault(operation.path, {})[operation.method] = _operation(operation)
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {
+            "title": "letta-mock",
+            "version": __version__,
+            "description": "letta-mock's own description of the Letta messages API it serves, generated from its "
+            f"pydantic models (it follows Letta server {LETTA_VERSION}). Unlike Letta's document it gives every "
+            "event stream an event schema (OpenAPI 3.2 `itemSchema`) and every error the mock answers with.",
+        },
+        "tags": [{"name": name, "description": text} for name, text in _TAGS.items()],
+        "paths": paths,
+        "components": {"schemas": _components()},
+    }

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mockserver.errors import BadRequest, HTTPError, NotFound
+from mockserver.errors import BadRequest, Conflict, HTTPError, NotFound, RouteInvalid
 from mockserver.http import (
     json_response,
     parse_body,
@@ -87,19 +87,13 @@ def _server_route_checks(request: Request, body: LettaStreamingRequest) -> None:
         if body.background:
             reasons.append("background can only be true when streaming=true")
         if reasons:
-            raise HTTPError422(
+            raise RouteInvalid(
                 "Streaming options set without streaming enabled. "
                 + "; ".join(reasons)
                 + ". Either set streaming=true or use default values for streaming options."
             )
     elif not _looks_like_sdk(request):
-        raise HTTPError422("streaming=true is only supported for SDK v1.0+ clients.")
-
-
-class HTTPError422(HTTPError):
-    """A route-level 422 with a plain-string ``detail``, as Letta's routes raise it."""
-
-    status_code = 422
+        raise RouteInvalid("streaming=true is only supported for SDK v1.0+ clients.")
 
 
 def _looks_like_sdk(request: Request) -> bool:
@@ -178,6 +172,7 @@ def _paged(
     scope: str,
     chronological: bool,
     reverse_items: bool = False,
+    ignore_unknown_cursors: bool = False,
 ) -> list[Any]:
     members = {id(m) for m in rows}
 
@@ -186,6 +181,12 @@ def _paged(
 
     def cursor(name: str) -> int | None:
         value = query[name]
+        if (
+            ignore_unknown_cursors
+            and value is not None
+            and not (value in store.messages and belongs(store.messages[value]))
+        ):
+            return None
         owner = scope.split("'")[1] if "'" in scope else scope
         return store.cursor(value, belongs, f"No message found with id '{value}' for agent '{owner}'.")
 
@@ -205,6 +206,9 @@ async def cancel_message(request: Request) -> Response:
     agent_id = path_id(request, "agent_id")
     body = await parse_body(request, CancelAgentRunRequest, required=False)
     store = _store(request)
+    if agent_id not in store.agents and store.closed_world:
+        # Letta looks for the agent's runs, not the agent: an unknown agent has none (wire doc §9).
+        raise Conflict(f"CONFLICT: No active runs to cancel for agent {agent_id}")
     agent = store.agent(agent_id)
     return json_response(cancel_runs(store, agent, body.run_ids, server_fidelity=_server_fidelity(request)))
 
@@ -348,7 +352,11 @@ async def list_conversation_messages(request: Request) -> Response:
     agent, stored_conversation = store.conversation_agent(conversation_id, request.query_params.get("agent_id"))
     rows = [m for m in agent.messages if m.conversation_id == stored_conversation]
     # A conv-… conversation lists in the requested order; the default conversation behaves like agent history.
-    items = _paged(request, store, rows, query, scope=f"agent '{agent.id}'", chronological=stored_conversation is None)
+    # A conv-… conversation also ignores cursors it does not know (wire doc §14).
+    items = _paged(
+        request, store, rows, query, scope=f"agent '{agent.id}'", chronological=stored_conversation is None,
+        ignore_unknown_cursors=stored_conversation is not None,
+    )  # fmt: skip
     return json_response([item.model_dump(mode="json") for item in items])
 
 

@@ -10,7 +10,14 @@ from starlette.applications import Starlette
 
 from mockserver.control import Controls
 from mockserver.errors import Conflict, HTTPError
-from mockserver.models import LettaAsyncRequest
+from mockserver.ids import otid_for
+from mockserver.models import (
+    ApprovalResponseMessage,
+    ApprovalReturn,
+    LettaAsyncRequest,
+    ToolReturn,
+    ToolReturnMessage,
+)
 from mockserver.sending import collect, input_messages, turn_options
 from mockserver.store import AgentRecord, RunRecord, Store
 from mockserver.synthesize import plan_turn
@@ -31,7 +38,9 @@ async def run_async_turn(
         check_can_send(store, agent, messages)
     except HTTPError as error:
         # The async path has no one to answer: the run fails with the error text (wire doc §10).
-        record.run.metadata = {**(record.run.metadata or {}), "error": str(error.detail)}
+        detail = error.detail
+        text = detail.get("message", str(detail)) if isinstance(detail, dict) else str(detail)
+        record.run.metadata = {**(record.run.metadata or {}), "error": text}
         store.finish_run(record, "failed", "error")
         record.finish()
     else:
@@ -91,8 +100,37 @@ def cancel_runs(
 
 def _cancel(store: Store, agent: AgentRecord, record: RunRecord) -> str:
     record.cancel_requested = True
-    if record.run.status in ("created", "running"):
+    run = record.run
+    # Finished runs stay as they are, except one stopped for approval: that one is cancelled (wire doc §9).
+    if run.status in ("created", "running") or run.stop_reason == "requires_approval":
+        run.status = "running"  # let finish_run record the cancellation
         store.finish_run(record, "cancelled", "cancelled")
     if agent.pending is not None and agent.pending.run_id == record.run.id:
-        agent.pending = None  # Letta stores a denial so the agent is no longer blocked (wire doc §9)
+        _store_denial(store, agent, record)
     return "cancelled"
+
+
+def _store_denial(store: Store, agent: AgentRecord, record: RunRecord) -> None:
+    """Cancelling a run that waits for approval stores a denial, so the agent is no longer blocked (§9)."""
+    pending = agent.pending
+    assert pending is not None
+    reason = "The run was cancelled."
+    now = store.clock.now()
+    message_id = store.ids.new("message")
+    denials = [ApprovalReturn(tool_call_id=call.tool_call_id, approve=False, reason=reason) for call in pending.calls]
+    response = ApprovalResponseMessage(
+        id=message_id, date=now, otid=otid_for(message_id, 0), run_id=record.run.id, approvals=list(denials),
+        approve=False, approval_request_id=pending.request.id, reason=reason,
+    )  # fmt: skip
+    conversation = record.run.conversation_id
+    store.add_message(agent, message_id, [response], conversation_id=conversation, run_id=record.run.id, created_at=now)
+    for call in pending.calls:
+        return_id = store.ids.new("message")
+        text = f"Error: the tool call was cancelled. {reason}"
+        item = ToolReturnMessage(
+            id=return_id, date=now, otid=otid_for(return_id, 0), run_id=record.run.id, name=call.name,
+            tool_return=text, status="error", tool_call_id=call.tool_call_id,
+            tool_returns=[ToolReturn(tool_return=text, status="error", tool_call_id=call.tool_call_id)],
+        )  # fmt: skip
+        store.add_message(agent, return_id, [item], conversation_id=conversation, run_id=record.run.id, created_at=now)
+    agent.pending = None

@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from mockserver import sse
 from mockserver.control import ControlError, Controls, parse_controls, trigger_controls
-from mockserver.errors import BadRequest, HTTPError, ProviderError, RequestInvalid, ServerError
+from mockserver.errors import BadRequest, HTTPError, ProviderError, RequestInvalid, RouteInvalid, ServerError
 from mockserver.faults import STREAM_ONLY, before_response, faulty_frames
 from mockserver.http import json_response, sse_response
 from mockserver.models import (
@@ -54,13 +54,12 @@ _HTTP_ERRORS: dict[str, int] = {
 
 
 def input_messages(body: LettaRequest) -> list[InputMessage]:
-    """``input`` is sugar for one user message (wire doc §3)."""
-    if body.messages is not None:
-        return list(body.messages)
+    """``input`` is sugar for one more user message (wire doc §3)."""
+    messages: list[InputMessage] = list(body.messages or ())
     if body.input is None:
-        return []
+        return messages
     if isinstance(body.input, str):
-        return [MessageCreate(role="user", content=body.input)]
+        return [*messages, MessageCreate(role="user", content=body.input)]
     # MessageCreate content has no summarized-reasoning part; keep its text rather than lose it.
     parts = [
         TextContent(text=" ".join(p.text for p in part.summary))
@@ -68,7 +67,21 @@ def input_messages(body: LettaRequest) -> list[InputMessage]:
         else part
         for part in body.input
     ]
-    return [MessageCreate(role="user", content=parts)]
+    return [*messages, MessageCreate(role="user", content=parts)]
+
+
+def server_body_checks(body: LettaRequest, *, empty_check: bool) -> None:
+    """The real server's request rules the OpenAPI document does not state (``fidelity="server"``, §4, §15.2)."""
+    if body.input is not None and body.messages is not None:
+        raise _value_error("Value error, Cannot specify both 'input' and 'messages'. Use one or the other.")
+    if body.input is None and body.messages is None:
+        raise _value_error("Value error, Must specify either 'input' or 'messages'.")
+    if empty_check and not input_messages(body):
+        raise RouteInvalid("Messages must not be empty")
+
+
+def _value_error(message: str) -> RequestInvalid:
+    return RequestInvalid([{"loc": ["body"], "msg": message, "type": "value_error"}])
 
 
 def request_controls(request: Request, agent: AgentRecord | None, messages: list[InputMessage]) -> Controls:
@@ -112,8 +125,9 @@ async def send(
 ) -> Response:
     store: Store = request.app.state.store
     messages = input_messages(body)
-    if request.app.state.config.fidelity == "server" and not messages:
-        raise RequestInvalid([{"loc": ["body"], "msg": "Messages must not be empty", "type": "value_error"}])
+    if request.app.state.config.fidelity == "server":
+        # The deprecated /stream route skips the empty-messages check (wire doc §4).
+        server_body_checks(body, empty_check=run_type != "send_message_streaming")
     controls = request_controls(request, agent, messages)
     if not streaming and any(f.kind in STREAM_ONLY for f in controls.fault or ()):
         raise ControlError(

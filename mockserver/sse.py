@@ -54,7 +54,8 @@ def decode(body: bytes | str) -> list[Frame]:
     text = body.decode() if isinstance(body, bytes) else body
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     frames: list[Frame] = []
-    for block in text.split("\n\n"):
+    # An event is dispatched at its blank line; text after the last one is an event the body cut short.
+    for block in text.split("\n\n")[:-1]:
         name: str | None = None
         data: list[str] = []
         for line in block.split("\n"):

@@ -38,6 +38,7 @@ __all__ = ["AgentRecord", "PendingApproval", "RunRecord", "Store", "StoredMessag
 
 Order = Literal["asc", "desc"]
 DEFAULT_AGENT_ID = "agent-00000000-0000-4000-8000-000000000000"
+UNKNOWN = -1  # a cursor naming no message: the page is empty (open world)
 SYSTEM_PROMPT = "You are a helpful assistant. (letta-mock default agent)"
 
 
@@ -185,14 +186,15 @@ class Store:
         return stored
 
     def cursor(self, message_id: str | None, belongs: Callable[[StoredMessage], bool], not_found: str) -> int | None:
-        """The sequence number of a cursor id, or None for no cursor. Unknown ids: 404 when closed, else -1."""
+        """The sequence number of a cursor id, None for no cursor, ``UNKNOWN`` for an id that names nothing
+        here (404 instead in the closed world)."""
         if message_id is None:
             return None
         stored = self.messages.get(message_id)
         if stored is None or not belongs(stored):
             if self.closed_world:
                 raise NotFound(not_found)
-            return -1  # open world: an unknown cursor gives an empty page
+            return UNKNOWN
         return stored.seq
 
     # -- runs -----------------------------------------------------------------------------------------------
@@ -289,6 +291,8 @@ def page(
     says (agent history, wire doc §8); otherwise they come in ``order``, and ``reverse_items`` also reverses the
     items of each stored message when descending (runs do, §13.2; conversations do not, §14).
     """
+    if UNKNOWN in (after, before):
+        return []
     rows = [m for m in stored if (after is None or m.seq > after) and (before is None or m.seq < before)]
     count = max(limit if limit is not None else 100, 0)
     rows = (rows[-count:] if count else []) if order == "desc" else rows[:count]

@@ -186,7 +186,7 @@ class _Turn:
         self.usage = LettaUsageStatistics(cached_input_tokens=zero, cache_write_tokens=zero, reasoning_tokens=zero)
         self.wanted = set(options.include_types) if options.include_types is not None else None
         self.sent_agent_chunk = False
-        self.idle = 0.0  # seconds since the last chunk, for keep-alive pings
+        self.idle_ms = 0  # milliseconds since the last chunk, for keep-alive pings
 
     # -- emitting -------------------------------------------------------------------------------------------
 
@@ -199,22 +199,26 @@ class _Turn:
         if self.record.cancel_requested:
             raise _Cancelled
         self.record.append(event)
-        self.idle = 0.0
+        self.idle_ms = 0
 
     async def silence(self, seconds: float) -> None:
-        """Wait ``seconds``, sending a keep-alive ping after every ping interval without a chunk (§6.4)."""
-        interval = self.pace.ping_interval_s
-        while seconds > 0:
-            step = min(seconds, max(interval - self.idle, 0.0)) if self.options.include_pings else seconds
-            await asyncio.sleep(step)
-            seconds -= step
-            self.idle += step
+        """Wait ``seconds``, sending a keep-alive ping after every ping interval without a chunk (§6.4).
+
+        Counted in whole milliseconds, so a silence of 60 ms with a 20 ms interval gives exactly three pings.
+        """
+        remaining = round(seconds * 1000)
+        interval = max(round(self.pace.ping_interval_s * 1000), 1)
+        while remaining > 0:
+            step = min(remaining, interval - self.idle_ms) if self.options.include_pings else remaining
+            await asyncio.sleep(step / 1000)
+            remaining -= step
+            self.idle_ms += step
             if self.record.cancel_requested:
                 raise _Cancelled
-            if self.options.include_pings and self.idle >= interval:
+            if self.options.include_pings and self.idle_ms >= interval:
                 ping = LettaPing(id=self.store.ids.new("ping"), date=self.store.clock.now(), run_id=self.run_id)
                 self.record.append(KeepAlive(ping))
-                self.idle = 0.0
+                self.idle_ms = 0
 
     async def send_item(self, item: Any, fragments: list[Any] | None = None) -> None:
         """A whole item in step mode; in token mode one chunk per fragment (``fragments`` of the item)."""
@@ -315,9 +319,8 @@ class _Turn:
         self.store_items(message_id, [item], now)
         await self.send_item(item)  # tool returns arrive whole, also in token mode
 
-    async def step(self, step: Step, index: int) -> StopReasonType | None:
+    async def step(self, step: Step, index: int, step_id: str) -> StopReasonType | None:
         """Run one step; returns the stop reason if the turn ends here."""
-        step_id = self.store.ids.new("step")
         message_id = self.store.ids.new("message")
         now = self.store.clock.now()
         common = {"id": message_id, "date": now, "step_id": step_id, "run_id": self.run_id}
@@ -484,7 +487,8 @@ async def _loop(turn: _Turn, messages: Sequence[InputMessage], plan: TurnPlan) -
         if index >= options.max_steps:
             stop = "max_steps"
             break
-        ended = await turn.step(step, index)
+        # The user's input is stored with the id of the step that consumed it (wire doc §18.3).
+        ended = await turn.step(step, index, first_step_id if index == 0 else store.ids.new("step"))
         if plan.error is not None:  # error_at=mid: after the first step's chunks
             return await turn.fail(plan.error.error_type, mid=True)
         if plan.stop_reason is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, TypeAdapter
+from pydantic.json_schema import SkipJsonSchema
 
 from mockserver.models._base import MessageDate, WireModel
 from mockserver.models.content import (
@@ -213,9 +214,10 @@ class LettaErrorMessage(WireModel):
     run_id: str
     error_type: str
     message: str
-    # Upstream types these as non-null; the server sends null when it has nothing (wire doc §2.2).
-    detail: str | None = None
-    seq_id: int | None = None
+    # The document types these two as optional non-null; the real server writes null (wire doc §2.2).
+    # Leaving a null out keeps the event valid against the contract.
+    detail: str | SkipJsonSchema[None] = Field(default=None, exclude_if=lambda value: value is None)
+    seq_id: int | SkipJsonSchema[None] = Field(default=None, exclude_if=lambda value: value is None)
 
 
 Message = Annotated[

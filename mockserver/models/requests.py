@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, Discriminator, Field, Tag, model_validator
+from pydantic import AwareDatetime, Discriminator, Field, Tag
 
 from mockserver.models._base import RequestModel
 from mockserver.models.content import ApprovalReturn, InputContentPart, MessageContentPart, ToolReturn
@@ -104,7 +104,11 @@ class ClientSkillSchema(RequestModel):
 
 
 class LettaRequest(RequestModel):
-    """Body of a non-streaming send; the base of every send-message request."""
+    """Body of a non-streaming send; the base of every send-message request.
+
+    Letta's own model refuses both ``input`` and ``messages``, or neither; the OpenAPI document does not, so the
+    default profile accepts both (the SDK's generated tests send both) and ``fidelity="server"`` refuses them.
+    """
 
     messages: list[InputMessage] | None = None
     input: str | list[InputContentPart] | None = None
@@ -123,14 +127,6 @@ class LettaRequest(RequestModel):
     top_logprobs: int | None = None
     return_token_ids: bool = False
     override_system: str | None = None
-
-    @model_validator(mode="after")
-    def _one_of_input_or_messages(self) -> LettaRequest:
-        # Letta's own request model rule. An empty request ({}) is NOT rejected here: the default profile treats
-        # it as a valid turn (the SDK's generated tests send it); the real server's 422 is a fidelity option.
-        if self.input is not None and self.messages is not None:
-            raise ValueError("Cannot specify both 'input' and 'messages'. Use one or the other.")
-        return self
 
 
 class LettaStreamingRequest(LettaRequest):
