@@ -1,0 +1,127 @@
+"""Fixtures: the mock in-process and on a real port, and the official SDK clients pointed at it.
+
+Every client made here validates every response it receives against Letta's OpenAPI document (tests/contract.py),
+so a test that only calls the SDK still proves the bodies and stream events are in the contract.
+
+One uvicorn server runs for the whole session; each test gets a fresh app behind it (``AppSwitch``), because
+state matters in almost every test and starting uvicorn per test costs ~0.2 s (most of it the shutdown poll).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from _sdk import make_async_letta, make_letta
+from contract import ContractChecker
+from letta_client import AsyncLetta, Letta
+from starlette.applications import Starlette
+from starlette.types import Receive, Scope, Send
+
+from mockserver import create_app
+from mockserver.live import LiveServer
+
+
+class AppSwitch:
+    """An ASGI app that forwards to whichever app the current test serves."""
+
+    def __init__(self) -> None:
+        self.app: Starlette = create_app(seed=1)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[LiveServer]:
+    """One uvicorn server on 127.0.0.1 for the session; its app is an ``AppSwitch`` (see ``serve``)."""
+    with LiveServer(app=AppSwitch()) as server:  # type: ignore[arg-type]  # any ASGI app serves
+        yield server
+
+
+@pytest.fixture
+def app() -> Starlette:
+    return create_app(seed=1)
+
+
+@pytest.fixture
+def serve(live_server: LiveServer) -> Callable[[Starlette], str]:
+    """``serve(app)`` puts ``app`` behind the live server and returns its base URL."""
+    switch = live_server.app
+    assert isinstance(switch, AppSwitch)
+
+    def serve(app: Starlette) -> str:
+        switch.app = app
+        return live_server.url
+
+    return serve
+
+
+@pytest.fixture
+def base_url(serve: Callable[[Starlette], str], app: Starlette) -> str:
+    """The live URL of this test's ``app``."""
+    return serve(app)
+
+
+@pytest.fixture
+def checker() -> ContractChecker:
+    return ContractChecker()
+
+
+@pytest.fixture
+async def asgi_client(app: Starlette, checker: ContractChecker) -> AsyncIterator[httpx.AsyncClient]:
+    """Raw HTTP to ``app`` in-process; every response is checked against the contract."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://testserver",
+        event_hooks={"response": [checker.async_hook]},
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+async def client_for() -> AsyncIterator[Callable[..., httpx.AsyncClient]]:
+    """``client_for(app, fidelity=...)``: a checked in-process client for an app built in the test."""
+    clients: list[httpx.AsyncClient] = []
+
+    def make(app: Starlette, *, fidelity: str = "contract") -> httpx.AsyncClient:
+        checker = ContractChecker(fidelity=fidelity)
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://testserver",
+            event_hooks={"response": [checker.async_hook]},
+        )
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.aclose()
+
+
+@pytest.fixture(params=[False, True], ids=["loose", "strict"])
+def letta(request: pytest.FixtureRequest, base_url: str, checker: ContractChecker) -> Iterator[Letta]:
+    with make_letta(base_url, strict=request.param, checker=checker) as client:
+        yield client
+
+
+@pytest.fixture(params=[False, True], ids=["loose", "strict"])
+async def async_letta(
+    request: pytest.FixtureRequest, base_url: str, checker: ContractChecker
+) -> AsyncIterator[AsyncLetta]:
+    async with make_async_letta(base_url, strict=request.param, checker=checker) as client:
+        yield client
+
+
+@pytest.fixture(params=["sync-loose", "sync-strict", "async-loose", "async-strict"])
+async def any_letta(request: pytest.FixtureRequest, base_url: str, checker: ContractChecker) -> AsyncIterator[Any]:
+    """Each of the four SDK clients; drive it with ``_sdk.call``/``drain``/``every_item`` so one test covers all."""
+    kind, mode = request.param.split("-")
+    if kind == "sync":
+        with make_letta(base_url, strict=mode == "strict", checker=checker) as client:
+            yield client
+    else:
+        async with make_async_letta(base_url, strict=mode == "strict", checker=checker) as async_client:
+            yield async_client

@@ -1,0 +1,143 @@
+"""``letta-mock``, run as a user runs it: a subprocess of the installed console script."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+LETTA_MOCK = str(Path(sys.executable).with_name("letta-mock"))
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([LETTA_MOCK, *args], capture_output=True, text=True, timeout=60, check=False)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_for_health(process: subprocess.Popen[str], url: str) -> httpx.Response:
+    """Poll the health endpoint until the server answers (or the process dies)."""
+    for _ in range(2000):
+        if process.poll() is not None:
+            raise AssertionError(f"letta-mock exited with {process.returncode}: {process.stderr.read()}")  # type: ignore[union-attr]
+        try:
+            return httpx.get(url + "/v1/health/", timeout=1)
+        except httpx.TransportError:
+            time.sleep(0.01)  # not listening yet
+    raise AssertionError("letta-mock never answered")
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[tuple[subprocess.Popen[str], int, str]]:
+    port = free_port()
+    process = subprocess.Popen(
+        [LETTA_MOCK, "serve", "--port", str(port), "--seed", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for_health(process, f"http://127.0.0.1:{port}")
+        banner = process.stdout.readline()  # type: ignore[union-attr]
+        yield process, port, banner
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_help_says_what_the_tool_is_and_how_to_start_it() -> None:
+    result = run("--help")
+    assert result.returncode == 0
+    assert result.stdout.startswith("usage: letta-mock")
+    assert "A mock Letta server for testing Letta clients" in result.stdout
+    assert "serve" in result.stdout
+    assert "letta-mock serve" in result.stdout  # an example to copy
+    assert "Letta(base_url=" in result.stdout  # and how to point a client at it
+    assert result.stderr == ""
+
+
+def test_serve_help_documents_every_option_with_its_default() -> None:
+    result = run("serve", "--help")
+    assert result.returncode == 0
+    for option in ("--host", "--port", "--seed", "--agents", "--fidelity"):
+        assert option in result.stdout
+    assert "default: 127.0.0.1" in result.stdout
+    assert "default: 8283" in result.stdout
+
+
+def test_version_prints_the_package_version() -> None:
+    from mockserver import __version__
+
+    result = run("--version")
+    assert (result.returncode, result.stdout.strip()) == (0, f"letta-mock {__version__}")
+
+
+def test_serve_answers_the_health_check(served: tuple[subprocess.Popen[str], int, str]) -> None:
+    _, port, _ = served
+    response = httpx.get(f"http://127.0.0.1:{port}/v1/health/")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+
+
+def test_serve_answers_the_messages_api(served: tuple[subprocess.Popen[str], int, str]) -> None:
+    _, port, _ = served
+    agent = "agent-123e4567-e89b-42d3-8456-426614174000"
+    response = httpx.post(f"http://127.0.0.1:{port}/v1/agents/{agent}/messages", json={"input": "hi"})
+    assert response.status_code == 200
+    assert response.json()["stop_reason"]["stop_reason"] == "end_turn"
+
+
+def test_serve_announces_where_it_listens(served: tuple[subprocess.Popen[str], int, str]) -> None:
+    _, port, banner = served
+    assert f"http://127.0.0.1:{port}" in banner
+
+
+def test_serve_binds_only_the_loopback_address_by_default(served: tuple[subprocess.Popen[str], int, str]) -> None:
+    # Linux routes all of 127.0.0.0/8 to lo: a server bound to 0.0.0.0 would accept on 127.0.0.2 as well.
+    _, port, _ = served
+    with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.2", port), timeout=5):
+        pass
+
+
+def test_serve_shuts_down_gracefully_when_terminated() -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [LETTA_MOCK, "serve", "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert wait_for_health(process, f"http://127.0.0.1:{port}").status_code == 200
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=30)
+    # uvicorn finishes its shutdown, then re-raises SIGTERM so the exit status still says what stopped it.
+    assert process.returncode in (0, -signal.SIGTERM)
+    assert "Finished server process" in stderr
+    assert "Traceback" not in stderr
+
+
+def test_a_bad_agent_id_is_a_clear_usage_error() -> None:
+    result = run("serve", "--agents", "agent-123")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("letta-mock: error:")
+    assert "'agent-123'" in result.stderr
+    assert "agent-<uuid4>" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unknown_fidelity_is_a_usage_error() -> None:
+    result = run("serve", "--fidelity", "perfect")
+    assert result.returncode == 2
+    assert "invalid choice: 'perfect'" in result.stderr
