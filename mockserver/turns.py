@@ -139,8 +139,9 @@ class _Cancelled(Exception):
 def check_can_send(store: Store, agent: AgentRecord, messages: Sequence[InputMessage]) -> None:
     """Letta's approval rules, checked before a run exists so a refused send changes nothing.
 
-    A plain message while a tool call waits → 409 PENDING_APPROVAL. An approval when nothing waits is 400 in the
-    closed world; in the open world it names a tool call we take to exist, so the turn goes on.
+    A plain message while a tool call waits → 409 PENDING_APPROVAL; an answer naming calls the agent is not
+    waiting for → 400. An approval when nothing waits is 400 in the closed world; in the open world it names a
+    tool call we take to exist, so the turn goes on.
     """
     answers = [m for m in messages if isinstance(m, ApprovalCreate | ToolReturnCreate)]
     if agent.pending is not None and not answers:
@@ -151,9 +152,10 @@ def check_can_send(store: Store, agent: AgentRecord, messages: Sequence[InputMes
                 "pending_request_id": agent.pending.request.id,
             }
         )
-    if answers and store.closed_world:
-        if agent.pending is None:
-            raise BadRequest(NOTHING_PENDING_TEXT)
+    if answers and agent.pending is None and store.closed_world:
+        raise BadRequest(NOTHING_PENDING_TEXT)
+    if answers and agent.pending is not None:
+        # The agent knows what it waits for, so an answer to another call is the client's mistake (any world).
         known = {call.tool_call_id for call in agent.pending.calls}
         unknown = [i for i in _answered_ids(answers) if i not in known]
         if unknown:

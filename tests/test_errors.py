@@ -712,3 +712,16 @@ async def test_server_fidelity_refuses_to_resume_a_run_that_was_not_streamed_in_
         400,
         {"detail": "INVALID_ARGUMENT: Run was not created in background mode, so it cannot be retrieved."},
     )
+
+
+async def test_an_answer_to_a_tool_call_the_agent_is_not_waiting_for_is_400_in_the_open_world(
+    asgi_client: httpx.AsyncClient,
+) -> None:
+    pending = await asgi_client.post(SEND, json={"input": "/approve"})
+    assert pending.json()["stop_reason"]["stop_reason"] == "requires_approval"
+    answer = {"type": "approval", "approvals": [{"type": "approval", "tool_call_id": "call_nope", "approve": True}]}
+    response = await asgi_client.post(SEND, json={"messages": [answer]})
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("Invalid tool call IDs: ['call_nope']")
+    # Still waiting: a plain message is refused.
+    assert (await asgi_client.post(SEND, json={"input": "hi"})).status_code == 409
