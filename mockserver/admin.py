@@ -48,7 +48,8 @@ class Entry:
     status: int = 0
     content_type: str | None = None
     response_bytes: int = 0
-    events: int = 0  # SSE: data frames sent
+    events: int = 0  # SSE: events sent
+    last_byte: bytes = b""
 
 
 @dataclass
@@ -107,8 +108,11 @@ class JournalMiddleware:
                         entry.content_type = value.decode("latin-1")
             elif message["type"] == "http.response.body":
                 body = message.get("body", b"")
+                # Count event terminators (a blank line; compact JSON has no raw newline), also across writes.
+                joined = b"\n" + body if entry.response_bytes and entry.last_byte == b"\n" else body
+                entry.events += joined.count(b"\n\n")
                 entry.response_bytes += len(body)
-                entry.events += body.count(b"data: ")
+                entry.last_byte = body[-1:] or entry.last_byte
             await send(message)
 
         try:

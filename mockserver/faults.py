@@ -70,7 +70,9 @@ async def faulty_frames(
     """SSE bytes of ``events`` with the stream faults of ``controls`` applied."""
     kinds = {f.kind: f for f in controls.fault or ()}
     sent = 0
+    last_seq: int | None = None  # keep-alive pings carry the last seq_id seen (wire doc §6.4)
     async for event in events:
+        last_seq = getattr(event, "seq_id", None) or last_seq
         if event == sse.DONE and "no_done" in kinds:
             continue
         if isinstance(event, LettaStopReason) and "no_stop_reason" in kinds:
@@ -96,16 +98,18 @@ async def faulty_frames(
             raise ConnectionDropped(f"fault drop_after:{kinds['drop_after'].arg}")
         for name, pings in (("stall_after", True), ("silent_stall_after", False)):
             if name in kinds and sent == kinds[name].arg:
-                async for ping in _stall(controls, pings, store, run_id):
+                async for ping in _stall(controls, pings, store, run_id, last_seq):
                     yield ping
 
 
-async def _stall(controls: Controls, pings: bool, store: Store, run_id: str) -> AsyncIterator[bytes]:
+async def _stall(
+    controls: Controls, pings: bool, store: Store, run_id: str, seq_id: int | None
+) -> AsyncIterator[bytes]:
     """Silence for ``stall_ms``; with pings, one after every full ``ping_interval_ms`` (whole milliseconds)."""
     remaining = controls.get("stall_ms", 60000)
     interval = max(controls.get("ping_interval_ms", 20000), 1)
     while pings and remaining >= interval:
         await asyncio.sleep(interval / 1000)
         remaining -= interval
-        yield sse.encode(LettaPing(id=store.ids.new("ping"), date=store.clock.now(), run_id=run_id))
+        yield sse.encode(LettaPing(id=store.ids.new("ping"), date=store.clock.now(), run_id=run_id, seq_id=seq_id))
     await asyncio.sleep(remaining / 1000)

@@ -43,6 +43,7 @@ from mockserver.models import (
     Health,
     HTTPValidationError,
     LettaAsyncRequest,
+    LettaRequest,
     LettaResponse,
     LettaStreamingRequest,
     NotFoundError,
@@ -323,9 +324,10 @@ class _Generator(GenerateJsonSchema):
         return super().generate_inner(schema)
 
 
+_REQUEST_MODELS = tuple(dict.fromkeys(operation.body[0] for operation in OPERATIONS if operation.body))
 # (component name, mode, type). Unions get Letta's component names; everything else is named after its model.
 _SCHEMAS: tuple[tuple[str, JsonSchemaMode, TypeAdapter[Any]], ...] = (
-    *((m.__name__, "validation", TypeAdapter(m)) for m in dict.fromkeys(o.body[0] for o in OPERATIONS if o.body)),
+    *((model.__name__, "validation", TypeAdapter(model)) for model in _REQUEST_MODELS),
     ("LettaMessageUnion", "serialization", message_adapter),
     ("LettaStreamingResponse", "serialization", stream_event_adapter),
     ("SearchResult", "serialization", TypeAdapter(SearchResult)),
@@ -361,6 +363,9 @@ def _components() -> dict[str, JsonSchemaValue]:
     schemas = {name.removesuffix("-Output") if _REF.format(model=name) in renames else name: s
                for name, s in schemas.items()}  # fmt: skip
     schemas = {name: _rewrite(schema, renames) for name, schema in schemas.items()}
+    for model in _REQUEST_MODELS:
+        if issubclass(model, LettaRequest):
+            schemas[model.__name__]["not"] = _INPUT_AND_MESSAGES
     for name, values in _NAMED_ENUMS.items():
         schemas[name] = {"title": name, "type": "string", "enum": values}
     schemas[SSE_EVENT] = _sse_event()
@@ -368,7 +373,7 @@ def _components() -> dict[str, JsonSchemaValue]:
 
 
 def _rewrite(node: Any, renames: dict[str, str]) -> Any:
-    """``node`` with renamed references (discriminator mappings included) and named enums as references."""
+    """``node`` with renamed references, named enums as references and Letta's union rules made explicit."""
     if isinstance(node, list):
         return [_rewrite(item, renames) for item in node]
     if not isinstance(node, dict):
@@ -379,7 +384,43 @@ def _rewrite(node: Any, renames: dict[str, str]) -> Any:
             del out["enum"]
             out.pop("type", None)
             out = {**_ref(name), **out}
+    if "discriminator" in out:
+        # pydantic refuses a member without its tag even where the member's own schema defaults it ("type" of
+        # content parts): the union requires the tag.
+        out["required"] = [out["discriminator"]["propertyName"]]
+    if [member.get("$ref") for member in out.get("oneOf", ())] == [_REF.format(model=m) for m in _INPUT_MESSAGES]:
+        out = _input_message(out)
     return out
+
+
+_INPUT_MESSAGES = ("MessageCreate", "ApprovalCreate", "ToolReturnCreate")
+# LettaRequest's model validator: not both ``input`` and ``messages``.
+_INPUT_AND_MESSAGES = {
+    "required": ["input", "messages"],
+    "properties": {"input": {"not": {"type": "null"}}, "messages": {"not": {"type": "null"}}},
+}
+
+
+def _input_message(union: JsonSchemaValue) -> JsonSchemaValue:
+    """``InputMessage``: pydantic emits a bare ``oneOf`` for its callable discriminator, which a message without
+    ``type`` (matching both MessageCreate and the all-optional ApprovalCreate) fails. Letta's rule, as guards that
+    exclude each other (wire doc §3): ``type`` picks the member; without it (or null) an item is an approval when
+    it has ``approve`` or ``approval_request_id``, a message otherwise."""
+    untyped = {"properties": {"type": {"type": "null"}}}
+    approval_fields = {"anyOf": [{"required": ["approve"]}, {"required": ["approval_request_id"]}]}
+
+    def typed(kind: str) -> JsonSchemaValue:
+        return {"required": ["type"], "properties": {"type": {"const": kind}}}
+
+    message, approval, tool_return = (_ref(name) for name in _INPUT_MESSAGES)
+    return {
+        **{key: value for key, value in union.items() if key != "oneOf"},
+        "oneOf": [
+            {"allOf": [message, {"anyOf": [typed("message"), {**untyped, "not": approval_fields}]}]},
+            {"allOf": [approval, {"anyOf": [typed("approval"), {**untyped, **approval_fields}]}]},
+            {"allOf": [tool_return, typed("tool_return")]},
+        ],
+    }
 
 
 def _sse_event() -> JsonSchemaValue:

@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from mockserver import sse
 from mockserver.control import ControlError, Controls, parse_controls, trigger_controls
-from mockserver.errors import BadRequest, HTTPError, ProviderError, RequestInvalid, RouteInvalid, ServerError
+from mockserver.errors import BadRequest, Conflict, HTTPError, ProviderError, RequestInvalid, RouteInvalid, ServerError
 from mockserver.faults import STREAM_ONLY, before_response, faulty_frames
 from mockserver.http import json_response, sse_response
 from mockserver.models import (
@@ -135,6 +135,17 @@ async def send(
         )
     await before_response(request, controls)
     background = streaming and bool(getattr(body, "background", False))
+    otids = tuple(m.otid for m in messages if m.otid is not None)
+    if run_type == "send_conversation_message":
+        busy = _conversation_run(store, agent, conversation_id)
+        if busy is not None:
+            if background and otids and otids == busy.input_otids:
+                return resume(busy, 0)  # a retry of a background send re-attaches to its run (wire doc §6.8)
+            raise Conflict(
+                f"CONFLICT: Cannot send a new message: Another request (run_id={busy.run.id}) is currently being "
+                "processed for this conversation. Please wait for it to complete.",
+                run_id=busy.run.id,
+            )
     try:
         check_can_send(store, agent, messages)
     except HTTPError as refusal:
@@ -151,6 +162,7 @@ async def send(
         background=background,
         include_return_message_types=body.include_return_message_types,
     )
+    record.input_otids = otids
     plan = plan_turn(messages, body.client_tools, controls)
     options = turn_options(body, controls, streaming=streaming)
     turn = run_turn(store, agent, record, conversation_id, messages, plan, options)
@@ -162,6 +174,14 @@ async def send(
     if plan.error is not None:
         raise _http_error(plan)
     return json_response(collect(record))
+
+
+def _conversation_run(store: Store, agent: AgentRecord, conversation_id: str | None) -> RunRecord | None:
+    """The run a conversation is busy with: Letta locks a conversation while a run is active (wire doc §14)."""
+    for record in reversed(store.active_runs(agent)):
+        if record.run.conversation_id == conversation_id and not record.finished:
+            return record
+    return None
 
 
 def _consume_exception(task: asyncio.Future[Any]) -> None:

@@ -93,6 +93,7 @@ class RunRecord:
     finished: bool = False
     cancel_requested: bool = False
     task: asyncio.Future[Any] | None = None  # the turn producing a paced stream, kept referenced
+    input_otids: tuple[str, ...] = ()  # otids the client gave its messages: a retry with the same ones re-attaches
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def append(self, event: Any) -> None:
