@@ -365,6 +365,8 @@ async def retrieve_conversation_stream(request: Request) -> Response:
     body = await parse_body(request, RetrieveStreamRequest, required=False)
     store = _store(request)
     agent, stored_conversation = store.conversation_agent(conversation_id, body.agent_id)
+    if body.run_id is not None:  # a given run wins; otherwise the conversation's latest
+        return resume(store.run(body.run_id), body.starting_after)
     runs = [
         r for r in store.runs.values() if r.run.agent_id == agent.id and r.run.conversation_id == stored_conversation
     ]

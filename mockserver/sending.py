@@ -196,7 +196,7 @@ def _stream(record: RunRecord, controls: Controls, store: Store, *, numbered: bo
 
 def resume(record: RunRecord, starting_after: int) -> Response:
     """A run's stream again, numbered, from ``seq_id > starting_after`` (wire doc §6.8, §13.3). No new ping."""
-    return sse_response(_encoded(follow(record, numbered=True, starting_after=starting_after)))
+    return sse_response(_encoded(follow(record, numbered=True, starting_after=starting_after, resumed=True)))
 
 
 async def _encoded(events: AsyncIterator[Any]) -> AsyncIterator[bytes]:
@@ -239,22 +239,26 @@ def collect(record: RunRecord) -> LettaResponse:
     return LettaResponse(messages=messages, stop_reason=stop, usage=usage)
 
 
-async def follow(record: RunRecord, *, numbered: bool, starting_after: int = 0) -> AsyncIterator[Any]:
+async def follow(
+    record: RunRecord, *, numbered: bool, starting_after: int = 0, resumed: bool = False
+) -> AsyncIterator[Any]:
     """The run's events from ``seq_id > starting_after``, following the log live until the run ends.
 
     ``numbered`` streams (background and resumed) carry ``seq_id``: the position of the chunk in the run, from
     1, counting every chunk but keep-alive pings, which carry the last one (wire doc §6.4, §6.8); other streams
-    leave it null.
+    leave it null. Keep-alive pings belong to the connection that waited: a ``resumed`` reader gets only those
+    of the silences it waits through itself, not the ones logged before it came.
     """
     index = 0
     seq = 0
+    attached_at = len(record.events) if resumed else 0
     while True:
         changed = record.changed
         while index < len(record.events):
             event = record.events[index]
             index += 1
             if isinstance(event, KeepAlive):
-                if seq >= starting_after:
+                if seq >= starting_after and index > attached_at:
                     yield _numbered(event.ping, seq or None, record.run.id) if numbered else event.ping
                 continue
             seq += 1

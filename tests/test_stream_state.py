@@ -556,6 +556,15 @@ def test_keep_alive_pings_in_a_background_stream_carry_the_last_seq_id(mock: Moc
     assert [e.payload["seq_id"] for e in events[:4]] == [1, 1, 1, 2]
 
 
+def test_replaying_a_finished_run_leaves_out_the_keep_alive_pings_of_its_first_connection(mock: Mock) -> None:
+    # Keep-alive pings belong to the connection that waited; a later reader did not wait (wire doc §6.4, §6.8).
+    events = mock.send("hi", controls="scenario=reply; think_ms=50; ping_interval_ms=20", background=True)
+    assert types(events)[:3] == ["ping", "ping", "ping"]
+    replay = mock.resume(events[0].payload["run_id"], 0)
+    assert types(replay) == ["ping", "assistant_message", "stop_reason", "usage_statistics", DONE]
+    assert [e.payload["seq_id"] for e in replay[:2]] == [1, 2]
+
+
 def test_without_pings_a_silence_stays_silent(mock: Mock) -> None:
     events = mock.send("hi", controls="scenario=reply; think_ms=50; ping_interval_ms=20", include_pings=False)
     assert types(events) == ["assistant_message", "stop_reason", "usage_statistics", DONE]
