@@ -15,8 +15,9 @@ Where it differs from Letta's document (../shared/spec/letta-openapi.json), on p
 * Parameters keep Letta's names, locations and patterns; query parameters are typed without ``null`` (a query string
   cannot carry one).
 
-Not described: the ``X-Letta-Mock`` control header and the failures it scripts, the ``/latest`` aliases, and the
-server-fidelity 422 body (a repr string, wire doc §15.2) — this document is the contract profile's.
+Not described: the ``X-Letta-Mock`` header and the trigger phrases (``/error llm_timeout``) and the failures they
+script, the ``/latest`` aliases, and the server-fidelity 422 body (a repr string, wire doc §15.2): this document is
+the contract profile's.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
-from pydantic import BaseModel, TypeAdapter
-from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue
+from pydantic import BaseModel, Field, TypeAdapter
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue, SkipJsonSchema
 from pydantic_core import CoreSchema
 
 from mockserver import __version__
@@ -43,7 +44,6 @@ from mockserver.models import (
     Health,
     HTTPValidationError,
     LettaAsyncRequest,
-    LettaRequest,
     LettaResponse,
     LettaStreamingRequest,
     NotFoundError,
@@ -83,9 +83,10 @@ class PendingApprovalDetail(WireModel):
 
 
 class ConflictError(WireModel):
-    """409: ``detail`` is a text, or an object for a pending approval."""
+    """409: ``detail`` is a text, or an object for a pending approval; a busy conversation adds its ``run_id``."""
 
     detail: PendingApprovalDetail | str
+    run_id: str | SkipJsonSchema[None] = Field(default=None, exclude_if=lambda value: value is None)
 
 
 CancelResult = dict[str, Literal["cancelled", "failed"]]  # run id -> what became of it
@@ -117,9 +118,10 @@ _RUN = "/v1/runs/{run_id}"
 _MESSAGES = {"type": "array", "items": _ref("LettaMessageUnion")}
 _PAGE = ("before", "after", "limit")
 
-# Errors: 400/409 come from Letta's approval rules and checks the closed world or server fidelity switch on, 404
-# from the closed world, 413 from the body limit, 422 from request validation. Streaming sends report 400/409
-# in-band, so the streaming-only operations do not list them.
+# Errors: 400/409 come from Letta's approval rules and checks the closed world or server fidelity switch on (and 400
+# from a malformed trigger phrase in any sent message), 404 from the closed world, 413 from the body limit, 422 from
+# request validation. A streaming send reports the approval refusals in-band (so the streaming-only operation lists
+# no 409); a busy conversation is a 409 whether streaming or not (wire doc §14).
 OPERATIONS: tuple[_Operation, ...] = (
     _Operation(
         "post", _AGENT + "/messages", "send_message", "agents", "Send Message",
@@ -139,18 +141,17 @@ OPERATIONS: tuple[_Operation, ...] = (
     _Operation(
         "post", _AGENT + "/messages/stream", "create_agent_message_stream", "agents", "Send Message Streaming",
         "Send messages and stream the answer (deprecated: use send_message with `streaming: true`).",
-        ("agent_id",), (LettaStreamingRequest, True), sse=True, errors=(404, 413, 422), deprecated=True,
+        ("agent_id",), (LettaStreamingRequest, True), sse=True, errors=(400, 404, 413, 422), deprecated=True,
     ),
     _Operation(
         "post", _AGENT + "/messages/cancel", "cancel_message", "agents", "Cancel Message",
         "Cancel the given runs, or the agent's active ones; answers what became of each run.",
-        ("agent_id",), (CancelAgentRunRequest, False), _ref("CancelResult"),
-        errors=(404, 409, 413, 422),
+        ("agent_id",), (CancelAgentRunRequest, False), _ref("CancelResult"), errors=(409, 413, 422),
     ),
     _Operation(
         "post", _AGENT + "/messages/async", "create_agent_message_async", "agents", "Send Message Async",
         "Start a run in the background and answer with it at once (status `created`).",
-        ("agent_id",), (LettaAsyncRequest, True), _ref("Run"), errors=(404, 413, 422),
+        ("agent_id",), (LettaAsyncRequest, True), _ref("Run"), errors=(400, 404, 413, 422),
     ),
     _Operation(
         "patch", _AGENT + "/reset-messages", "reset_messages", "agents", "Reset Messages",
@@ -180,7 +181,7 @@ OPERATIONS: tuple[_Operation, ...] = (
     _Operation(
         "post", _CONVERSATION + "/stream", "retrieve_conversation_stream", "conversations",
         "Retrieve Conversation Stream",
-        "Resume the stream of the conversation's latest run after the `seq_id` `starting_after`.",
+        "Resume the stream of a run (`run_id`, else the conversation's latest) after the `seq_id` `starting_after`.",
         ("conversation_id",), (RetrieveStreamRequest, False), sse=True, errors=(404, 413, 422),
     ),
     _Operation(
@@ -236,10 +237,11 @@ _TAGS = {
 # -- parameters -------------------------------------------------------------------------------------------------
 
 
-def _path_parameter(name: str, kind: str, example: str) -> JsonSchemaValue:
+def _path_parameter(name: str, kind: str, *examples: str) -> JsonSchemaValue:
     pattern, shortest, longest = PATH_PATTERNS[name]
-    text = f"The {kind} id, `{example}`."
-    schema = {"type": "string", "minLength": shortest, "maxLength": longest, "pattern": pattern.pattern}
+    text = f"The {kind} id, `{examples[0]}`."
+    schema = {"type": "string", "minLength": shortest, "maxLength": longest, "pattern": pattern.pattern,
+              "examples": list(examples)}  # fmt: skip
     return {"name": name, "in": "path", "required": True, "description": text, "schema": schema}
 
 
@@ -261,13 +263,13 @@ _DEPRECATED = {"deprecated": True}
 PARAMETERS: dict[str, JsonSchemaValue] = {
     "agent_id": _path_parameter("agent_id", "agent", f"agent-{_UUID}"),
     "conversation_id": {
-        **_path_parameter("conversation_id", "conversation", f"conv-{_UUID}"),
+        **_path_parameter("conversation_id", "conversation", f"conv-{_UUID}", "default", f"agent-{_UUID}"),
         "description": "`conv-<uuid4>`, `default` (the agent's default conversation, agent named by `agent_id`) "
         "or, deprecated, an agent id standing for that agent's default conversation.",
     },
     "message_id": _path_parameter("message_id", "message", f"message-{_UUID}"),
     "run_id": {
-        "name": "run_id", "in": "path", "required": True, "schema": {"type": "string"},
+        "name": "run_id", "in": "path", "required": True, "schema": {"type": "string", "examples": [f"run-{_UUID}"]},
         "description": "The run id, `run-<uuid4>`. Letta puts no pattern on it; a closed-world or server-fidelity "
         "mock answers 400 to any other form.",
     },
@@ -363,9 +365,6 @@ def _components() -> dict[str, JsonSchemaValue]:
     schemas = {name.removesuffix("-Output") if _REF.format(model=name) in renames else name: s
                for name, s in schemas.items()}  # fmt: skip
     schemas = {name: _rewrite(schema, renames) for name, schema in schemas.items()}
-    for model in _REQUEST_MODELS:
-        if issubclass(model, LettaRequest):
-            schemas[model.__name__]["not"] = _INPUT_AND_MESSAGES
     for name, values in _NAMED_ENUMS.items():
         schemas[name] = {"title": name, "type": "string", "enum": values}
     schemas[SSE_EVENT] = _sse_event()
@@ -394,11 +393,6 @@ def _rewrite(node: Any, renames: dict[str, str]) -> Any:
 
 
 _INPUT_MESSAGES = ("MessageCreate", "ApprovalCreate", "ToolReturnCreate")
-# LettaRequest's model validator: not both ``input`` and ``messages``.
-_INPUT_AND_MESSAGES = {
-    "required": ["input", "messages"],
-    "properties": {"input": {"not": {"type": "null"}}, "messages": {"not": {"type": "null"}}},
-}
 
 
 def _input_message(union: JsonSchemaValue) -> JsonSchemaValue:
@@ -457,9 +451,9 @@ def _sse_event() -> JsonSchemaValue:
 # -- the document -----------------------------------------------------------------------------------------------
 
 _ERRORS: dict[int, tuple[str, str]] = {
-    400: ("NotFoundError", 'Refused by one of Letta\'s rules: `{"detail": "<text>"}`.'),
+    400: ("NotFoundError", "Refused by one of Letta's rules, or a malformed trigger phrase in a sent message."),
     404: ("NotFoundError", 'Not found (a closed-world mock only): `{"detail": "<text>"}`.'),
-    409: ("ConflictError", "Conflict: a tool call awaits approval, or there is no active run to cancel."),
+    409: ("ConflictError", "Conflict: a tool call awaits approval, the conversation is busy, or no run is active."),
     413: ("NotFoundError", "The request body exceeds the mock's `max_body_bytes`."),
     422: ("HTTPValidationError", "Validation error: one item per problem, `loc` naming the field."),
 }

@@ -252,21 +252,27 @@ async def follow(
     index = 0
     seq = 0
     attached_at = len(record.events) if resumed else 0
-    while True:
-        changed = record.changed
-        while index < len(record.events):
-            event = record.events[index]
-            index += 1
-            if isinstance(event, KeepAlive):
-                if seq >= starting_after and index > attached_at:
-                    yield _numbered(event.ping, seq or None, record.run.id) if numbered else event.ping
-                continue
-            seq += 1
-            if seq > starting_after:
-                yield _numbered(event, seq, record.run.id) if numbered else event
-        if record.finished:
-            return
-        await changed.wait()
+    record.readers += 1
+    try:
+        while True:
+            changed = record.changed
+            while index < len(record.events):
+                event = record.events[index]
+                index += 1
+                if isinstance(event, KeepAlive):
+                    ping = event.ping
+                    if ping is not None and seq >= starting_after and index > attached_at:
+                        yield _numbered(ping, seq or None, record.run.id) if numbered else ping
+                    continue
+                seq += 1
+                if seq > starting_after:
+                    yield _numbered(event, seq, record.run.id) if numbered else event
+            if record.finished:
+                return
+            await changed.wait()
+    finally:
+        record.readers -= 1
+        record.drop_keepalives()
 
 
 def _numbered(event: Any, seq: int | None, run_id: str) -> Any:

@@ -67,7 +67,10 @@ class KeepAlive:
     """A keep-alive ping in a run's log. Unlike every other chunk it takes no ``seq_id`` of its own: it carries
     the last one (wire doc §6.4), and a resumed stream skips those sent before its ``starting_after``."""
 
-    ping: LettaPing
+    ping: LettaPing | None  # None once spent
+
+
+SPENT = KeepAlive(None)
 
 
 @dataclass
@@ -93,6 +96,7 @@ class RunRecord:
     finished: bool = False
     cancel_requested: bool = False
     task: asyncio.Future[Any] | None = None  # the turn producing a paced stream, kept referenced
+    readers: int = 0  # live SSE readers: keep-alive pings are only made for someone waiting
     input_otids: tuple[str, ...] = ()  # otids the client gave its messages: a retry with the same ones re-attaches
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -102,7 +106,14 @@ class RunRecord:
 
     def finish(self) -> None:
         self.finished = True
+        self.drop_keepalives()
         self._wake()
+
+    def drop_keepalives(self) -> None:
+        """Once a run is over and nobody reads it live, its keep-alive pings are spent: later readers skip them
+        (a long silence costs ~0.9 KB a ping). Their places stay, so positions in the log stay valid."""
+        if self.finished and not self.readers:
+            self.events = [SPENT if isinstance(e, KeepAlive) else e for e in self.events]
 
     def _wake(self) -> None:
         # Readers wait on `changed`; swap in a fresh Event so each wait sees only later changes.

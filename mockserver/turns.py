@@ -182,7 +182,7 @@ class _Turn:
         self.conversation_id = conversation_id
         self.run_id = record.run.id
         self.pace = options.pace
-        self.random = random.Random(options.pace.seed)
+        self.random = random.Random(options.pace.seed) if options.pace.jitter_s else None
         # Cache figures are 0 when the provider reports none, null in token streams (wire doc §18.2).
         zero = None if options.stream_tokens else 0
         self.usage = LettaUsageStatistics(cached_input_tokens=zero, cache_write_tokens=zero, reasoning_tokens=zero)
@@ -197,7 +197,7 @@ class _Turn:
             if event.message_type not in self.wanted:
                 return
         if delay > 0:
-            await self.silence(delay + self.random.uniform(0, self.pace.jitter_s))
+            await self.silence(delay + (self.random.uniform(0, self.pace.jitter_s) if self.random else 0.0))
         if self.record.cancel_requested:
             raise _Cancelled
         self.record.append(event)
@@ -218,9 +218,10 @@ class _Turn:
             if self.record.cancel_requested:
                 raise _Cancelled
             if self.options.include_pings and self.idle_ms >= interval:
-                ping = LettaPing(id=self.store.ids.new("ping"), date=self.store.clock.now(), run_id=self.run_id)
-                self.record.append(KeepAlive(ping))
                 self.idle_ms = 0
+                if self.record.readers:  # a ping with nobody waiting would only cost memory and time
+                    ping = LettaPing(id=self.store.ids.new("ping"), date=self.store.clock.now(), run_id=self.run_id)
+                    self.record.append(KeepAlive(ping))
 
     async def send_item(self, item: Any, fragments: list[Any] | None = None) -> None:
         """A whole item in step mode; in token mode one chunk per fragment (``fragments`` of the item)."""

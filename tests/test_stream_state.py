@@ -690,3 +690,22 @@ def test_server_defaults_given_to_create_app_apply_to_every_turn(mock: Mock) -> 
 def test_bad_server_defaults_fail_at_configuration_naming_the_problem() -> None:
     with pytest.raises(ConfigurationError, match="unknown key 'scenaro'"):
         create_app(controls="scenaro=reply")
+
+
+def test_a_finished_run_keeps_no_keep_alive_pings_once_nobody_reads_it() -> None:
+    import httpx
+
+    from mockserver.app import create_app
+    from mockserver.live import LiveServer
+    from mockserver.store import KeepAlive
+
+    app = create_app()
+    with LiveServer(app) as server:
+        body = {"input": "hi", "streaming": True, "background": True}
+        headers = {"X-Letta-Mock": "scenario=reply; think_ms=50; ping_interval_ms=20"}
+        response = httpx.post(f"{server.url}/v1/agents/{AGENT}/messages", json=body, headers=headers)
+        assert response.text.count('"message_type":"ping"') == 3
+        (record,) = app.state.store.runs.values()
+        assert record.finished
+        assert record.readers == 0
+        assert [e for e in record.events if isinstance(e, KeepAlive) and e.ping is not None] == []
