@@ -66,7 +66,7 @@ async def _post_callback(store: Store, record: RunRecord) -> None:
         async with httpx.AsyncClient(timeout=5.0) as client:
             response = await client.post(run.callback_url or "", json=payload)
         run.callback_status_code = response.status_code
-    except httpx.HTTPError as error:  # any transport failure is recorded, never raised (wire doc §10)
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError) as error:  # recorded, never raised (wire doc §10)
         run.callback_error = f"{type(error).__name__}: {error}"
         log.info("callback to %s failed: %s", run.callback_url, run.callback_error)
 

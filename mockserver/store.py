@@ -11,6 +11,7 @@ count stored messages, not items (wire doc §8).
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ __all__ = ["AgentRecord", "PendingApproval", "RunRecord", "Store", "StoredMessag
 
 Order = Literal["asc", "desc"]
 DEFAULT_AGENT_ID = "agent-00000000-0000-4000-8000-000000000000"
+_RUN_ID = re.compile(r"^(job|run)-[a-fA-F0-9]{8}")
 UNKNOWN = -1  # a cursor naming no message: the page is empty (open world)
 SYSTEM_PROMPT = "You are a helpful assistant. (letta-mock default agent)"
 
@@ -250,7 +252,8 @@ class Store:
         agent = self.agent(f"agent-{derived_uuid4(run_id)}")
         now = self.clock.now()
         run = Run(
-            id=run_id if run_id.startswith(("run-", "job-")) else f"run-{derived_uuid4(run_id)}",
+            # Run.id must match the document's pattern; other ids name a run with an id derived from them.
+            id=run_id if _RUN_ID.match(run_id) else f"run-{derived_uuid4(run_id)}",
             status="completed",
             created_at=now,
             completed_at=now,

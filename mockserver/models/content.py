@@ -128,19 +128,7 @@ ToolReturnContentPart = Annotated[TextContent | ImageContent, Field(discriminato
 # `MessageCreate.content` parts. Upstream maps "tool_return" to ToolCallContent in this union's discriminator
 # mapping, which cannot be right (the member that carries type "tool_return" is ToolReturnContent); we route it
 # to ToolReturnContent.
-MessageContentPart = Annotated[
-    TextContent
-    | ImageContent
-    | ToolCallContent
-    | ToolReturnContent
-    | ReasoningContent
-    | RedactedReasoningContent
-    | OmittedReasoningContent,
-    Field(discriminator="type"),
-]
-
-# `input` parts of the send-message requests: the same plus summarized reasoning.
-InputContentPart = Annotated[
+_MessageParts = (
     TextContent
     | ImageContent
     | ToolCallContent
@@ -148,9 +136,11 @@ InputContentPart = Annotated[
     | ReasoningContent
     | RedactedReasoningContent
     | OmittedReasoningContent
-    | SummarizedReasoningContent,
-    Field(discriminator="type"),
-]
+)
+MessageContentPart = Annotated[_MessageParts, Field(discriminator="type")]
+
+# `input` parts of the send-message requests: the same plus summarized reasoning.
+InputContentPart = Annotated[_MessageParts | SummarizedReasoningContent, Field(discriminator="type")]
 
 
 class ToolCall(Part):

@@ -220,7 +220,8 @@ class LettaErrorMessage(WireModel):
     seq_id: int | SkipJsonSchema[None] = Field(default=None, exclude_if=lambda value: value is None)
 
 
-Message = Annotated[
+# Members both unions share: what history holds, minus the compaction types the streaming union lacks (§17.4).
+_Shared = (
     SystemMessage
     | UserMessage
     | ReasoningMessage
@@ -230,25 +231,10 @@ Message = Annotated[
     | AssistantMessage
     | ApprovalRequestMessage
     | ApprovalResponseMessage
-    | SummaryMessage
-    | EventMessage,
-    Field(discriminator="message_type"),
-]
-
+)
+Message = Annotated[_Shared | SummaryMessage | EventMessage, Field(discriminator="message_type")]
 StreamEvent = Annotated[
-    SystemMessage
-    | UserMessage
-    | ReasoningMessage
-    | HiddenReasoningMessage
-    | ToolCallMessage
-    | ToolReturnMessage
-    | AssistantMessage
-    | ApprovalRequestMessage
-    | ApprovalResponseMessage
-    | LettaPing
-    | LettaErrorMessage
-    | LettaStopReason
-    | LettaUsageStatistics,
+    _Shared | LettaPing | LettaErrorMessage | LettaStopReason | LettaUsageStatistics,
     Field(discriminator="message_type"),
 ]
 
