@@ -77,8 +77,9 @@ _EXAMPLES = {
 }
 
 
-async def parse_body(request: Request, model: type[Model], *, required: bool = True) -> Model:
-    """The JSON body validated strictly against ``model``; an absent optional body counts as ``{}``."""
+async def parse_body(request: Request, model: type[Model], *, required: bool = True, nullable: bool = False) -> Model:
+    """The JSON body validated strictly against ``model``; an absent optional body counts as ``{}``, and so does
+    a JSON ``null`` where the document allows one."""
     limit: int = request.app.state.config.max_body_bytes
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -89,6 +90,8 @@ async def parse_body(request: Request, model: type[Model], *, required: bool = T
     if not body.strip():
         if required:
             raise RequestInvalid.single(["body"], "Field required", "missing")
+        body = b"{}"
+    elif nullable and body.strip() == b"null":
         body = b"{}"
     try:
         return model.model_validate_json(body, strict=True)

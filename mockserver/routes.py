@@ -246,7 +246,7 @@ def agent_state(store: Store, agent: AgentRecord) -> AgentState:
 
 async def summarize_messages(request: Request) -> Response:
     agent_id = path_id(request, "agent_id")
-    body = await parse_body(request, CompactionRequest, required=False)
+    body = await parse_body(request, CompactionRequest, required=False, nullable=True)
     store = _store(request)
     agent = store.agent(agent_id)
     return json_response(compact(request, agent, None, body))
@@ -376,7 +376,7 @@ async def retrieve_conversation_stream(request: Request) -> Response:
 
 async def compact_conversation(request: Request) -> Response:
     conversation_id = path_id(request, "conversation_id")
-    body = await parse_body(request, ConversationCompactionRequest, required=False)
+    body = await parse_body(request, ConversationCompactionRequest, required=False, nullable=True)
     agent, stored_conversation = _store(request).conversation_agent(conversation_id, body.agent_id)
     return json_response(compact(request, agent, stored_conversation, body))
 

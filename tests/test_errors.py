@@ -725,3 +725,25 @@ async def test_an_answer_to_a_tool_call_the_agent_is_not_waiting_for_is_400_in_t
     assert response.json()["detail"].startswith("Invalid tool call IDs: ['call_nope']")
     # Still waiting: a plain message is refused.
     assert (await asgi_client.post(SEND, json={"input": "hi"})).status_code == 409
+
+
+@pytest.mark.parametrize("value", [5.0, 0.0])
+async def test_an_integral_float_is_an_integer_as_json_schema_says(
+    asgi_client: httpx.AsyncClient, value: float
+) -> None:
+    response = await asgi_client.post(SEND, json={"input": "hi", "max_steps": value})
+    assert response.status_code == 200
+
+
+async def test_a_fractional_float_is_not_an_integer(asgi_client: httpx.AsyncClient) -> None:
+    response = await asgi_client.post(SEND, json={"input": "hi", "max_steps": 5.5})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "max_steps"]
+
+
+@pytest.mark.parametrize("path", [f"/v1/agents/{AGENT}/summarize", "/v1/conversations/default/compact"])
+async def test_a_null_compaction_body_is_the_empty_request_the_document_allows(
+    asgi_client: httpx.AsyncClient, path: str
+) -> None:
+    response = await asgi_client.post(path, content=b"null", headers={"content-type": "application/json"})
+    assert response.status_code == 200

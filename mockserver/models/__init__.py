@@ -5,6 +5,7 @@ from mockserver.models._base import (
     CONVERSATION_ID_PATTERN,
     MESSAGE_ID_PATTERN,
     RUN_ID_PATTERN,
+    JsonInt,
     MessageDate,
     RequestModel,
     TimestampDate,
@@ -22,6 +23,7 @@ from mockserver.models.responses import __all__ as _responses_all
 __all__ = [
     "AGENT_ID_PATTERN",
     "CONVERSATION_ID_PATTERN",
+    "JsonInt",
     "MESSAGE_ID_PATTERN",
     "RUN_ID_PATTERN",
     "MessageDate",

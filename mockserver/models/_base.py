@@ -14,11 +14,12 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, PlainSerializer
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, PlainSerializer
 
 __all__ = [
     "AGENT_ID_PATTERN",
     "CONVERSATION_ID_PATTERN",
+    "JsonInt",
     "MESSAGE_ID_PATTERN",
     "RUN_ID_PATTERN",
     "MessageDate",
@@ -46,6 +47,12 @@ def _timestamp(value: datetime) -> str:
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _integral(value: object) -> object:
+    # JSON Schema counts 5.0 as an integer and so does Letta; strictness is about "5", not 5.0.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+JsonInt = Annotated[int, BeforeValidator(_integral)]
 MessageDate = Annotated[AwareDatetime, PlainSerializer(_message_date, return_type=str)]
 TimestampDate = Annotated[AwareDatetime, PlainSerializer(_timestamp, return_type=str)]
 

@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mockserver.models._base import JsonInt
+
 __all__ = [
     "ApprovalReturn",
     "AssistantContentPart",
@@ -110,7 +112,7 @@ class OmittedReasoningContent(Part):
 
 
 class SummarizedReasoningContentPart(Part):
-    index: int
+    index: JsonInt
     text: str
 
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, Discriminator, Field, Tag
 
-from mockserver.models._base import RequestModel
+from mockserver.models._base import JsonInt, RequestModel
 from mockserver.models.content import ApprovalReturn, InputContentPart, MessageContentPart, ToolReturn
 from mockserver.models.messages import MessageType
 
@@ -112,7 +112,7 @@ class LettaRequest(RequestModel):
 
     messages: list[InputMessage] | None = None
     input: str | list[InputContentPart] | None = None
-    max_steps: int = 50
+    max_steps: JsonInt = 50
     use_assistant_message: bool = True
     assistant_message_tool_name: str = "send_message"
     assistant_message_tool_kwarg: str = "message"
@@ -124,7 +124,7 @@ class LettaRequest(RequestModel):
     override_model: str | None = None
     include_compaction_messages: bool = False
     return_logprobs: bool = False
-    top_logprobs: int | None = None
+    top_logprobs: JsonInt | None = None
     return_token_ids: bool = False
     override_system: str | None = None
 
@@ -169,7 +169,7 @@ class CompactionSettings(RequestModel):
     model_settings: dict[str, Any] | None = None
     prompt: str | None = None
     prompt_acknowledgement: bool = False
-    clip_chars: int | None = 50000
+    clip_chars: JsonInt | None = 50000
     mode: Literal["all", "sliding_window", "self_compact_all", "self_compact_sliding_window"] = "sliding_window"
     sliding_window_percentage: float | None = None
 
@@ -188,10 +188,10 @@ class RetrieveStreamRequest(RequestModel):
     agent_id: str | None = None
     run_id: str | None = None
     otid: str | None = None
-    starting_after: int = 0
+    starting_after: JsonInt = 0
     include_pings: bool | None = True
     poll_interval: float | None = 0.1
-    batch_size: int | None = 100
+    batch_size: JsonInt | None = 100
 
 
 class SearchAllMessagesRequest(RequestModel):
@@ -199,6 +199,6 @@ class SearchAllMessagesRequest(RequestModel):
     search_mode: Literal["vector", "fts", "hybrid"] = "hybrid"
     agent_id: str | None = None
     conversation_id: str | None = None
-    limit: int = Field(default=50, ge=1, le=100)
+    limit: JsonInt = Field(default=50, ge=1, le=100)
     start_date: AwareDatetime | None = None
     end_date: AwareDatetime | None = None
