@@ -12,11 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from mockserver.control import Controls
+from mockserver.control import ControlError, Controls
 from mockserver.models import (
     ApprovalCreate,
     ClientToolSchema,
     InputMessage,
+    LettaResponse,
     MessageCreate,
     StopReasonType,
     TextContent,
@@ -58,6 +59,7 @@ class TurnPlan:
     error: PlannedError | None = None
     compaction: bool = False  # a context compaction happens before the first step
     think_ms: int = 0  # silence before the first step (keep-alive pings fill it)
+    arbitrary: LettaResponse | None = None  # scenario "arbitrary": a turn drawn by seed from the strategies
 
 
 def input_text(messages: Sequence[InputMessage]) -> str:
@@ -94,6 +96,8 @@ def plan_turn(
     messages: Sequence[InputMessage], client_tools: Sequence[ClientToolSchema] | None, controls: Controls
 ) -> TurnPlan:
     """The default agent's plan for one turn under ``controls``."""
+    if controls.scenario == "arbitrary":
+        return TurnPlan(steps=[], arbitrary=_arbitrary_turn(controls), think_ms=controls.get("think_ms", 0))
     plan = TurnPlan(steps=_steps(messages, client_tools, controls))
     plan.stop_reason = controls.stop_reason  # type: ignore[assignment]
     if controls.error is not None:
@@ -101,6 +105,22 @@ def plan_turn(
     plan.compaction = controls.scenario == "compaction"
     plan.think_ms = controls.get("think_ms", 0)
     return plan
+
+
+# Stop reasons of a turn that ends normally: the default of "arbitrary" (errors come from `error=`).
+_NORMAL_ENDINGS = ("end_turn", "max_steps", "tool_rule", "requires_approval")
+
+
+def _arbitrary_turn(controls: Controls) -> LettaResponse:
+    """Any valid turn the Hypothesis strategies can draw, the same one for the same ``seed``."""
+    try:
+        from strategies import example_for_seed, letta_responses
+    except ImportError:  # Hypothesis is an optional dependency
+        raise ControlError(
+            "scenario=arbitrary draws turns with Hypothesis: pip install 'letta-mock[strategies]'"
+        ) from None
+    reasons = (controls.stop_reason,) if controls.stop_reason else _NORMAL_ENDINGS
+    return example_for_seed(letta_responses(stop_reasons=reasons), controls.get("seed", 0))
 
 
 def _steps(

@@ -39,6 +39,7 @@ from mockserver.models import (
     InputMessage,
     LettaErrorMessage,
     LettaPing,
+    LettaResponse,
     LettaStopReason,
     LettaUsageStatistics,
     MessageCreate,
@@ -411,6 +412,41 @@ class _Turn:
         self.agent.summary = summary
         await self.send_item(item)
 
+    async def replay(self, drawn: LettaResponse) -> StopReasonType:
+        """Play a drawn turn as this run: its items get fresh ids (so the same seed twice never collides), this
+        run's id and now's date; otids are derived again from the new ids (wire doc §1.4)."""
+        groups: list[list[Any]] = []
+        for item in drawn.messages:
+            if groups and groups[-1][0].id == item.id:
+                groups[-1].append(item)
+            else:
+                groups.append([item])
+        previous: str | None = None
+        for group in groups:
+            message_id = self.store.ids.new("message")
+            if group[0].message_type == "approval_request_message" and previous is not None:
+                message_id = approval_request_id(previous)  # the assistant message's id minus one (§1.4)
+            previous = message_id
+            now = self.store.clock.now()
+            items = []
+            for index, item in enumerate(group):
+                otid = message_id if item.message_type == "approval_request_message" else otid_for(message_id, index)
+                update = {"id": message_id, "otid": otid, "date": now, "run_id": self.run_id, "seq_id": None}
+                items.append(item.model_copy(update=update))
+            self.store_items(message_id, items, now)
+            for item in items:
+                await self.send_item(item)
+                if isinstance(item, ApprovalRequestMessage) and isinstance(item.tool_calls, list):
+                    self.agent.pending = PendingApproval(request=item, calls=list(item.tool_calls), run_id=self.run_id)
+        stop = drawn.stop_reason.stop_reason
+        if stop == "requires_approval" and self.agent.pending is None:
+            stop = "end_turn"  # nothing waits: a turn cannot stop for approval without a request
+        self.usage = drawn.usage.model_copy(update={"run_ids": None})
+        await self.emit(LettaStopReason(stop_reason=stop))
+        await self.emit(self.usage)
+        await self.emit("[DONE]")
+        return stop
+
     async def fail(self, error_type: str, *, mid: bool) -> StopReasonType:
         """Letta's in-band error: stop reason, then ``event: error`` (§6.5). Mid-stream errors are internal."""
         stop, message = ERRORS[error_type]
@@ -485,6 +521,8 @@ async def _loop(turn: _Turn, messages: Sequence[InputMessage], plan: TurnPlan) -
         await turn.tool_return(answer.call, answer.call_id, answer.status, answer.text, None)
     if plan.compaction:
         await turn.compaction()
+    if plan.arbitrary is not None:
+        return await turn.replay(plan.arbitrary)
     stop: StopReasonType = "end_turn"
     for index, step in enumerate(plan.steps):
         if index >= options.max_steps:

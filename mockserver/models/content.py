@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from mockserver.models._base import JsonInt
 
@@ -120,7 +121,8 @@ class SummarizedReasoningContent(Part):
     type: Literal["summarized_reasoning"] = "summarized_reasoning"
     id: str
     summary: list[SummarizedReasoningContentPart]
-    encrypted_content: str | None = None
+    # Optional non-null in the document: a missing value is left out rather than written as null.
+    encrypted_content: str | SkipJsonSchema[None] = Field(default=None, exclude_if=lambda value: value is None)
 
 
 UserContentPart = Annotated[TextContent | ImageContent, Field(discriminator="type")]

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field, TypeAdapter, model_validator
 from pydantic.json_schema import SkipJsonSchema
+from typing_extensions import Self
 
 from mockserver.models._base import MessageDate, WireModel
 from mockserver.models.content import (
@@ -121,12 +122,23 @@ class HiddenReasoningMessage(LettaMessage):
     hidden_reasoning: str | None = None
 
 
-class ToolCallMessage(LettaMessage):
+class _CallsMixin(LettaMessage):
+    tool_call: ToolCall | ToolCallDelta  # deprecated: the first call
+    tool_calls: list[ToolCall] | ToolCallDelta | None = None
+
+    @model_validator(mode="after")
+    def _delta_in_both_fields(self) -> Self:
+        # Token mode puts the same ToolCallDelta in both fields (wire doc §6.3); a delta with all three keys
+        # filled would otherwise parse as a complete ToolCall in `tool_call`.
+        if isinstance(self.tool_calls, ToolCallDelta) and isinstance(self.tool_call, ToolCall):
+            self.tool_call = ToolCallDelta(**self.tool_call.model_dump())
+        return self
+
+
+class ToolCallMessage(_CallsMixin):
     """Tool calls of one step. In token streaming both fields hold one ``ToolCallDelta`` instead."""
 
     message_type: Literal["tool_call_message"] = "tool_call_message"
-    tool_call: ToolCall | ToolCallDelta  # deprecated: the first call
-    tool_calls: list[ToolCall] | ToolCallDelta | None = None
 
 
 class ToolReturnMessage(LettaMessage):
@@ -146,12 +158,10 @@ class AssistantMessage(LettaMessage):
     content: list[AssistantContentPart] | str
 
 
-class ApprovalRequestMessage(LettaMessage):
+class ApprovalRequestMessage(_CallsMixin):
     """Tool calls that wait for the client: approval, or a client-side tool's result."""
 
     message_type: Literal["approval_request_message"] = "approval_request_message"
-    tool_call: ToolCall | ToolCallDelta
-    tool_calls: list[ToolCall] | ToolCallDelta | None = None
 
 
 class ApprovalResponseMessage(LettaMessage):
