@@ -6,7 +6,6 @@ Route table at the bottom; paths and methods are the SDKs' (wire doc §1.1).
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from starlette.background import BackgroundTask
 from starlette.requests import Request
@@ -14,22 +13,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mockserver.errors import BadRequest, Conflict, HTTPError, NotFound, RouteInvalid
+from mockserver.history import compact, in_conversation, page_query, paged, search
 from mockserver.http import (
     json_response,
     parse_body,
     path_id,
-    query_bool,
-    query_choice,
-    query_int,
-    query_list,
 )
 from mockserver.models import (
     RUN_ID_PATTERN,
     AgentState,
-    AssistantMessageListResult,
     CancelAgentRunRequest,
     CompactionRequest,
-    CompactionResponse,
     ConversationCompactionRequest,
     ConversationMessageRequest,
     Health,
@@ -37,18 +31,13 @@ from mockserver.models import (
     LettaStreamingRequest,
     LLMConfig,
     Memory,
-    ReasoningMessageListResult,
     ResetMessagesRequest,
     RetrieveStreamRequest,
     SearchAllMessagesRequest,
-    SummaryMessage,
-    SystemMessageListResult,
-    TextContent,
-    UserMessageListResult,
 )
 from mockserver.runs import cancel_runs, run_async_turn
 from mockserver.sending import input_messages, request_controls, resume, send
-from mockserver.store import SYSTEM_PROMPT, AgentRecord, Store, StoredMessage, page
+from mockserver.store import SYSTEM_PROMPT, AgentRecord, Store
 
 __all__ = ["ROUTES"]
 
@@ -62,6 +51,11 @@ def _store(request: Request) -> Store:
 
 def _server_fidelity(request: Request) -> bool:
     return bool(request.app.state.config.fidelity == "server")
+
+
+def _strict_compaction(request: Request) -> bool:
+    # Letta's 400 when there is too little to compact; the open world answers with an unchanged count.
+    return _store(request).closed_world or _server_fidelity(request)
 
 
 # -- agent messages ---------------------------------------------------------------------------------------------
@@ -134,72 +128,12 @@ async def create_agent_message_async(request: Request) -> Response:
 async def list_messages(request: Request) -> Response:
     agent_id = path_id(request, "agent_id")
     store = _store(request)
-    query = _page_query(request)
+    query = page_query(request)
     agent = store.agent(agent_id, not_found="Agent not found")
     conversation = request.query_params.get("conversation_id")
-    rows = [m for m in agent.messages if _in_conversation(m, conversation)]
-    items = _paged(request, store, rows, query, scope=f"agent '{agent_id}'", chronological=True)
+    rows = [m for m in agent.messages if in_conversation(m, conversation)]
+    items = paged(store, rows, query, owner=agent_id, chronological=True)
     return json_response([item.model_dump(mode="json") for item in items])
-
-
-def _in_conversation(message: StoredMessage, conversation: str | None) -> bool:
-    if conversation is None:
-        return True
-    if conversation == "default":
-        return message.conversation_id is None
-    return message.conversation_id == conversation
-
-
-def _page_query(request: Request, default_order: str = "desc") -> dict[str, Any]:
-    query_choice(request, "order_by", ("created_at",), "created_at")
-    query_bool(request, "include_err", None)
-    query_bool(request, "use_assistant_message", True)
-    return {
-        "before": request.query_params.get("before") or None,
-        "after": request.query_params.get("after") or None,
-        "limit": query_int(request, "limit", 100),
-        "order": query_choice(request, "order", ("asc", "desc"), default_order),
-        "types": query_list(request, "include_return_message_types"),
-    }
-
-
-def _paged(
-    request: Request,
-    store: Store,
-    rows: list[StoredMessage],
-    query: dict[str, Any],
-    *,
-    scope: str,
-    chronological: bool,
-    reverse_items: bool = False,
-    ignore_unknown_cursors: bool = False,
-) -> list[Any]:
-    members = {id(m) for m in rows}
-
-    def belongs(stored: StoredMessage) -> bool:
-        return id(stored) in members
-
-    def cursor(name: str) -> int | None:
-        value = query[name]
-        if (
-            ignore_unknown_cursors
-            and value is not None
-            and not (value in store.messages and belongs(store.messages[value]))
-        ):
-            return None
-        owner = scope.split("'")[1] if "'" in scope else scope
-        return store.cursor(value, belongs, f"No message found with id '{value}' for agent '{owner}'.")
-
-    return page(
-        rows,
-        after=cursor("after"),
-        before=cursor("before"),
-        limit=query["limit"],
-        order=query["order"],
-        chronological=chronological,
-        reverse_items=reverse_items,
-        types=query["types"],
-    )
 
 
 async def cancel_message(request: Request) -> Response:
@@ -249,73 +183,7 @@ async def summarize_messages(request: Request) -> Response:
     body = await parse_body(request, CompactionRequest, required=False, nullable=True)
     store = _store(request)
     agent = store.agent(agent_id)
-    return json_response(compact(request, agent, None, body))
-
-
-def compact(
-    request: Request, agent: AgentRecord, conversation_id: str | None, body: CompactionRequest
-) -> CompactionResponse:
-    """Replace the older part of the context window with a summary message (stored history is kept)."""
-    store = _store(request)
-    context = [i for i in agent.in_context if i != agent.system_message_id and _not_summary(store, i)]
-    before = len(agent.in_context)
-    mode = body.compaction_settings.mode if body.compaction_settings else "sliding_window"
-    keep = 0 if mode in ("all", "self_compact_all") else len(context) // 3
-    folded = context[: len(context) - keep]
-    if not folded:
-        if agent.summary is None and (store.closed_world or _server_fidelity(request)):
-            raise BadRequest(
-                "Summarization failed to reduce the number of messages. You may not have enough messages to "
-                "compact or need to use a different CompactionSettings (e.g. using `all` mode)."
-            )
-        # Nothing to fold: Letta answers with the summary it has and an unchanged count.
-        return CompactionResponse(summary=agent.summary or "", num_messages_before=before, num_messages_after=before)
-    summary = f"Summary of {len(folded)} earlier messages: " + "; ".join(_texts(store, folded))[:400]
-    message_id = store.ids.new("message")
-    now = store.clock.now()
-    store.add_message(
-        agent,
-        message_id,
-        [SummaryMessage(id=message_id, date=now, summary=summary)],
-        conversation_id=conversation_id,
-        run_id=None,
-        created_at=now,
-    )
-    agent.in_context = (
-        [agent.system_message_id, message_id, *context[len(context) - keep :]]
-        if keep
-        else [
-            agent.system_message_id,
-            message_id,
-        ]
-    )
-    agent.summary = summary
-    return CompactionResponse(summary=summary, num_messages_before=before, num_messages_after=len(agent.in_context))
-
-
-def _not_summary(store: Store, message_id: str) -> bool:
-    stored = store.messages.get(message_id)
-    return stored is None or stored.items[0].message_type != "summary_message"
-
-
-def _texts(store: Store, message_ids: list[str]) -> list[str]:
-    texts: list[str] = []
-    for message_id in message_ids:
-        for item in store.messages[message_id].items:
-            text = _item_text(item)
-            if text:
-                texts.append(f"{item.message_type.removesuffix('_message')}: {text}")
-    return texts
-
-
-def _item_text(item: Any) -> str:
-    for field in ("content", "reasoning", "tool_return", "summary"):
-        value = getattr(item, field, None)
-        if isinstance(value, str):
-            return value
-        if isinstance(value, list):
-            return " ".join(p.text for p in value if isinstance(p, TextContent))
-    return ""
+    return json_response(compact(_store(request), agent, None, body, strict=_strict_compaction(request)))
 
 
 async def edit_message(request: Request) -> Response:
@@ -348,13 +216,12 @@ async def send_conversation_message(request: Request) -> Response:
 async def list_conversation_messages(request: Request) -> Response:
     conversation_id = path_id(request, "conversation_id")
     store = _store(request)
-    query = _page_query(request)
+    query = page_query(request)
     agent, stored_conversation = store.conversation_agent(conversation_id, request.query_params.get("agent_id"))
     rows = [m for m in agent.messages if m.conversation_id == stored_conversation]
     # A conv-… conversation lists in the requested order; the default conversation behaves like agent history.
     # A conv-… conversation also ignores cursors it does not know (wire doc §14).
-    items = _paged(
-        request, store, rows, query, scope=f"agent '{agent.id}'", chronological=stored_conversation is None,
+    items = paged(store, rows, query, owner=agent.id, chronological=stored_conversation is None,
         ignore_unknown_cursors=stored_conversation is not None,
     )  # fmt: skip
     return json_response([item.model_dump(mode="json") for item in items])
@@ -378,7 +245,7 @@ async def compact_conversation(request: Request) -> Response:
     conversation_id = path_id(request, "conversation_id")
     body = await parse_body(request, ConversationCompactionRequest, required=False, nullable=True)
     agent, stored_conversation = _store(request).conversation_agent(conversation_id, body.agent_id)
-    return json_response(compact(request, agent, stored_conversation, body))
+    return json_response(compact(_store(request), agent, stored_conversation, body, strict=_strict_compaction(request)))
 
 
 # -- runs -----------------------------------------------------------------------------------------------------------
@@ -400,11 +267,11 @@ async def retrieve_run(request: Request) -> Response:
 async def list_messages_for_run(request: Request) -> Response:
     run_id = _run_id(request)
     store = _store(request)
-    query = _page_query(request, default_order="asc")
+    query = page_query(request, default_order="asc")
     record = store.run(run_id)
     query["types"] = record.run.request_config.include_return_message_types if record.run.request_config else None
     rows = [store.messages[i] for i in record.message_ids]
-    items = _paged(request, store, rows, query, scope=f"run '{run_id}'", chronological=False, reverse_items=True)
+    items = paged(store, rows, query, owner=run_id, chronological=False, reverse_items=True)
     return json_response([item.model_dump(mode="json") for item in items])
 
 
@@ -422,10 +289,10 @@ async def retrieve_stream_for_run(request: Request) -> Response:
 
 async def list_all_messages(request: Request) -> Response:
     store = _store(request)
-    query = _page_query(request)
+    query = page_query(request)
     conversation = request.query_params.get("conversation_id")
-    rows = [m for m in store.all_messages() if _in_conversation(m, conversation)]
-    items = _paged(request, store, rows, query, scope="the organization", chronological=True)
+    rows = [m for m in store.all_messages() if in_conversation(m, conversation)]
+    items = paged(store, rows, query, owner="the organization", chronological=True)
     return json_response([item.model_dump(mode="json") for item in items])
 
 
@@ -442,50 +309,10 @@ async def retrieve_message(request: Request) -> Response:
 
 async def search_all_messages(request: Request) -> Response:
     body = await parse_body(request, SearchAllMessagesRequest)
-    store = _store(request)
-    needle = body.query.lower()
-    results: list[Any] = []
-    for stored in reversed(store.all_messages()):  # newest first
-        if body.agent_id is not None and stored.agent_id != body.agent_id:
-            continue
-        if body.conversation_id is not None and stored.conversation_id != body.conversation_id:
-            continue
-        if body.start_date is not None and stored.created_at < body.start_date:
-            continue
-        if body.end_date is not None and stored.created_at > body.end_date:
-            continue
-        for item in stored.items:
-            result = _search_result(item, stored)
-            if result is not None and needle in _item_text(item).lower():
-                results.append(result)
-        if len(results) >= body.limit:
-            break
-    return json_response([r.model_dump(mode="json") for r in results[: body.limit]])
+    return json_response([r.model_dump(mode="json") for r in search(_store(request), body)])
 
 
-_RESULT_TYPES: dict[str, Any] = {
-    "system_message": SystemMessageListResult,
-    "user_message": UserMessageListResult,
-    "reasoning_message": ReasoningMessageListResult,
-    "assistant_message": AssistantMessageListResult,
-}
-
-
-def _search_result(item: Any, stored: StoredMessage) -> Any:
-    kind = _RESULT_TYPES.get(item.message_type)
-    if kind is None:
-        return None
-    text_field = "reasoning" if item.message_type == "reasoning_message" else "content"
-    return kind(
-        message_id=stored.id,
-        agent_id=stored.agent_id,
-        conversation_id=stored.conversation_id,
-        created_at=stored.created_at,
-        **{text_field: getattr(item, text_field)},
-    )
-
-
-# -- service ----------------------------------------------------------------------------------------------------
+# -- service --------------------------------------------------------------------------------------------------------
 
 
 async def check_health(request: Request) -> Response:
