@@ -158,7 +158,9 @@ async def index(request: Request) -> Response:
 async def reset(request: Request) -> Response:
     state = request.app.state
     seed = state.config.seed
-    state.store = Store(ids=Ids(seed), clock=Clock(seed), agents=state.config.agents)
+    state.store = Store(
+        ids=Ids(seed), clock=Clock(seed), agents=state.config.agents, freeze_gc_every=state.store.freeze_gc_every
+    )
     state.journal = Journal()
     return json_response({"reset": True})
 

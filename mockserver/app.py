@@ -36,13 +36,15 @@ def create_app(
     controls: str | dict[str, Any] | None = None,
     admin: bool = True,
     max_body_bytes: int = 8 * 1024 * 1024,
+    freeze_gc: bool = False,
 ) -> Starlette:
     """A mock Letta server as an ASGI app.
 
     ``seed`` makes ids and dates reproducible; ``agents`` closes the world to those agent ids (unknown ids then
     get Letta's 404s); ``fidelity="server"`` imitates the real server's quirks instead of the documented contract;
     ``controls`` are the default turn controls (``"scenario=tool_call; token_delay_ms=20"`` or a dict, see
-    ``mockserver.control``); ``admin=False`` leaves out the ``/_mock/`` admin API.
+    ``mockserver.control``); ``admin=False`` leaves out the ``/_mock/`` admin API. ``freeze_gc`` (for a
+    long-running server process, as ``letta-mock serve``) keeps stored state out of full garbage collections.
     """
     config = MockConfig.build(seed=seed, agents=agents, fidelity=fidelity, max_body_bytes=max_body_bytes)
     try:
@@ -62,7 +64,9 @@ def create_app(
     app.state.config = config
     app.state.defaults = defaults
     app.state.journal = Journal()
-    app.state.store = Store(ids=Ids(seed), clock=Clock(seed), agents=config.agents)
+    app.state.store = Store(
+        ids=Ids(seed), clock=Clock(seed), agents=config.agents, freeze_gc_every=2000 if freeze_gc else None
+    )
     return app
 
 

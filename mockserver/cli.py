@@ -7,7 +7,6 @@ import sys
 from collections.abc import Sequence
 
 from mockserver import __version__
-from mockserver.control import SCENARIOS
 
 __all__ = ["main"]
 
@@ -65,9 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--scenario",
-        choices=SCENARIOS,
+        metavar="NAME",
         default=None,
-        help="default scenario of every turn (default: reasoning + reply; trigger phrases and headers still apply)",
+        help="default scenario of every turn: reply, reasoning (default), tool_call, multi_step, approval, "
+        "client_tool, long, compaction, hidden_reasoning, arbitrary (trigger phrases and headers still apply)",
     )
     serve.add_argument(
         "--pace",
@@ -104,7 +104,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.exit(2, f"letta-mock: error: {error.detail}\n")
     try:
         app = create_app(
-            seed=args.seed, agents=args.agents, fidelity=args.fidelity, controls=controls, admin=not args.no_admin
+            seed=args.seed,
+            agents=args.agents,
+            fidelity=args.fidelity,
+            controls=controls,
+            admin=not args.no_admin,
+            freeze_gc=True,
         )
     except ConfigurationError as error:
         parser.exit(2, f"letta-mock: error: {error}\n")
@@ -122,7 +127,7 @@ def _defaults(args: argparse.Namespace) -> dict[str, object]:
     if args.pace == "realistic":
         controls = {**REALISTIC_PACE, **controls}
     if args.scenario:
-        controls["scenario"] = args.scenario
+        controls["scenario"] = parse_controls({"scenario": args.scenario}, where="--scenario").scenario
     return controls
 
 

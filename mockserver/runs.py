@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import httpx
 from starlette.applications import Starlette
 
 from mockserver.control import Controls
@@ -61,6 +60,8 @@ async def _post_callback(store: Store, record: RunRecord) -> None:
         "completed_at": run.model_dump(mode="json")["completed_at"],
         "metadata": {**(run.metadata or {}), "result": collect(record).model_dump(mode="json")},
     }
+    import httpx  # only runs with a callback need it; keeps it out of start-up
+
     run.callback_sent_at = store.clock.now()
     try:
         async with httpx.AsyncClient(timeout=5.0) as client:

@@ -337,16 +337,18 @@ class _Turn:
             items.append((HiddenReasoningMessage(**common, otid=otid(), state="omitted"), None))
         if step.reasoning is not None:
             thought = ReasoningMessage(**common, otid=otid(), source="reasoner_model", reasoning=step.reasoning)
-            items.append((thought, [thought.model_copy(update={"reasoning": f}) for f in _fragments(step.reasoning)]))
+            items.append((thought, self._chunks(thought, "reasoning", step.reasoning)))
         if step.text is not None:
             reply = AssistantMessage(**common, otid=otid(), content=step.text)
-            items.append((reply, [reply.model_copy(update={"content": f}) for f in _fragments(step.text)]))
+            items.append((reply, self._chunks(reply, "content", step.text)))
         calls = [ToolCall(name=c.name, arguments=c.arguments, tool_call_id=self._call_id()) for c in step.calls]
         served = [(p, c) for p, c in zip(step.calls, calls, strict=True) if p.kind == "server"]
         waiting = [(p, c) for p, c in zip(step.calls, calls, strict=True) if p.kind != "server"]
         if served:
             calling = ToolCallMessage(**common, otid=otid(), tool_call=served[0][1], tool_calls=[c for _, c in served])
-            items.append((calling, _call_chunks(calling, [c for _, c in served])))
+            items.append(
+                (calling, _call_chunks(calling, [c for _, c in served]) if self.options.stream_tokens else None)
+            )
         self.store_items(message_id, [whole for whole, _ in items], now)
         self._count(step, index)
         for whole, chunks in items:
@@ -359,12 +361,20 @@ class _Turn:
             )  # fmt: skip
             self.store_items(request_id, [request], now)
             self.agent.pending = PendingApproval(request=request, calls=[c for _, c in waiting], run_id=self.run_id)
-            await self.send_item(request, _call_chunks(request, [c for _, c in waiting]))
+            await self.send_item(
+                request, _call_chunks(request, [c for _, c in waiting]) if self.options.stream_tokens else None
+            )
         for planned, call in served:
             await self.tool_return(planned, call.tool_call_id, "success", tool_result(planned), step_id)
         if waiting:
             return "requires_approval"
         return None if step.calls else "end_turn"
+
+    def _chunks(self, item: Any, field: str, text: str) -> list[Any] | None:
+        """Token-mode chunks of a text item (only built when tokens stream: they cost a copy each)."""
+        if not self.options.stream_tokens:
+            return None
+        return [item.model_copy(update={field: fragment}) for fragment in _fragments(text)]
 
     def _call_id(self) -> str:
         return "call_" + self.store.ids.uuid4().replace("-", "")[:24]
