@@ -43,7 +43,6 @@ import os
 import re
 import resource
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -56,8 +55,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from _common import (
+    HOST,
+    default_cli,
+    free_port,
+)
 
-HOST = "127.0.0.1"
 HEALTH_PATH = "/v1/health/"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -155,23 +158,6 @@ def wait_for_idle(limit: float, threshold: float = 0.2, window: float = 2.0) -> 
 
 
 # -- the server ----------------------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def default_cli() -> str:
-    beside = Path(sys.executable).parent / "letta-mock"
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("letta-mock")
-    if found is None:
-        sys.exit("letta-mock not found next to this interpreter or on PATH; pass --cli")
-    return found
 
 
 def child_env(src: str | None) -> tuple[dict[str, str] | None, str | None]:

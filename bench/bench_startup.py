@@ -22,8 +22,6 @@ import argparse
 import http.client
 import os
 import resource
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,7 +30,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-HOST = "127.0.0.1"
+from _common import (
+    HOST,
+    default_cli,
+    free_port,
+)
+
 HEALTH_PATH = "/v1/health/"
 
 
@@ -47,25 +50,6 @@ class Children:
         root = str(Path(src).resolve())
         cls.env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
         cls.cwd = root
-
-
-def free_port() -> int:
-    """A port the kernel considers free on the loopback interface right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def default_cli() -> str:
-    """``letta-mock`` next to the running interpreter (the venv), else the first on PATH."""
-    beside = Path(sys.executable).parent / "letta-mock"
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("letta-mock")
-    if found is None:
-        sys.exit("letta-mock not found next to this interpreter or on PATH; pass --cli")
-    return found
 
 
 def health_ok(port: int) -> bool:

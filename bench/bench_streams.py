@@ -52,8 +52,6 @@ import json
 import math
 import os
 import resource
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -65,7 +63,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-HOST = "127.0.0.1"  # loopback only, for the server and the client
+from _common import (
+    HOST,
+    default_cli,
+    free_port,
+)
+
 HEALTH_PATH = "/v1/health/"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 BODY = b'{"input": "hello", "streaming": true, "stream_tokens": true}'
@@ -86,23 +89,6 @@ class ProcSample:
     hwm_kb: int  # peak RSS so far
     cpu_s: float  # utime + stime
     fds: int
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def default_cli() -> str:
-    beside = Path(sys.executable).parent / "letta-mock"
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("letta-mock")
-    if found is None:
-        sys.exit("letta-mock not found next to this interpreter or on PATH; pass --cli")
-    return found
 
 
 class Server:

@@ -1,0 +1,30 @@
+"""What the benchmark scripts share: finding the CLI and a free loopback port (scripts run as ``python bench/x.py``,
+so this folder is on ``sys.path``)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import sys
+from pathlib import Path
+
+HOST = "127.0.0.1"  # benchmarks only ever talk to loopback
+
+
+def free_port() -> int:
+    """A port the kernel considers free on the loopback interface right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def default_cli() -> str:
+    """``letta-mock`` next to the running interpreter (the venv), else the first on PATH."""
+    beside = Path(sys.executable).parent / "letta-mock"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("letta-mock")
+    if found is None:
+        sys.exit("letta-mock not found next to this interpreter or on PATH; pass --cli")
+    return found
