@@ -31,6 +31,7 @@ from mockserver.models import (
     LettaStreamingRequest,
     LLMConfig,
     Memory,
+    Message,
     ResetMessagesRequest,
     RetrieveStreamRequest,
     SearchAllMessagesRequest,
@@ -42,6 +43,10 @@ from mockserver.store import SYSTEM_PROMPT, AgentRecord, Store
 __all__ = ["ROUTES"]
 
 LETTA_VERSION = "0.16.8"  # the server version whose behaviour the mock follows
+
+
+def _items_response(store: Store, items: list[Message]) -> Response:
+    return Response(store.items_json(items), media_type="application/json")
 
 
 def _store(request: Request) -> Store:
@@ -133,7 +138,7 @@ async def list_messages(request: Request) -> Response:
     conversation = request.query_params.get("conversation_id")
     rows = [m for m in agent.messages if in_conversation(m, conversation)]
     items = paged(store, rows, query, owner=agent_id, chronological=True)
-    return json_response([item.model_dump(mode="json") for item in items])
+    return _items_response(store, items)
 
 
 async def cancel_message(request: Request) -> Response:
@@ -224,7 +229,7 @@ async def list_conversation_messages(request: Request) -> Response:
     items = paged(store, rows, query, owner=agent.id, chronological=stored_conversation is None,
         ignore_unknown_cursors=stored_conversation is not None,
     )  # fmt: skip
-    return json_response([item.model_dump(mode="json") for item in items])
+    return _items_response(store, items)
 
 
 async def retrieve_conversation_stream(request: Request) -> Response:
@@ -272,7 +277,7 @@ async def list_messages_for_run(request: Request) -> Response:
     query["types"] = record.run.request_config.include_return_message_types if record.run.request_config else None
     rows = [store.messages[i] for i in record.message_ids]
     items = paged(store, rows, query, owner=run_id, chronological=False, reverse_items=True)
-    return json_response([item.model_dump(mode="json") for item in items])
+    return _items_response(store, items)
 
 
 async def retrieve_stream_for_run(request: Request) -> Response:
@@ -293,7 +298,7 @@ async def list_all_messages(request: Request) -> Response:
     conversation = request.query_params.get("conversation_id")
     rows = [m for m in store.all_messages() if in_conversation(m, conversation)]
     items = paged(store, rows, query, owner="the organization", chronological=True)
-    return json_response([item.model_dump(mode="json") for item in items])
+    return _items_response(store, items)
 
 
 async def retrieve_message(request: Request) -> Response:

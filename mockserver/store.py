@@ -143,6 +143,7 @@ class Store:
         self.runs: dict[str, RunRecord] = {}
         self.conversations: dict[str, str] = {}  # conv id -> agent id
         self.scripts: dict[str, deque[Controls]] = {}  # agent id -> its next turns (admin API)
+        self._item_json: dict[int, bytes] = {}  # id(stored item) -> its JSON; stored items never change
         self._seq = 0
         for agent_id in agents or ():
             self._create_agent(agent_id)
@@ -206,6 +207,19 @@ class Store:
         if run_id is not None and run_id in self.runs:
             self.runs[run_id].message_ids.append(message_id)
         return stored
+
+    def items_json(self, items: Sequence[Message]) -> bytes:
+        """A JSON array of stored items. Each item is serialised once: listing is mostly serialisation
+        (bench/profile_http.py), and a stored item is never modified (streams send copies)."""
+        cache = self._item_json
+        parts = []
+        for item in items:
+            key = id(item)
+            data = cache.get(key)
+            if data is None:
+                data = cache[key] = item.model_dump_json().encode()
+            parts.append(data)
+        return b"[" + b",".join(parts) + b"]"
 
     def cursor(self, message_id: str | None, belongs: Callable[[StoredMessage], bool], not_found: str) -> int | None:
         """The sequence number of a cursor id, None for no cursor, ``UNKNOWN`` for an id that names nothing

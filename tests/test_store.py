@@ -33,3 +33,15 @@ def test_a_store_in_a_test_process_leaves_the_garbage_collector_alone() -> None:
     gc.unfreeze()
     _grow(Store(ids=Ids(1), clock=Clock(1)), 10)
     assert gc.get_freeze_count() == 0
+
+
+def test_listed_json_is_each_items_own_json_and_serialising_twice_gives_the_same_bytes() -> None:
+    import json
+
+    store = Store(ids=Ids(1), clock=Clock(1))
+    _grow(store, 3)
+    items = [item for stored in store.agent(AGENT).messages for item in stored.items]
+    first = store.items_json(items)
+    assert json.loads(first) == [item.model_dump(mode="json") for item in items]
+    assert store.items_json(items) == first
+    assert store.items_json([]) == b"[]"
