@@ -266,7 +266,15 @@ def _run_id(request: Request) -> str:
 
 
 async def retrieve_run(request: Request) -> Response:
-    return json_response(_store(request).run(_run_id(request)).run)
+    run = _store(request).run(_run_id(request)).run
+    if not _server_fidelity(request):
+        return json_response(run)
+    # The real server stores these two without a timezone and writes them with no suffix (wire doc §1.5).
+    body = run.model_dump(mode="json")
+    for key in ("completed_at", "callback_sent_at"):
+        if body[key] is not None:
+            body[key] = body[key].removesuffix("Z")
+    return json_response(body)
 
 
 async def list_messages_for_run(request: Request) -> Response:

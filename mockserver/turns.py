@@ -376,6 +376,16 @@ class _Turn:
             return None
         return [item.model_copy(update={field: fragment}) for fragment in _fragments(text)]
 
+    def _item_chunks(self, item: Any) -> list[Any] | None:
+        """Token-mode chunks of any agent item: text fields by fragment, tool calls by delta, the rest whole."""
+        if isinstance(item, ReasoningMessage):
+            return self._chunks(item, "reasoning", item.reasoning)
+        if isinstance(item, AssistantMessage) and isinstance(item.content, str):
+            return self._chunks(item, "content", item.content)
+        if isinstance(item, ToolCallMessage | ApprovalRequestMessage) and isinstance(item.tool_calls, list):
+            return _call_chunks(item, item.tool_calls) if self.options.stream_tokens else None
+        return None
+
     def _call_id(self) -> str:
         return "call_" + self.store.ids.uuid4().replace("-", "")[:24]
 
@@ -445,7 +455,7 @@ class _Turn:
                 items.append(item.model_copy(update=update))
             self.store_items(message_id, items, now)
             for item in items:
-                await self.send_item(item)
+                await self.send_item(item, self._item_chunks(item))
                 if isinstance(item, ApprovalRequestMessage) and isinstance(item.tool_calls, list):
                     self.agent.pending = PendingApproval(request=item, calls=list(item.tool_calls), run_id=self.run_id)
         stop = drawn.stop_reason.stop_reason

@@ -190,6 +190,14 @@ def validate_json_body(method: str, template: str, status: int, body: Any, *, fi
                 f"{where}: not a server 422 ({{trace_id, detail: str}} or {{detail: str}}): {body!r}"
             )
         return
+    if fidelity == "server" and template.endswith("/runs/{run_id}") and isinstance(body, dict):
+        # The real server writes these two without a timezone (wire doc §1.5): a naive ISO date is its quirk.
+        for key in ("completed_at", "callback_sent_at"):
+            value = body.get(key)
+            if isinstance(value, str):
+                if value.endswith("Z") or "+" in value:
+                    raise ContractViolation(f"{where}: {key} {value!r} has a timezone; the server writes none")
+                body = {**body, key: value + "Z"}
     spec = _response_spec(method, template, status)
     if spec is None:
         if status >= 400 and isinstance(body, dict) and "detail" in body:

@@ -47,3 +47,22 @@ def test_an_arbitrary_turn_that_stops_for_approval_leaves_the_agent_waiting(mock
     assert "approval_request_message" in types(events)
     refused = mock.http.post(f"/v1/agents/{AGENT}/messages", json={"input": "hello"})
     assert refused.status_code == 409
+
+
+def test_an_arbitrary_turn_streams_tokens_when_asked_and_reassembles_to_what_history_lists(mock: Mock) -> None:
+    controls = "scenario=arbitrary; seed=3; stop_reason=end_turn"
+    events = mock.send("hi", controls=controls, stream_tokens=True)
+    texts: dict[tuple[str, str], str] = {}
+    for event in events:
+        if event.type in ("reasoning_message", "assistant_message"):
+            field = "reasoning" if event.type == "reasoning_message" else "content"
+            if isinstance(event.payload[field], str):
+                key = (event.payload["otid"], field)
+                texts[key] = texts.get(key, "") + event.payload[field]
+    listed = {
+        (m["otid"], f): m[f] for m in mock.history() for f in ("reasoning", "content") if isinstance(m.get(f), str)
+    }
+    assert texts
+    assert all(listed[key] == text for key, text in texts.items())
+    chunked = [e for e in events if e.type in ("reasoning_message", "assistant_message")]
+    assert len(chunked) > len(texts)  # more chunks than items: they came as fragments

@@ -747,3 +747,15 @@ async def test_a_null_compaction_body_is_the_empty_request_the_document_allows(
 ) -> None:
     response = await asgi_client.post(path, content=b"null", headers={"content-type": "application/json"})
     assert response.status_code == 200
+
+
+async def test_server_fidelity_writes_run_completion_times_without_a_timezone_as_letta_does(
+    server: httpx.AsyncClient,
+) -> None:
+    sent = await server.post(SEND, json={"input": "hi"})
+    run_id = sent.json()["messages"][0]["run_id"]
+    run = (await server.get(f"/v1/runs/{run_id}")).json()
+    assert run["created_at"].endswith("Z")
+    assert run["completed_at"] is not None
+    assert not run["completed_at"].endswith("Z")
+    assert "+" not in run["completed_at"]
