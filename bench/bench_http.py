@@ -59,6 +59,7 @@ from _common import (
     HOST,
     default_cli,
     free_port,
+    stop,
 )
 
 HEALTH_PATH = "/v1/health/"
@@ -214,12 +215,7 @@ def running_server(cli: str, src: str | None, timeout: float = 30.0) -> Iterator
             time.sleep(0.01)
         yield Server(port, process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         if process.stderr:
             process.stderr.close()
 

@@ -34,6 +34,7 @@ from _common import (
     HOST,
     default_cli,
     free_port,
+    stop,
 )
 
 HEALTH_PATH = "/v1/health/"
@@ -85,12 +86,7 @@ def time_to_first_200(cli: str, interval: float, timeout: float) -> float:
                 raise RuntimeError(f"no 200 from {HOST}:{port}{HEALTH_PATH} within {timeout} s")
             time.sleep(interval)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         if process.stderr:
             process.stderr.close()
 

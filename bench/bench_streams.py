@@ -67,6 +67,7 @@ from _common import (
     HOST,
     default_cli,
     free_port,
+    stop,
 )
 
 HEALTH_PATH = "/v1/health/"
@@ -144,13 +145,7 @@ class Server:
         return [line for line in self.log_text().splitlines() if any(k in line for k in keys)]
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop(self.process)
         self.log.close()
         Path(self.log.name).unlink(missing_ok=True)
 

@@ -3,6 +3,7 @@
     LettaMockError                     base of everything letta-mock raises
     ├── HTTPError                      an HTTP error answer: status + Letta-shaped body
     │   ├── NotFound                   404 {"detail": "<text>"}
+    │   ├── MethodNotAllowed           405 {"detail": "<text>"}
     │   ├── Conflict                   409 {"detail": <text or object>}
     │   ├── BadRequest                 400 {"detail": "<text>"}
     │   ├── RequestInvalid             422 {"detail": [{"loc", "msg", "type"}, ...]}
@@ -28,6 +29,7 @@ __all__ = [
     "Conflict",
     "HTTPError",
     "LettaMockError",
+    "MethodNotAllowed",
     "NotFound",
     "ProviderError",
     "RequestInvalid",
@@ -64,6 +66,10 @@ class BadRequest(HTTPError):
 
 class NotFound(HTTPError):
     status_code = 404
+
+
+class MethodNotAllowed(HTTPError):
+    status_code = 405
 
 
 class Conflict(HTTPError):

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mockserver.errors import BadRequest, Conflict, HTTPError, NotFound, RouteInvalid
+from mockserver.errors import BadRequest, Conflict, MethodNotAllowed, NotFound, RouteInvalid
 from mockserver.history import compact, in_conversation, page_query, paged, search
 from mockserver.http import (
     json_response,
@@ -192,18 +192,14 @@ async def summarize_messages(request: Request) -> Response:
 
 
 async def edit_message(request: Request) -> Response:
-    raise HTTPError405(
+    raise MethodNotAllowed(
         "Message editing is no longer supported. Messages are immutable as they may be shared across multiple "
         "conversations via forking."
     )
 
 
-class HTTPError405(HTTPError):
-    status_code = 405
-
-
 async def method_not_allowed(request: Request) -> Response:
-    raise HTTPError405("Method Not Allowed")
+    raise MethodNotAllowed("Method Not Allowed")
 
 
 # -- conversations ----------------------------------------------------------------------------------------------

@@ -100,17 +100,14 @@ _FILTERABLE = {
 
 @dataclass
 class Pace:
-    """Timing of a stream. All zero by default, so test suites stay fast; ``realistic()`` for front ends."""
+    """Timing of a stream. All zero by default, so test suites stay fast (``letta-mock serve --pace realistic``
+    sets front-end timings through the controls)."""
 
     first_event_s: float = 0.0
     token_s: float = 0.0
     jitter_s: float = 0.0
     ping_interval_s: float = 20.0  # Letta's keep-alive interval (wire doc §6.4)
     seed: int | None = None
-
-    @classmethod
-    def realistic(cls) -> Pace:
-        return cls(first_event_s=0.6, token_s=0.03, jitter_s=0.01)
 
 
 @dataclass
