@@ -1,7 +1,8 @@
-"""``create_app``: the Starlette application, its error handling and its middleware."""
+"""``create_app``: the Starlette application — its routes (from the operations table), error handling, middleware."""
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -12,18 +13,20 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 
-from mockserver.admin import ADMIN_ROUTES, Journal, JournalMiddleware
+from mockserver.admin import ADMIN_ROUTES
+from mockserver.catalogue import Texts
 from mockserver.config import MockConfig
-from mockserver.control import ControlError, parse_controls
-from mockserver.errors import ConfigurationError, HTTPError
+from mockserver.control import parse_controls
+from mockserver.errors import ConfigurationError, ControlError, HTTPError
 from mockserver.faults import ConnectionDropped
 from mockserver.http import json_response
-from mockserver.ids import Clock, Ids
-from mockserver.routes import ROUTES
+from mockserver.journal import Journal, JournalMiddleware
+from mockserver.operations import OPERATIONS, PREFIXES
 from mockserver.store import Store
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "routes"]
 
 log = logging.getLogger("letta_mock")
 
@@ -52,7 +55,7 @@ def create_app(
     except ControlError as error:
         raise ConfigurationError(str(error.detail)) from None
     app = Starlette(
-        routes=[*ROUTES, *(ADMIN_ROUTES if admin else [])],
+        routes=[*routes(), *(ADMIN_ROUTES if admin else [])],
         middleware=[
             # Browser front ends call from any origin with an Authorization header; preflights included.
             Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"], max_age=600),
@@ -60,14 +63,31 @@ def create_app(
         ],
         exception_handlers={HTTPError: _letta_error, HTTPException: _starlette_error, Exception: _unexpected},
     )
-    _quiet_drops()
     app.state.config = config
     app.state.defaults = defaults
     app.state.journal = Journal()
-    app.state.store = Store(
-        ids=Ids(seed), clock=Clock(seed), agents=config.agents, freeze_gc_every=2000 if freeze_gc else None
-    )
+    # A long-running server keeps everything it stored; full garbage collections over it paused every request
+    # for 100-400 ms (bench/profile_http.py). Stored state lives on, so the process owner moves it out of the way.
+    app.state.store = Store(seed=seed, agents=config.agents, on_growth=gc.freeze if freeze_gc else None)
     return app
+
+
+def routes() -> list[BaseRoute]:
+    """Every operation under each of Letta's prefixes, and our OpenAPI document."""
+    out: list[BaseRoute] = []
+    for prefix in PREFIXES:
+        for operation in OPERATIONS:
+            for path in (operation.path, *operation.aliases):
+                out.append(Route(prefix + path.removeprefix("/v1"), operation.handler, methods=[operation.method],
+                                 name=operation.operation_id))  # fmt: skip
+    out.append(Route("/openapi.json", _openapi_document, methods=["GET"]))
+    return out
+
+
+async def _openapi_document(request: Request) -> Response:
+    from mockserver.openapi import openapi_document  # built on the first request: start-up never pays for it
+
+    return json_response(openapi_document())
 
 
 async def _letta_error(request: Request, exc: Exception) -> Response:
@@ -99,17 +119,4 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     # (A dropped connection is a fault on purpose: the response has started, nothing more is sent.)
     if not isinstance(exc, ConnectionDropped):
         log.exception("letta-mock failed on %s %s", request.method, request.url.path)
-    return json_response({"detail": "An unknown error occurred"}, 500)
-
-
-class _QuietDrops(logging.Filter):
-    """uvicorn logs every exception that ends a response; a ``drop_after`` fault is not news."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], ConnectionDropped))
-
-
-def _quiet_drops() -> None:
-    logger = logging.getLogger("uvicorn.error")
-    if not any(isinstance(f, _QuietDrops) for f in logger.filters):
-        logger.addFilter(_QuietDrops())
+    return json_response({"detail": Texts.UNKNOWN_ERROR}, 500)

@@ -95,8 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     import uvicorn
 
     from mockserver.app import create_app
-    from mockserver.control import ControlError
-    from mockserver.errors import ConfigurationError
+    from mockserver.errors import ConfigurationError, ControlError
+    from mockserver.serving import uvicorn_config
 
     try:
         controls = _defaults(args)
@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.exit(2, f"letta-mock: error: {error}\n")
     world = f"{len(args.agents)} agent(s)" if args.agents else "any agent-<uuid4>"
     print(f"letta-mock {__version__}: mock Letta server on http://{args.host}:{args.port} ({world})", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, lifespan="off")
+    uvicorn.Server(uvicorn_config(app, host=args.host, port=args.port, log_level=args.log_level)).run()
     return 0
 
 

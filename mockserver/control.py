@@ -9,89 +9,26 @@ Precedence, strongest first: the header, a trigger phrase typed in the message, 
 the server defaults. Unknown keys and bad values are refused with 400 naming them, so a typo never silently
 falls back to the default.
 
-Keys:
-    scenario        reply | reasoning | tool_call | multi_step | approval | client_tool | long | compaction |
-                    hidden_reasoning | arbitrary
-    stop_reason     any of Letta's 13 stop reasons: the turn ends with it
-    error           an in-band error by Letta's error type (llm_error, llm_timeout, llm_rate_limit,
-                    llm_authentication, llm_empty_response, internal_error, stream_incomplete,
-                    context_window_overflow_in_system_prompt); as an HTTP error when not streaming
-    error_at        start (before the first agent chunk, default) | mid (after the first step)
-    steps           tool-calling steps before the reply (multi_step)      tool   tool name (tool_call, approval, …)
-    tokens          reply length in words (long)                          reply  the assistant's text
-    seed            seeds content choices (arbitrary scenario, jitter)
-    first_event_delay_ms, token_delay_ms, jitter_ms, think_ms   pacing (all 0 by default, so suites stay fast)
-    ping_interval_ms  keep-alive interval during silences (Letta: 20000)
-    fault           comma-separated stream/HTTP faults, see ``Fault``
-    retry_after     seconds, sent as Retry-After with http:<status> faults
+The keys are ``KEYS`` below; the values of ``scenario``, ``error`` and ``fault`` come from their tables
+(``scenarios.SCENARIOS``, ``catalogue.ERRORS``, ``faults.FAULTS``), and so do the trigger phrases (``TRIGGERS``).
 """
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
-from typing import Any, Literal, get_args
+from difflib import get_close_matches
+from typing import Any
 
-from mockserver.errors import BadRequest
+from mockserver.catalogue import IN_BAND_ERRORS
+from mockserver.errors import ControlError
+from mockserver.faults import FAULTS, Fault
 from mockserver.models import STOP_REASONS
+from mockserver.scenarios import SCENARIOS
 
-__all__ = [
-    "ERROR_TYPES",
-    "FAULT_KINDS",
-    "SCENARIOS",
-    "ControlError",
-    "Controls",
-    "Fault",
-    "parse_controls",
-    "trigger_controls",
-]
+__all__ = ["CONTROL_HEADER", "KEYS", "TRIGGERS", "Controls", "Key", "Trigger", "parse_controls", "trigger_controls"]
 
-Scenario = Literal[
-    "reply", "reasoning", "tool_call", "multi_step", "approval", "client_tool", "long", "compaction",
-    "hidden_reasoning", "arbitrary",
-]  # fmt: skip
-SCENARIOS: tuple[str, ...] = get_args(Scenario)
-
-ERROR_TYPES = (
-    "llm_error",
-    "llm_timeout",
-    "llm_rate_limit",
-    "llm_authentication",
-    "llm_empty_response",
-    "internal_error",
-    "stream_incomplete",
-    "context_window_overflow_in_system_prompt",
-)
-
-# name -> whether it takes an argument
-FAULT_KINDS: dict[str, bool] = {
-    "drop_after": True,  # close the connection abruptly after N events
-    "stall_after": True,  # after N events, stall for stall_ms with keep-alive pings
-    "silent_stall_after": True,  # the same without pings
-    "no_done": False,  # end the body without data: [DONE]
-    "malformed": True,  # the Nth event's JSON is cut short
-    "split": True,  # the Nth event is written in two TCP writes, split inside its JSON
-    "no_stop_reason": False,
-    "duplicate_stop_reason": False,
-    "unknown_type": True,  # an event with an unknown message_type before the Nth event
-    "http": True,  # http:<status>[:<attempts>] before the stream (attempts: how many tries fail)
-    "slow_first_byte": True,  # ms before the response starts
-}
-
-
-class ControlError(BadRequest):
-    """400: the control text names something unknown or a bad value."""
-
-
-@dataclass(frozen=True)
-class Fault:
-    kind: str
-    arg: int | None = None
-    attempts: int | None = None  # http faults: fail only the first `attempts` tries (None: every try)
-
-    def __str__(self) -> str:
-        text = self.kind if self.arg is None else f"{self.kind}:{self.arg}"
-        return text if self.attempts is None else f"{text}:{self.attempts}"
+CONTROL_HEADER = "x-letta-mock"
 
 
 @dataclass(frozen=True)
@@ -136,22 +73,77 @@ class Controls:
                 out[f.name] = ",".join(map(str, value)) if f.name == "fault" else value
         return out
 
-    def faults(self, kind: str) -> list[Fault]:
-        return [f for f in self.fault or () if f.kind == kind]
+
+# -- the keys -----------------------------------------------------------------------------------------------------
 
 
-_INT_KEYS = {
-    "steps", "tokens", "seed", "first_event_delay_ms", "token_delay_ms", "jitter_ms", "think_ms",
-    "ping_interval_ms", "stall_ms", "retry_after",
-}  # fmt: skip
-_CHOICES: dict[str, tuple[str, ...]] = {
-    "scenario": SCENARIOS,
-    "stop_reason": STOP_REASONS,
-    "error": ERROR_TYPES,
-    "error_at": ("start", "mid"),
+def _number(key: str, raw: Any) -> int:
+    if isinstance(raw, bool) or not (isinstance(raw, int) or (isinstance(raw, str) and raw.isdigit())):
+        raise ValueError(f"{key} must be a whole number >= 0, not {raw!r}")
+    return int(raw)
+
+
+def _text(key: str, raw: Any) -> str:
+    if not isinstance(raw, str):
+        raise ValueError(f"{key} must be text, not {raw!r}")
+    return raw
+
+
+def _one_of(*choices: str) -> Callable[[str, Any], str]:
+    def choose(key: str, raw: Any) -> str:
+        if raw not in choices:
+            raise ValueError(f"{key} must be one of {', '.join(choices)}; not {raw!r}")
+        return str(raw)
+
+    return choose
+
+
+def _faults(key: str, raw: Any) -> tuple[Fault, ...]:
+    if not isinstance(raw, str):
+        raise ValueError(f"fault must be text such as 'drop_after:3', not {raw!r}")
+    faults = []
+    for spec in filter(None, (s.strip() for s in raw.split(","))):
+        name, *args = spec.split(":")
+        kind = FAULTS.get(name)
+        if kind is None:
+            raise ValueError(f"unknown fault {name!r} (known: {', '.join(FAULTS)})")
+        least = min(kind.arity, 1)
+        if not least <= len(args) <= kind.arity or not all(a.isdigit() for a in args):
+            raise ValueError(f"fault {spec!r} must look like {kind.form}")
+        numbers = [int(a) for a in args]
+        if name == "http" and not 400 <= numbers[0] <= 599:
+            raise ValueError(f"fault {spec!r}: the status must be 400-599")
+        faults.append(Fault(name, numbers[0] if numbers else None, numbers[1] if len(numbers) > 1 else None))
+    return tuple(faults)
+
+
+@dataclass(frozen=True)
+class Key:
+    parse: Callable[[str, Any], Any]
+    help: str
+
+
+KEYS: Mapping[str, Key] = {
+    "scenario": Key(_one_of(*SCENARIOS), "what the agent does: " + " | ".join(SCENARIOS)),
+    "stop_reason": Key(_one_of(*STOP_REASONS), "any of Letta's 13 stop reasons: the turn ends with it"),
+    "error": Key(_one_of(*IN_BAND_ERRORS), "an in-band error by Letta's type; an HTTP error when not streaming"),
+    "error_at": Key(_one_of("start", "mid"), "start (before the first agent chunk, default) | mid (after a step)"),
+    "steps": Key(_number, "tool-calling steps before the reply (multi_step)"),
+    "tokens": Key(_number, "reply length in words (long)"),
+    "tool": Key(_text, "tool name (tool_call, approval, client_tool)"),
+    "reply": Key(_text, "the assistant's text"),
+    "seed": Key(_number, "seeds content choices (arbitrary scenario, jitter)"),
+    "first_event_delay_ms": Key(_number, "pacing: before the first agent event (0 by default)"),
+    "token_delay_ms": Key(_number, "pacing: between events (0 by default)"),
+    "jitter_ms": Key(_number, "pacing: up to this much more per delay"),
+    "think_ms": Key(_number, "pacing: silence before the first step"),
+    "ping_interval_ms": Key(_number, "keep-alive interval during silences (Letta: 20000)"),
+    "stall_ms": Key(_number, "how long stall faults stall"),
+    "fault": Key(_faults, "comma-separated faults: " + ", ".join(kind.form for kind in FAULTS.values())),
+    "retry_after": Key(_number, "seconds, sent as Retry-After with http:<status> faults"),
 }
-_TEXT_KEYS = {"tool", "reply"}
-KNOWN_KEYS = tuple(f.name for f in dataclasses.fields(Controls))
+# The keys are the fields of Controls, one for one.
+assert list(KEYS) == [f.name for f in fields(Controls)]
 
 
 def parse_controls(source: str | dict[str, Any] | None, *, where: str = "X-Letta-Mock") -> Controls:
@@ -179,91 +171,59 @@ def _pairs(text: str, where: str) -> list[tuple[str, str]]:
             continue
         key, sep, value = part.partition("=")
         if not sep:
-            raise ControlError(f"{where}: {part!r} is not key=value (known keys: {', '.join(KNOWN_KEYS)})")
+            raise ControlError(f"{where}: {part!r} is not key=value (known keys: {', '.join(KEYS)})")
         pairs.append((key.strip(), value.strip()))
     return pairs
 
 
 def _value(key: str, raw: Any) -> Any:
-    if key not in KNOWN_KEYS:
-        from difflib import get_close_matches
-
-        close = get_close_matches(key, KNOWN_KEYS, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(KNOWN_KEYS)}"
+    if key not in KEYS:
+        close = get_close_matches(key, KEYS, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(KEYS)}"
         raise ValueError(f"unknown key {key!r} ({hint})")
-    if key in _INT_KEYS:
-        if isinstance(raw, bool) or not (isinstance(raw, int) or (isinstance(raw, str) and raw.isdigit())):
-            raise ValueError(f"{key} must be a whole number >= 0, not {raw!r}")
-        return int(raw)
-    if key in _CHOICES:
-        if raw not in _CHOICES[key]:
-            raise ValueError(f"{key} must be one of {', '.join(_CHOICES[key])}; not {raw!r}")
-        return raw
-    if key in _TEXT_KEYS:
-        if not isinstance(raw, str):
-            raise ValueError(f"{key} must be text, not {raw!r}")
-        return raw
-    return _faults(raw)  # key == "fault"
+    return KEYS[key].parse(key, raw)
 
 
-def _faults(raw: Any) -> tuple[Fault, ...]:
-    if not isinstance(raw, str):
-        raise ValueError(f"fault must be text such as 'drop_after:3', not {raw!r}")
-    faults = []
-    for spec in filter(None, (s.strip() for s in raw.split(","))):
-        name, *args = spec.split(":")
-        if name not in FAULT_KINDS:
-            raise ValueError(f"unknown fault {name!r} (known: {', '.join(FAULT_KINDS)})")
-        takes = FAULT_KINDS[name]
-        limit = 2 if name == "http" else (1 if takes else 0)
-        if len(args) > limit or (takes and not args) or not all(a.isdigit() for a in args):
-            form = "http:<status>[:<attempts>]" if name == "http" else (f"{name}:<N>" if takes else name)
-            raise ValueError(f"fault {spec!r} must look like {form}")
-        numbers = [int(a) for a in args]
-        if name == "http" and not 400 <= numbers[0] <= 599:
-            raise ValueError(f"fault {spec!r}: the status must be 400-599")
-        faults.append(Fault(name, numbers[0] if numbers else None, numbers[1] if len(numbers) > 1 else None))
-    return tuple(faults)
+# -- trigger phrases ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """A phrase typed as the message, for a chat box: ``/steps 3`` sets ``scenario=multi_step; steps=3``."""
+
+    phrase: str
+    usage: str
+    help: str
+    sets: Mapping[str, Any]
+    argument: str | None = None  # the control its first word sets
+    default: str | None = None  # the argument's value when no word follows
+
+
+TRIGGERS: Mapping[str, Trigger] = {
+    trigger.phrase: trigger
+    for trigger in (
+        *(
+            Trigger(s.trigger, s.usage or s.trigger, s.help, {"scenario": s.name}, s.argument)
+            for s in SCENARIOS.values()
+            if s.trigger is not None
+        ),
+        Trigger("/slow", "/slow", "45 s of thinking, with keep-alive pings",
+                {"think_ms": 45000, "ping_interval_ms": 20000}),
+        Trigger("/error", "/error TYPE", "an in-band error (default llm_error)", {}, "error", "llm_error"),
+        Trigger("/stop", "/stop REASON", "the turn ends with this stop reason", {}, "stop_reason", "end_turn"),
+        Trigger("/fault", "/fault SPEC", "faults on this response", {}, "fault", ""),
+    )
+}
 
 
 def trigger_controls(text: str) -> Controls:
-    """Controls a front-end developer can type into a chat box (documented in the README):
-
-    ``/tool NAME`` ``/approve [NAME]`` ``/client NAME`` ``/steps N`` ``/long [WORDS]`` ``/slow`` ``/compact``
-    ``/reasoning`` ``/hidden`` ``/error TYPE`` ``/stop REASON`` ``/fault SPEC`` ``/arbitrary [SEED]``.
-    A message that is not a trigger sets nothing.
-    """
+    """The controls of a trigger phrase typed as the message (``TRIGGERS``); other text sets nothing."""
     command, _, rest = text.strip().partition(" ")
-    rest = rest.strip()
-    table: dict[str, dict[str, Any]] = {
-        "/tool": {"scenario": "tool_call"},
-        "/approve": {"scenario": "approval"},
-        "/client": {"scenario": "client_tool"},
-        "/steps": {"scenario": "multi_step"},
-        "/long": {"scenario": "long"},
-        "/slow": {"think_ms": 45000, "ping_interval_ms": 20000},
-        "/compact": {"scenario": "compaction"},
-        "/reasoning": {"scenario": "reasoning"},
-        "/hidden": {"scenario": "hidden_reasoning"},
-        "/arbitrary": {"scenario": "arbitrary"},
-        "/error": {},
-        "/stop": {},
-        "/fault": {},
-    }
-    if command not in table:
+    trigger = TRIGGERS.get(command)
+    if trigger is None:
         return Controls()
-    values = dict(table[command])
-    word = rest.split(" ", 1)[0] if rest else ""
-    if command == "/steps" and word:
-        values["steps"] = word
-    elif command == "/long" and word:
-        values["tokens"] = word
-    elif command == "/arbitrary" and word:
-        values["seed"] = word
-    elif command == "/error":
-        values["error"] = word or "llm_error"
-    elif command == "/stop":
-        values["stop_reason"] = word or "end_turn"
-    elif command == "/fault":
-        values["fault"] = word
+    values = dict(trigger.sets)
+    word = rest.strip().split(" ", 1)[0]
+    if trigger.argument is not None and (word or trigger.default is not None):
+        values[trigger.argument] = word or trigger.default
     return parse_controls(values, where=f"trigger {command!r}")

@@ -6,6 +6,8 @@
     │   ├── MethodNotAllowed           405 {"detail": "<text>"}
     │   ├── Conflict                   409 {"detail": <text or object>}
     │   ├── BadRequest                 400 {"detail": "<text>"}
+    │   │   └── ControlError           400: a control (header, trigger, script, default) names something unknown
+    │   ├── PayloadTooLarge            413 {"detail": "<text>"}
     │   ├── RequestInvalid             422 {"detail": [{"loc", "msg", "type"}, ...]}
     │   ├── RouteInvalid               422 {"detail": "<text>"} (a route's own check)
     │   ├── ServerError                500 {"detail": "An unknown error occurred"}
@@ -27,10 +29,12 @@ __all__ = [
     "BadRequest",
     "ConfigurationError",
     "Conflict",
+    "ControlError",
     "HTTPError",
     "LettaMockError",
     "MethodNotAllowed",
     "NotFound",
+    "PayloadTooLarge",
     "ProviderError",
     "RequestInvalid",
     "RouteInvalid",
@@ -62,6 +66,14 @@ class HTTPError(LettaMockError):
 
 class BadRequest(HTTPError):
     status_code = 400
+
+
+class ControlError(BadRequest):
+    """400: the control text names something unknown or a bad value."""
+
+
+class PayloadTooLarge(HTTPError):
+    status_code = 413
 
 
 class NotFound(HTTPError):

@@ -6,6 +6,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from mockserver.catalogue import Texts
 from mockserver.errors import BadRequest
 from mockserver.http import query_bool, query_choice, query_int, query_list
 from mockserver.models import (
@@ -19,7 +20,9 @@ from mockserver.models import (
     TextContent,
     UserMessageListResult,
 )
-from mockserver.store import AgentRecord, Store, StoredMessage, page
+from mockserver.paging import Row, page
+from mockserver.records import AgentRecord, StoredMessage
+from mockserver.store import Store
 
 __all__ = ["compact", "in_conversation", "item_text", "page_query", "paged", "search"]
 
@@ -54,7 +57,7 @@ def paged(
     chronological: bool,
     reverse_items: bool = False,
     ignore_unknown_cursors: bool = False,
-) -> list[Any]:
+) -> list[Row]:
     members = {id(m) for m in rows}
 
     def belongs(stored: StoredMessage) -> bool:
@@ -68,7 +71,7 @@ def paged(
             and not (value in store.messages and belongs(store.messages[value]))
         ):
             return None
-        return store.cursor(value, belongs, f"No message found with id '{value}' for agent '{owner}'.")
+        return store.cursor(value, belongs, Texts.cursor_not_found(value or "", owner))
 
     return page(
         rows,
@@ -93,10 +96,7 @@ def compact(
     folded = context[: len(context) - keep]
     if not folded:
         if agent.summary is None and strict:
-            raise BadRequest(
-                "Summarization failed to reduce the number of messages. You may not have enough messages to "
-                "compact or need to use a different CompactionSettings (e.g. using `all` mode)."
-            )
+            raise BadRequest(Texts.SUMMARIZE_FAILED)
         # Nothing to fold: Letta answers with the summary it has and an unchanged count.
         return CompactionResponse(summary=agent.summary or "", num_messages_before=before, num_messages_after=before)
     summary = f"Summary of {len(folded)} earlier messages: " + "; ".join(_texts(store, folded))[:400]
@@ -110,15 +110,7 @@ def compact(
         run_id=None,
         created_at=now,
     )
-    agent.in_context = (
-        [agent.system_message_id, message_id, *context[len(context) - keep :]]
-        if keep
-        else [
-            agent.system_message_id,
-            message_id,
-        ]
-    )
-    agent.summary = summary
+    store.fold_context(agent, message_id, summary, context[len(context) - keep :] if keep else ())
     return CompactionResponse(summary=summary, num_messages_before=before, num_messages_after=len(agent.in_context))
 
 

@@ -15,12 +15,11 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from mockserver.errors import HTTPError, RequestInvalid, validation_detail
+from mockserver.errors import PayloadTooLarge, RequestInvalid, validation_detail
 from mockserver.models import AGENT_ID_PATTERN, CONVERSATION_ID_PATTERN, MESSAGE_ID_PATTERN, MESSAGE_TYPES
 
 __all__ = [
     "PATH_PATTERNS",
-    "PayloadTooLarge",
     "json_response",
     "parse_body",
     "path_id",
@@ -39,10 +38,6 @@ PATH_PATTERNS: dict[str, tuple[re.Pattern[str], int, int]] = {
     "message_id": (re.compile(MESSAGE_ID_PATTERN), 44, 44),
     "conversation_id": (re.compile(CONVERSATION_ID_PATTERN), 1, 42),
 }
-
-
-class PayloadTooLarge(HTTPError):
-    status_code = 413
 
 
 def path_id(request: Request, name: str) -> str:

@@ -11,6 +11,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from mockserver.app import create_app
+from mockserver.serving import uvicorn_config
 
 __all__ = ["LiveServer"]
 
@@ -25,7 +26,7 @@ class LiveServer:
 
     def __init__(self, app: Starlette | None = None, *, host: str = "127.0.0.1", port: int = 0, **options: Any) -> None:
         self.app = app if app is not None else create_app(**options)
-        self._server = _Server(uvicorn.Config(self.app, host=host, port=port, log_level="warning", lifespan="off"))
+        self._server = _Server(uvicorn_config(self.app, host=host, port=port, log_level="warning"))
         self._thread = threading.Thread(target=self._server.run, name="letta-mock", daemon=True)
         self.host = host
         self.port = port

@@ -22,42 +22,33 @@ the contract profile's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import Field, TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue, SkipJsonSchema
 from pydantic_core import CoreSchema
 
 from mockserver import __version__
+from mockserver.catalogue import LETTA_VERSION
 from mockserver.http import PATH_PATTERNS
 from mockserver.models import (
     MESSAGE_TYPES,
     STOP_REASONS,
     AgentState,
-    CancelAgentRunRequest,
-    CompactionRequest,
     CompactionResponse,
-    ConversationCompactionRequest,
-    ConversationMessageRequest,
     Health,
     HTTPValidationError,
-    LettaAsyncRequest,
     LettaResponse,
-    LettaStreamingRequest,
     NotFoundError,
-    ResetMessagesRequest,
-    RetrieveStreamRequest,
     Run,
-    SearchAllMessagesRequest,
     SearchResult,
     WireModel,
     message_adapter,
     stream_event_adapter,
 )
-from mockserver.routes import LETTA_VERSION
-from mockserver.sse import DONE
+from mockserver.operations import OPERATIONS, Operation
+from mockserver.wire.sse import DONE
 
 __all__ = ["OPENAPI_VERSION", "SSE_EVENT", "openapi_document"]
 
@@ -90,141 +81,6 @@ class ConflictError(WireModel):
 
 
 CancelResult = dict[str, Literal["cancelled", "failed"]]  # run id -> what became of it
-
-# -- operations -------------------------------------------------------------------------------------------------
-
-_Body = tuple[type[BaseModel], bool]  # request model, required
-
-
-@dataclass(frozen=True)
-class _Operation:
-    method: str
-    path: str  # under /v1, as Letta spells it (trailing slash included)
-    operation_id: str
-    tag: str
-    summary: str
-    description: str
-    parameters: tuple[str, ...] = ()
-    body: _Body | None = None
-    json: JsonSchemaValue | None = None  # 200 application/json
-    sse: bool = False  # 200 text/event-stream
-    errors: tuple[int, ...] = ()
-    deprecated: bool = False
-
-
-_AGENT = "/v1/agents/{agent_id}"
-_CONVERSATION = "/v1/conversations/{conversation_id}"
-_RUN = "/v1/runs/{run_id}"
-_MESSAGES = {"type": "array", "items": _ref("LettaMessageUnion")}
-_PAGE = ("before", "after", "limit")
-
-# Errors: 400/409 come from Letta's approval rules and checks the closed world or server fidelity switch on (and 400
-# from a malformed trigger phrase in any sent message), 404 from the closed world, 413 from the body limit, 422 from
-# request validation. A streaming send reports the approval refusals in-band (so the streaming-only operation lists
-# no 409); a busy conversation is a 409 whether streaming or not (wire doc §14).
-OPERATIONS: tuple[_Operation, ...] = (
-    _Operation(
-        "post", _AGENT + "/messages", "send_message", "agents", "Send Message",
-        "Send messages to the agent and get its answer: a LettaResponse, or an event stream when `streaming` is "
-        "true.",
-        ("agent_id",), (LettaStreamingRequest, True), _ref("LettaResponse"), sse=True,
-        errors=(400, 404, 409, 413, 422),
-    ),
-    _Operation(
-        "get", _AGENT + "/messages", "list_messages", "agents", "List Messages",
-        "The agent's message history, oldest first within the page.",
-        ("agent_id", *_PAGE, "order", "order_by", "group_id", "conversation_id", "use_assistant_message",
-         "assistant_message_tool_name", "assistant_message_tool_kwarg", "include_err",
-         "include_return_message_types"),
-        json=_MESSAGES, errors=(404, 422),
-    ),
-    _Operation(
-        "post", _AGENT + "/messages/stream", "create_agent_message_stream", "agents", "Send Message Streaming",
-        "Send messages and stream the answer (deprecated: use send_message with `streaming: true`).",
-        ("agent_id",), (LettaStreamingRequest, True), sse=True, errors=(400, 404, 413, 422), deprecated=True,
-    ),
-    _Operation(
-        "post", _AGENT + "/messages/cancel", "cancel_message", "agents", "Cancel Message",
-        "Cancel the given runs, or the agent's active ones; answers what became of each run.",
-        ("agent_id",), (CancelAgentRunRequest, False), _ref("CancelResult"), errors=(409, 413, 422),
-    ),
-    _Operation(
-        "post", _AGENT + "/messages/async", "create_agent_message_async", "agents", "Send Message Async",
-        "Start a run in the background and answer with it at once (status `created`).",
-        ("agent_id",), (LettaAsyncRequest, True), _ref("Run"), errors=(400, 404, 413, 422),
-    ),
-    _Operation(
-        "patch", _AGENT + "/reset-messages", "reset_messages", "agents", "Reset Messages",
-        "Start the agent's context window over; stored history stays listable.",
-        ("agent_id",), (ResetMessagesRequest, False), _ref("AgentState"), errors=(404, 413, 422),
-    ),
-    _Operation(
-        "post", _AGENT + "/summarize", "summarize_messages", "agents", "Summarize Messages",
-        "Compact the agent's context window into a summary message.",
-        ("agent_id",), (CompactionRequest, False), _ref("CompactionResponse"), errors=(400, 404, 413, 422),
-    ),
-    _Operation(
-        "post", _CONVERSATION + "/messages", "send_conversation_message", "conversations",
-        "Send Conversation Message",
-        "Send messages in a conversation; streams unless `streaming` is false.",
-        ("conversation_id",), (ConversationMessageRequest, True), _ref("LettaResponse"), sse=True,
-        errors=(400, 404, 409, 413, 422),
-    ),
-    _Operation(
-        "get", _CONVERSATION + "/messages", "list_conversation_messages", "conversations",
-        "List Conversation Messages",
-        "The conversation's messages.",
-        ("conversation_id", "agent_id", *_PAGE, "order", "order_by", "group_id", "include_err",
-         "include_return_message_types"),
-        json=_MESSAGES, errors=(404, 422),
-    ),
-    _Operation(
-        "post", _CONVERSATION + "/stream", "retrieve_conversation_stream", "conversations",
-        "Retrieve Conversation Stream",
-        "Resume the stream of a run (`run_id`, else the conversation's latest) after the `seq_id` `starting_after`.",
-        ("conversation_id",), (RetrieveStreamRequest, False), sse=True, errors=(404, 413, 422),
-    ),
-    _Operation(
-        "post", _CONVERSATION + "/compact", "compact_conversation", "conversations", "Compact Conversation",
-        "Compact the conversation's context window into a summary message.",
-        ("conversation_id",), (ConversationCompactionRequest, False), _ref("CompactionResponse"),
-        errors=(400, 404, 413, 422),
-    ),
-    _Operation(
-        "get", _RUN + "/messages", "list_messages_for_run", "runs", "List Messages For Run",
-        "The messages a run produced.",
-        ("run_id", *_PAGE, "order_asc", "order_by"), json=_MESSAGES, errors=(400, 404, 422),
-    ),
-    _Operation(
-        "post", _RUN + "/stream", "retrieve_stream_for_run", "runs", "Retrieve Stream For Run",
-        "Replay a run's stream after the `seq_id` `starting_after`, following it live until the run ends.",
-        ("run_id",), (RetrieveStreamRequest, False), sse=True, errors=(400, 404, 413, 422),
-    ),
-    _Operation(
-        "get", "/v1/messages/", "list_all_messages", "messages", "List All Messages",
-        "Messages of every agent.",
-        (*_PAGE, "order", "conversation_id", "include_return_message_types"), json=_MESSAGES, errors=(404, 422),
-    ),
-    _Operation(
-        "get", "/v1/messages/{message_id}", "retrieve_message", "messages", "Retrieve Message",
-        "The items of one stored message (one message can expand into several items sharing its id).",
-        ("message_id",), json=_MESSAGES, errors=(404, 422),
-    ),
-    _Operation(
-        "post", "/v1/messages/search", "search_all_messages", "messages", "Search All Messages",
-        "Messages whose text contains the query, newest first.",
-        body=(SearchAllMessagesRequest, True), json={"type": "array", "items": _ref("SearchResult")},
-        errors=(413, 422),
-    ),
-    _Operation(
-        "get", _RUN, "retrieve_run", "runs", "Retrieve Run", "One run and its status.",
-        ("run_id",), json=_ref("Run"), errors=(400, 404),
-    ),
-    _Operation(
-        "get", "/v1/health/", "check_health", "health", "Check Health", "Liveness: the server answers.",
-        json=_ref("Health"),
-    ),
-)  # fmt: skip
 
 _TAGS = {
     "agents": "Messages of one agent: send, stream, list, cancel, reset, compact.",
@@ -300,7 +156,7 @@ PARAMETERS: dict[str, JsonSchemaValue] = {
 }  # fmt: skip
 
 
-def _parameter(operation: _Operation, name: str) -> JsonSchemaValue:
+def _parameter(operation: Operation, name: str) -> JsonSchemaValue:
     # Two names are both a path parameter of some operations and a query parameter of others.
     if name == "conversation_id" and "{conversation_id}" not in operation.path:
         return _query("conversation_id", {"type": "string"}, "Only messages of this conversation (`default`: "
@@ -326,7 +182,7 @@ class _Generator(GenerateJsonSchema):
         return super().generate_inner(schema)
 
 
-_REQUEST_MODELS = tuple(dict.fromkeys(operation.body[0] for operation in OPERATIONS if operation.body))
+_REQUEST_MODELS = tuple(dict.fromkeys(operation.body for operation in OPERATIONS if operation.body))
 # (component name, mode, type). Unions get Letta's component names; everything else is named after its model.
 _SCHEMAS: tuple[tuple[str, JsonSchemaMode, TypeAdapter[Any]], ...] = (
     *((model.__name__, "validation", TypeAdapter(model)) for model in _REQUEST_MODELS),
@@ -459,7 +315,7 @@ _ERRORS: dict[int, tuple[str, str]] = {
 }
 
 
-def _operation(operation: _Operation) -> JsonSchemaValue:
+def _operation(operation: Operation) -> JsonSchemaValue:
     content: dict[str, JsonSchemaValue] = {}
     if operation.json is not None:
         content["application/json"] = {"schema": operation.json}
@@ -480,8 +336,8 @@ def _operation(operation: _Operation) -> JsonSchemaValue:
     if operation.parameters:
         out["parameters"] = [_parameter(operation, name) for name in operation.parameters]
     if operation.body is not None:
-        model, required = operation.body
-        out["requestBody"] = {"required": required, "content": {"application/json": {"schema": _ref(model.__name__)}}}
+        schema = _ref(operation.body.__name__)
+        out["requestBody"] = {"required": operation.body_required, "content": {"application/json": {"schema": schema}}}
     out["responses"] = responses
     return out
 
@@ -491,7 +347,8 @@ def openapi_document() -> dict[str, Any]:
     """The document, built once. Shared: treat it as read-only (``copy.deepcopy`` it to change it)."""
     paths: dict[str, dict[str, Any]] = {}
     for operation in OPERATIONS:
-        paths.setdefault(operation.path, {})[operation.method] = _operation(operation)
+        if operation.documented:
+            paths.setdefault(operation.path, {})[operation.method.lower()] = _operation(operation)
     return {
         "openapi": OPENAPI_VERSION,
         "info": {

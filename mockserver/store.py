@@ -1,30 +1,29 @@
-"""All server state: agents, their stored messages, conversations and runs, and Letta's pagination over them.
+"""All server state — agents, stored messages, conversations, pending approvals, runs and their logs, scripts —
+and the one door to it.
 
-Rule: every state change goes through a ``Store`` method, and a method either fails before it changes anything
-or completes, so a rejected request never leaves half a turn behind.
+Rule: state changes only through a ``Store`` method. Other modules read the records (``records``) and call
+these methods; none assigns to a record. A method either fails before it changes anything or completes, so a
+refused request never leaves half a turn behind. (``tests/test_architecture.py`` checks that no other module
+assigns to a record.)
 
-A *stored message* is Letta's database row; listing expands it into one or more LettaMessage *items* that share
-its id (a step's reasoning, assistant text and tool calls are one stored message). ``limit`` and the cursors
-count stored messages, not items (wire doc §8).
+Open world (the default): every well-formed id names a resource, created empty on first use. Closed world
+(``agents`` given): only those agents exist, and unknown agents, runs, messages and cursors are 404.
 """
 
 from __future__ import annotations
 
 import asyncio
-import gc
 import re
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-from mockserver.control import Controls
+from mockserver import catalogue
+from mockserver.catalogue import Texts
 from mockserver.errors import NotFound
-from mockserver.ids import Clock, Ids, derived_uuid4
 from mockserver.models import (
     ApprovalRequestMessage,
-    LettaPing,
     LettaRequestConfig,
     LettaStopReason,
     LettaUsageStatistics,
@@ -35,117 +34,60 @@ from mockserver.models import (
     SystemMessage,
     ToolCall,
 )
+from mockserver.paging import UNKNOWN
+from mockserver.records import SPENT, AgentRecord, KeepAlive, PendingApproval, RunRecord, StoredMessage
+from mockserver.sources import Clock, Ids
+from mockserver.wire.ids import derived_uuid4
+from mockserver.wire.sse import DONE
 
-__all__ = ["AgentRecord", "PendingApproval", "RunRecord", "Store", "StoredMessage", "page"]
+__all__ = ["DEFAULT_AGENT_ID", "SYSTEM_PROMPT", "UNKNOWN", "Store"]
 
-Order = Literal["asc", "desc"]
 DEFAULT_AGENT_ID = "agent-00000000-0000-4000-8000-000000000000"
 _RUN_ID = re.compile(r"^(job|run)-[a-fA-F0-9]{8}")
-UNKNOWN = -1  # a cursor naming no message: the page is empty (open world)
 SYSTEM_PROMPT = "You are a helpful assistant. (letta-mock default agent)"
 
 
-@dataclass(eq=False)
-class StoredMessage:
-    id: str
-    seq: int  # global insertion order: the cursor order
-    agent_id: str
-    conversation_id: str | None
-    run_id: str | None
-    created_at: datetime
-    items: list[Message]
-
-
-@dataclass
-class PendingApproval:
-    """Tool calls the agent is waiting on (for a decision, or for a client tool's result)."""
-
-    request: ApprovalRequestMessage
-    calls: list[ToolCall]
-    run_id: str
-
-
-@dataclass
-class KeepAlive:
-    """A keep-alive ping in a run's log. Unlike every other chunk it takes no ``seq_id`` of its own: it carries
-    the last one (wire doc §6.4), and a resumed stream skips those sent before its ``starting_after``."""
-
-    ping: LettaPing | None  # None once spent
-
-
-SPENT = KeepAlive(None)
-
-
-@dataclass
-class AgentRecord:
-    id: str
-    created_at: datetime
-    system_message_id: str
-    messages: list[StoredMessage] = field(default_factory=list)
-    in_context: list[str] = field(default_factory=list)  # stored ids in the context window, system first
-    summary: str | None = None
-    pending: PendingApproval | None = None
-    last_run_id: str | None = None
-    last_stop_reason: StopReasonType | None = None
-
-
-@dataclass
-class RunRecord:
-    """A run and the log of every stream chunk it produced, so any reader can replay or follow it."""
-
-    run: Run
-    events: list[Any] = field(default_factory=list)  # stream events in order; "[DONE]" is the string
-    message_ids: list[str] = field(default_factory=list)  # stored messages of this run, in order
-    finished: bool = False
-    cancel_requested: bool = False
-    task: asyncio.Future[Any] | None = None  # the turn producing a paced stream, kept referenced
-    readers: int = 0  # live SSE readers: keep-alive pings are only made for someone waiting
-    input_otids: tuple[str, ...] = ()  # otids the client gave its messages: a retry with the same ones re-attaches
-    changed: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def append(self, event: Any) -> None:
-        self.events.append(event)
-        self._wake()
-
-    def finish(self) -> None:
-        self.finished = True
-        self.drop_keepalives()
-        self._wake()
-
-    def drop_keepalives(self) -> None:
-        """Once a run is over and nobody reads it live, its keep-alive pings are spent: later readers skip them
-        (a long silence costs ~0.9 KB a ping). Their places stay, so positions in the log stay valid."""
-        if self.finished and not self.readers:
-            self.events = [SPENT if isinstance(e, KeepAlive) else e for e in self.events]
-
-    def _wake(self) -> None:
-        # Readers wait on `changed`; swap in a fresh Event so each wait sees only later changes.
-        changed, self.changed = self.changed, asyncio.Event()
-        changed.set()
-
-
 class Store:
-    """State of one mock server.
-
-    Open world (the default): every well-formed id names a resource, created empty on first use. Closed world
-    (``agents`` given): only those agents exist, and unknown agents, runs, messages and cursors are 404.
-    """
+    """State of one mock server."""
 
     def __init__(
-        self, *, ids: Ids, clock: Clock, agents: Iterable[str] | None = None, freeze_gc_every: int | None = None
+        self,
+        *,
+        seed: int | None = None,
+        agents: Iterable[str] | None = None,
+        on_growth: Callable[[], None] | None = None,
+        growth_every: int = 2000,
     ) -> None:
-        self.ids = ids
-        self.freeze_gc_every = freeze_gc_every
-        self.clock = clock
+        self.seed = seed
+        self.ids = Ids(seed)
+        self.clock = Clock(seed)
+        self.known_agents = tuple(agents) if agents is not None else None
         self.closed_world = agents is not None
+        # Called every `growth_every` stored messages: `letta-mock serve` freezes what it keeps out of the
+        # garbage collector's way there (a process-wide choice, so the process owner makes it, not the store).
+        self._on_growth = on_growth
+        self._growth_every = growth_every
         self.agents: dict[str, AgentRecord] = {}
         self.messages: dict[str, StoredMessage] = {}
         self.runs: dict[str, RunRecord] = {}
         self.conversations: dict[str, str] = {}  # conv id -> agent id
-        self.scripts: dict[str, deque[Controls]] = {}  # agent id -> its next turns (admin API)
-        self._item_json: dict[int, bytes] = {}  # id(stored item) -> its JSON; stored items never change
+        self.scripts: dict[str, deque[Any]] = {}  # agent id -> its next turns' controls (admin API)
         self._seq = 0
-        for agent_id in agents or ():
+        for agent_id in self.known_agents or ():
+            self._create_agent(agent_id)
+
+    def clear(self) -> None:
+        """Forget everything, in place (the admin reset): runs still producing are told to stop first."""
+        for record in self.runs.values():
+            record.cancel_requested = True
+        self.ids, self.clock = Ids(self.seed), Clock(self.seed)  # a seeded mock starts over as it started
+        self.agents.clear()
+        self.messages.clear()
+        self.runs.clear()
+        self.conversations.clear()
+        self.scripts.clear()
+        self._seq = 0
+        for agent_id in self.known_agents or ():
             self._create_agent(agent_id)
 
     # -- agents ---------------------------------------------------------------------------------------------
@@ -155,7 +97,7 @@ class Store:
         record = self.agents.get(agent_id)
         if record is None:
             if self.closed_world:
-                raise NotFound(not_found or f"Agent with ID {agent_id} not found")
+                raise NotFound(not_found or Texts.agent_not_found(agent_id))
             record = self._create_agent(agent_id)
         return record
 
@@ -168,6 +110,17 @@ class Store:
         self.add_message(record, system_id, [system], conversation_id=None, run_id=None, created_at=now)
         return record
 
+    def reset_context(self, agent: AgentRecord) -> None:
+        """The context window starts over from the system message; stored history stays (wire doc §11)."""
+        agent.in_context = [agent.system_message_id]
+        agent.summary = None
+        agent.pending = None
+
+    def fold_context(self, agent: AgentRecord, summary_id: str, summary: str, kept: Sequence[str] = ()) -> None:
+        """After a compaction: the context is the system message, the stored summary, then what was kept."""
+        agent.in_context = [agent.system_message_id, summary_id, *kept]
+        agent.summary = summary
+
     def conversation_agent(self, conversation_id: str, agent_id: str | None) -> tuple[AgentRecord, str | None]:
         """Resolve a conversation path id to (agent, conversation id to store; None = default conversation)."""
         if conversation_id == "default":
@@ -177,11 +130,20 @@ class Store:
         owner = self.conversations.get(conversation_id)
         if owner is None:
             if self.closed_world:
-                raise NotFound(f"Conversation with id {conversation_id} not found")
+                raise NotFound(Texts.conversation_not_found(conversation_id))
             # Open world: a conversation nobody created belongs to an agent derived from its id (or the given one).
             owner = agent_id or f"agent-{derived_uuid4(conversation_id)}"
             self.conversations[conversation_id] = owner
         return self.agent(owner), conversation_id
+
+    # -- approvals ------------------------------------------------------------------------------------------
+
+    def await_approval(self, agent: AgentRecord, request: ApprovalRequestMessage, calls: list[ToolCall]) -> None:
+        assert request.run_id is not None
+        agent.pending = PendingApproval(request=request, calls=calls, run_id=request.run_id)
+
+    def approvals_answered(self, agent: AgentRecord) -> None:
+        agent.pending = None
 
     # -- messages -------------------------------------------------------------------------------------------
 
@@ -196,29 +158,26 @@ class Store:
         created_at: datetime,
     ) -> StoredMessage:
         self._seq += 1
-        if self.freeze_gc_every and self._seq % self.freeze_gc_every == 0:
-            # A long-running server keeps everything it stored; full garbage collections over it paused every
-            # request for 100-400 ms (bench/profile_http.py). Stored state lives on, so move it out of their way.
-            gc.freeze()
+        if self._on_growth is not None and self._seq % self._growth_every == 0:
+            self._on_growth()
         stored = StoredMessage(message_id, self._seq, agent.id, conversation_id, run_id, created_at, items)
         agent.messages.append(stored)
+        agent.item_count += len(items)
         agent.in_context.append(message_id)
         self.messages[message_id] = stored
         if run_id is not None and run_id in self.runs:
             self.runs[run_id].message_ids.append(message_id)
         return stored
 
-    def items_json(self, items: Sequence[Message]) -> bytes:
-        """A JSON array of stored items. Each item is serialised once: listing is mostly serialisation
-        (bench/profile_http.py), and a stored item is never modified (streams send copies)."""
-        cache = self._item_json
+    def items_json(self, rows: Iterable[tuple[StoredMessage, int]]) -> bytes:
+        """A JSON array of stored items, given as (stored message, item index). Each item is serialised once:
+        listing is mostly serialisation (bench/profile_http.py), and a stored item never changes (streams send
+        copies)."""
         parts = []
-        for item in items:
-            key = id(item)
-            data = cache.get(key)
-            if data is None:
-                data = cache[key] = item.model_dump_json().encode()
-            parts.append(data)
+        for stored, index in rows:
+            if stored.json is None:
+                stored.json = [item.model_dump_json().encode() for item in stored.items]
+            parts.append(stored.json[index])
         return b"[" + b",".join(parts) + b"]"
 
     def cursor(self, message_id: str | None, belongs: Callable[[StoredMessage], bool], not_found: str) -> int | None:
@@ -233,6 +192,24 @@ class Store:
             return UNKNOWN
         return stored.seq
 
+    def all_messages(self) -> list[StoredMessage]:
+        return sorted(self.messages.values(), key=lambda m: m.seq)
+
+    # -- scripts --------------------------------------------------------------------------------------------
+
+    def set_script(self, agent_id: str, turns: Iterable[Any]) -> None:
+        self.scripts[agent_id] = deque(turns)
+
+    def next_scripted(self, agent_id: str) -> Any | None:
+        """The agent's next scripted turn, without using it up (see ``use_scripted``)."""
+        script = self.scripts.get(agent_id)
+        return script[0] if script else None
+
+    def use_scripted(self, agent_id: str) -> None:
+        script = self.scripts.get(agent_id)
+        if script:
+            script.popleft()
+
     # -- runs -----------------------------------------------------------------------------------------------
 
     def new_run(
@@ -244,6 +221,7 @@ class Store:
         background: bool,
         include_return_message_types: list[Any] | None = None,
         callback_url: str | None = None,
+        input_otids: tuple[str, ...] = (),
     ) -> RunRecord:
         run = Run(
             id=self.ids.new("run"),
@@ -255,7 +233,7 @@ class Store:
             request_config=LettaRequestConfig(include_return_message_types=include_return_message_types),
             callback_url=callback_url,
         )
-        record = RunRecord(run=run)
+        record = RunRecord(run=run, input_otids=input_otids)
         self.runs[run.id] = record
         agent.last_run_id = run.id
         return record
@@ -264,7 +242,7 @@ class Store:
         record = self.runs.get(run_id)
         if record is None:
             if self.closed_world:
-                raise NotFound(f"Run not found with id='{run_id}'")
+                raise NotFound(Texts.run_not_found(run_id))
             record = self._synthesize_run(run_id)
         return record
 
@@ -285,59 +263,86 @@ class Store:
             request_config=LettaRequestConfig(),
             stop_reason="end_turn",
         )
-        record = RunRecord(run=run, events=[LettaStopReason(stop_reason="end_turn"), LettaUsageStatistics(), "[DONE]"])
-        record.finished = True
+        events = [LettaStopReason(stop_reason="end_turn"), LettaUsageStatistics(), DONE]
+        record = RunRecord(run=run, events=events, finished=True)
         self.runs[run_id] = record
         return record
 
-    def finish_run(self, record: RunRecord, status: RunStatus, stop_reason: StopReasonType | None) -> None:
+    def active_runs(self, agent: AgentRecord) -> list[RunRecord]:
+        return [r for r in self.runs.values() if r.run.agent_id == agent.id and r.active]
+
+    def start_run(self, record: RunRecord, task: asyncio.Future[Any] | None = None) -> None:
+        """The run is executing (``task``: the turn producing it in the background, kept referenced)."""
+        record.run.status = "running"
+        if task is not None:
+            record.task = task
+
+    def log(self, record: RunRecord, event: Any) -> None:
+        """Append a stream chunk to the run's log and wake its readers."""
+        record.events.append(event)
+        self._wake(record)
+
+    def end_run(
+        self, record: RunRecord, stop_reason: StopReasonType, *, status: RunStatus | None = None, error: Any = None
+    ) -> None:
+        """The one way a run ends: its status (from the stop reason unless given), stop reason, completion time,
+        ``metadata.error`` when it failed with one; then the log is closed. A run already ended keeps its ending."""
         run = record.run
-        if run.status not in ("completed", "failed", "cancelled"):
-            run.status = status
+        if record.active:
+            run.status = status or catalogue.run_status(stop_reason)
             run.stop_reason = stop_reason
             run.completed_at = self.clock.now()
             run.total_duration_ns = int((run.completed_at - run.created_at).total_seconds() * 1e9)
+            if error is not None:
+                run.metadata = {**(run.metadata or {}), "error": error}
         agent = self.agents.get(run.agent_id)
-        if agent is not None and stop_reason is not None:
+        if agent is not None:
             agent.last_stop_reason = stop_reason
+        self._close(record)
 
-    def active_runs(self, agent: AgentRecord) -> list[RunRecord]:
-        return [r for r in self.runs.values() if r.run.agent_id == agent.id and r.run.status in ("created", "running")]
+    def cancel_run(self, record: RunRecord) -> None:
+        """Ask a run to stop. An active run ends cancelled; so does one stopped for approval (wire doc §9);
+        other finished runs stay as they are."""
+        record.cancel_requested = True
+        run = record.run
+        if record.active or run.stop_reason == "requires_approval":
+            run.status = "cancelled"
+            run.stop_reason = "cancelled"
+            run.completed_at = self.clock.now()
+            run.total_duration_ns = int((run.completed_at - run.created_at).total_seconds() * 1e9)
+            agent = self.agents.get(run.agent_id)
+            if agent is not None:
+                agent.last_stop_reason = "cancelled"
 
-    # -- whole-store operations -----------------------------------------------------------------------------
+    def callback_done(
+        self, record: RunRecord, sent_at: datetime, *, status_code: int | None = None, error: str | None = None
+    ) -> None:
+        run = record.run
+        run.callback_sent_at = sent_at
+        run.callback_status_code = status_code
+        run.callback_error = error
 
-    def all_messages(self) -> list[StoredMessage]:
-        return sorted(self.messages.values(), key=lambda m: m.seq)
+    def reader_attached(self, record: RunRecord) -> None:
+        record.readers += 1
 
+    def reader_left(self, record: RunRecord) -> None:
+        record.readers -= 1
+        self._drop_keepalives(record)
 
-def page(
-    stored: Sequence[StoredMessage],
-    *,
-    after: int | None,
-    before: int | None,
-    limit: int | None,
-    order: Order,
-    chronological: bool,
-    reverse_items: bool = False,
-    types: Sequence[str] | None = None,
-) -> list[Message]:
-    """Letta's cursor pagination over stored messages (already in sequence order).
+    def _close(self, record: RunRecord) -> None:
+        record.finished = True
+        self._drop_keepalives(record)
+        self._wake(record)
 
-    ``after``/``before`` are sequence numbers from ``Store.cursor``; ``order`` picks whether the newest or the
-    oldest ``limit`` stored messages are taken. ``chronological`` returns them oldest first whatever ``order``
-    says (agent history, wire doc §8); otherwise they come in ``order``, and ``reverse_items`` also reverses the
-    items of each stored message when descending (runs do, §13.2; conversations do not, §14).
-    """
-    if UNKNOWN in (after, before):
-        return []
-    rows = [m for m in stored if (after is None or m.seq > after) and (before is None or m.seq < before)]
-    count = max(limit if limit is not None else 100, 0)
-    rows = (rows[-count:] if count else []) if order == "desc" else rows[:count]
-    if order == "desc" and not chronological:
-        items = [item for m in reversed(rows) for item in (reversed(m.items) if reverse_items else m.items)]
-    else:
-        items = [item for m in rows for item in m.items]
-    if types is not None:
-        wanted = set(types)
-        items = [item for item in items if item.message_type in wanted]
-    return items
+    @staticmethod
+    def _drop_keepalives(record: RunRecord) -> None:
+        """Once a run is over and nobody reads it live, its keep-alive pings are spent: later readers skip them
+        (a long silence costs ~0.9 KB a ping). Their places stay, so positions in the log stay valid."""
+        if record.finished and not record.readers:
+            record.events = [SPENT if isinstance(e, KeepAlive) else e for e in record.events]
+
+    @staticmethod
+    def _wake(record: RunRecord) -> None:
+        # Readers wait on `changed`; swap in a fresh Event so each wait sees only later changes.
+        changed, record.changed = record.changed, asyncio.Event()
+        changed.set()

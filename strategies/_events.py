@@ -13,6 +13,7 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from mockserver.catalogue import ERROR_STOP_REASONS, ERRORS, Texts
 from mockserver.models import (
     STOP_REASONS,
     ApprovalRequestMessage,
@@ -56,41 +57,11 @@ __all__ = [
     "usage_statistics",
 ]
 
-# Stop reasons the server reports together with an in-band error event (wire doc §6.5); every other one ends a
-# stream normally with usage and [DONE].
-ERROR_STOP_REASONS: frozenset[str] = frozenset(
-    {"error", "llm_api_error", "invalid_llm_response", "context_window_overflow_in_system_prompt"}
-)
-
-# (stop_reason, error_type, message, has detail) as the streaming service writes them (wire doc §6.5 table).
+# (stop_reason, error_type, message, has detail) as the streaming service writes them (wire doc §6.5 table): the
+# catalogue's in-band errors, and a refusal (a plain message while an approval is pending) reported in-band.
 _ERRORS: tuple[tuple[str, str, str, bool], ...] = (
-    ("llm_api_error", "llm_error", "An error occurred with the LLM request.", True),
-    ("llm_api_error", "llm_timeout", "The LLM request timed out. Please try again.", True),
-    (
-        "llm_api_error",
-        "llm_rate_limit",
-        "Rate limit exceeded for LLM model provider. Please wait before making another request.",
-        True,
-    ),
-    ("llm_api_error", "llm_authentication", "Authentication failed with the LLM model provider.", True),
-    ("invalid_llm_response", "llm_empty_response", "LLM returned an empty response.", True),
-    (
-        "context_window_overflow_in_system_prompt",
-        "context_window_overflow_in_system_prompt",
-        "Compaction failed because the system prompt is too large for the context window.",
-        True,
-    ),
-    (
-        "error",
-        "internal_error",
-        "CONFLICT: Cannot send a new message: The agent is waiting for approval on a tool call. Please approve or "
-        "deny the pending request before continuing.",
-        True,
-    ),
-    ("error", "internal_error", "An unknown error occurred with the LLM streaming request.", True),
-    # The one error the server sends without a detail (null on the wire; the model leaves the key out, which is
-    # what the spec allows).
-    ("error", "stream_incomplete", "Stream ended unexpectedly without a terminal event.", False),
+    *((row.stop_reason, row.name, row.message, row.has_detail) for row in ERRORS.values() if row.in_band),
+    ("error", "internal_error", Texts.PENDING_APPROVAL, True),
 )
 
 

@@ -23,18 +23,19 @@ from typing import Any, Literal, NamedTuple, get_args
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from mockserver.catalogue import MID_STREAM_ERRORS
 from mockserver.models import (
     STOP_REASONS,
     EventMessage,
     LettaErrorMessage,
     LettaPing,
     LettaStopReason,
-    LettaUsageStatistics,
     StreamEvent,
     SummaryMessage,
     stream_event_adapter,
 )
-from mockserver.sse import DONE, decode, encode_all
+from mockserver.wire.seq import Numbering
+from mockserver.wire.sse import DONE, decode, encode_all
 from strategies._chunks import token_chunks
 from strategies._events import ERROR_STOP_REASONS, check_stop_reasons, errors_for, usage_of
 from strategies._messages import event_messages, summary_messages
@@ -88,20 +89,13 @@ def _ping(ping_id: str, date: datetime, run_id: str) -> LettaPing:
     return LettaPing(message_type="ping", id=ping_id, date=date, run_id=run_id)
 
 
-def _number(events: list[TranscriptEvent]) -> list[TranscriptEvent]:
+def _number(events: list[TranscriptEvent], run_id: str) -> list[TranscriptEvent]:
     """Background mode: seq_id 1, 2, 3… over every chunk; keep-alive pings repeat the last number (§6.8)."""
-    numbered: list[TranscriptEvent] = []
-    seq = 0
-    for position, event in enumerate(events):
-        if isinstance(event, LettaPing) and position > 0:
-            numbered.append(event.model_copy(update={"seq_id": seq or None}))
-            continue
-        seq += 1
-        if isinstance(event, str | LettaStopReason | LettaUsageStatistics):
-            numbered.append(event)  # they use a number but have no seq_id to show it
-        else:
-            numbered.append(event.model_copy(update={"seq_id": seq}))
-    return numbered
+    numbering = Numbering(run_id)
+    return [
+        numbering.keepalive(event) if isinstance(event, LettaPing) and position > 0 else numbering.chunk(event)
+        for position, event in enumerate(events)
+    ]
 
 
 @st.composite
@@ -130,7 +124,7 @@ def _render(
         stats = draw(st.tuples(st.integers(0, 20_000), st.integers(0, 200_000), maybe(st.integers(0, 200_000))))
         end = [stop, usage_of(stats[0], stats[1], turn.step_count, stats[2], token_mode=token_mode)]
     events = [*body, *end, DONE]
-    return _number(events) if numbered else events
+    return _number(events, turn.run_id) if numbered else events
 
 
 def sse_transcripts(
@@ -203,11 +197,12 @@ def _faulty(
         events.insert(draw(st.integers(0, stop)), _unknown_event(draw))
     elif fault == "mid_stream_error":  # after the first chunk: stop reason, error event, and nothing more (§6.5b)
         reason = draw(st.sampled_from(("llm_api_error", "invalid_llm_response", "error")))
+        kind = draw(st.sampled_from(MID_STREAM_ERRORS))
         error = LettaErrorMessage(
             message_type="error_message",
             run_id=run_id or "run-00000000-0000-4000-8000-000000000000",
-            error_type=draw(st.sampled_from(("internal_error", "cleanup_error"))),
-            message="An error occurred during agent execution.",
+            error_type=kind.name,
+            message=kind.message,
             detail=draw(st.sampled_from(("Connection reset by peer", "Request timed out."))),
             seq_id=_next_seq(events[:stop], skip=1),  # background streams number it (after the stop reason)
         )
@@ -275,7 +270,7 @@ def faulty_sse_transcripts(
 
 
 def encode_transcript(events: Sequence[TranscriptEvent]) -> bytes:
-    """The bytes Letta writes for ``events`` (``mockserver.sse``: one ``data:`` line each, ``event: error`` named)."""
+    """The bytes Letta writes for ``events`` (``wire.sse``: one ``data:`` line each, ``event: error`` named)."""
     return encode_all(events)
 
 

@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
+from mockserver.wire.ids import approval_request_id, otid_for
+
 __all__ = [
     "TOOL_CALL_ID_VALUES",
     "TOOL_NAMES",
@@ -143,22 +145,6 @@ def tool_call_ids() -> st.SearchStrategy[str]:
     """The provider's ids: OpenAI ``call_…``, Anthropic ``toolu_01…``, or a bare uuid4 when the provider gave none."""
     # One integer per id, not one choice per character: ids carry nothing worth shrinking letter by letter.
     return st.integers(0, TOOL_CALL_ID_VALUES - 1).map(tool_call_id)
-
-
-def otid_for(message_id: str, index: int) -> str:
-    """The otid of the ``index``-th item of a stored message: its UUID with the low 7 bits set to ``index``.
-
-    Letta's ``generate_otid_from_id`` (wire doc §1.4). Duplicated from ``mockserver.ids`` on purpose:
-    ``strategies`` depends on ``mockserver.models`` only.
-    """
-    value = uuid.UUID(message_id.split("-", 1)[1]).int
-    return str(uuid.UUID(int=(value & ~0x7F) | (index & 0x7F)))
-
-
-def approval_request_id(message_id: str) -> str:
-    """Letta gives an approval request the id of its assistant message minus one (as a UUID integer)."""
-    prefix, raw = message_id.split("-", 1)
-    return f"{prefix}-{uuid.UUID(int=(uuid.UUID(raw).int - 1) % (1 << 128))}"
 
 
 # --- dates -----------------------------------------------------------------------------------------------------

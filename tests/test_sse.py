@@ -1,4 +1,4 @@
-"""``mockserver.sse``: Letta's SSE framing, byte for byte (wire doc §6.1, §1.6), and a decoder that reads bodies
+"""``mockserver.wire.sse``: Letta's SSE framing, byte for byte (wire doc §6.1, §1.6), and a decoder that reads bodies
 the way the official SDKs do (wire doc §7)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from letta_client._streaming import SSEDecoder
 
-from mockserver import sse
+from mockserver.wire import sse
 from mockserver.models import (
     AssistantMessage,
     LettaErrorMessage,

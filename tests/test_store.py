@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import gc
+import json
 
-from mockserver.ids import Clock, Ids
+import pytest
+
+from mockserver.sources import Clock
 from mockserver.models import SystemMessage
 from mockserver.store import Store
 
@@ -23,7 +26,7 @@ def _grow(store: Store, count: int) -> None:
 def test_a_long_running_store_moves_what_it_keeps_out_of_full_collections() -> None:
     gc.unfreeze()
     try:
-        _grow(Store(ids=Ids(1), clock=Clock(1), freeze_gc_every=3), 4)  # the agent's system message + 4
+        _grow(Store(seed=1, on_growth=gc.freeze, growth_every=3), 4)  # the agent's system message + 4
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
@@ -31,17 +34,22 @@ def test_a_long_running_store_moves_what_it_keeps_out_of_full_collections() -> N
 
 def test_a_store_in_a_test_process_leaves_the_garbage_collector_alone() -> None:
     gc.unfreeze()
-    _grow(Store(ids=Ids(1), clock=Clock(1)), 10)
+    _grow(Store(seed=1), 10)
     assert gc.get_freeze_count() == 0
 
 
-def test_listed_json_is_each_items_own_json_and_serialising_twice_gives_the_same_bytes() -> None:
-    import json
-
-    store = Store(ids=Ids(1), clock=Clock(1))
+def test_listed_json_is_each_items_own_json_and_a_second_listing_serialises_nothing_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = Store(seed=1)
     _grow(store, 3)
-    items = [item for stored in store.agent(AGENT).messages for item in stored.items]
-    first = store.items_json(items)
-    assert json.loads(first) == [item.model_dump(mode="json") for item in items]
-    assert store.items_json(items) == first
+    rows = [(stored, index) for stored in store.agent(AGENT).messages for index in range(len(stored.items))]
+    first = store.items_json(rows)
+    assert json.loads(first) == [stored.items[index].model_dump(mode="json") for stored, index in rows]
+
+    def fail(*args: object, **kwargs: object) -> str:
+        raise AssertionError("a stored item was serialised twice")
+
+    monkeypatch.setattr(SystemMessage, "model_dump_json", fail)
+    assert store.items_json(rows) == first
     assert store.items_json([]) == b"[]"

@@ -28,7 +28,7 @@ from mockserver.models import (
     ToolCallMessage,
     ToolReturnMessage,
 )
-from mockserver.sse import DONE
+from mockserver.wire.sse import DONE
 
 # No explain phase: on a failure it re-runs a transcript test hundreds of times to annotate the report (minutes).
 FAST = settings(

@@ -697,7 +697,7 @@ def test_a_finished_run_keeps_no_keep_alive_pings_once_nobody_reads_it() -> None
 
     from mockserver.app import create_app
     from mockserver.live import LiveServer
-    from mockserver.store import KeepAlive
+    from mockserver.records import KeepAlive
 
     app = create_app()
     with LiveServer(app) as server:

@@ -1,0 +1,212 @@
+"""Letta's catalogue: the facts about the real server that the mock, its faults and the strategies all follow.
+
+One place for each fact (wire doc sections in brackets):
+
+* ``LETTA_VERSION``, the server whose behaviour the mock follows, and Letta's defaults (keep-alive interval);
+* ``ERRORS``, Letta's error types: how each ends a stream in-band (stop reason, message) and how it answers a
+  request that does not stream (HTTP status and body kind) [§6.5, §15.1];
+* run outcomes: which stop reasons complete a run, which come with an error event [§2.4];
+* ``Texts``: the sentences Letta writes in refusals and 404s, so the same refusal reads the same everywhere.
+
+Pure data: imports only the contract's literal types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from mockserver.models import RunStatus, StopReasonType
+
+__all__ = [
+    "COMPLETED_STOP_REASONS",
+    "ERRORS",
+    "ERROR_STOP_REASONS",
+    "IN_BAND_ERRORS",
+    "KEEPALIVE_INTERVAL_MS",
+    "LETTA_VERSION",
+    "MID_STREAM_ERROR",
+    "MID_STREAM_ERRORS",
+    "ErrorType",
+    "Texts",
+    "provider_error",
+    "run_status",
+]
+
+LETTA_VERSION = "0.16.8"
+KEEPALIVE_INTERVAL_MS = 20_000  # the server's keepalive_interval setting (§6.4; its function's own default is 30 s)
+
+BodyKind = Literal["provider", "detail", "unknown"]
+
+
+@dataclass(frozen=True)
+class ErrorType:
+    """One of Letta's error types.
+
+    ``stop_reason`` and ``message`` are what a stream carries when the error happens before the agent's first
+    chunk (§6.5a); ``http_status`` and ``body`` what a request that does not stream gets instead (§15.1):
+    ``provider`` is ``{"error": {"type", "message", "detail"}}``, ``detail`` is ``{"detail": <message>}``,
+    ``unknown`` is ``{"detail": "An unknown error occurred"}``. ``in_band`` errors can be asked for with the
+    ``error=`` control; the others exist only as HTTP answers (``fault=http:<status>``).
+    """
+
+    name: str
+    stop_reason: StopReasonType
+    message: str
+    http_status: int
+    body: BodyKind
+    in_band: bool = True
+    has_detail: bool = True  # stream_incomplete is the one the server sends with a null detail
+
+
+# Order: the in-band ones as the README lists them; for one HTTP status the first provider row is its answer.
+_ROWS = (
+    ErrorType("llm_error", "llm_api_error", "An error occurred with the LLM request.", 500, "provider"),
+    ErrorType("llm_timeout", "llm_api_error", "The LLM request timed out. Please try again.", 504, "provider"),
+    ErrorType(
+        "llm_rate_limit",
+        "llm_api_error",
+        "Rate limit exceeded for LLM model provider. Please wait before making another request.",
+        429,
+        "provider",
+    ),
+    ErrorType(
+        "llm_authentication", "llm_api_error", "Authentication failed with the LLM model provider.", 401, "provider"
+    ),
+    ErrorType("llm_empty_response", "invalid_llm_response", "LLM returned an empty response.", 500, "provider"),
+    ErrorType("internal_error", "error", "An unknown error occurred with the LLM streaming request.", 500, "unknown"),
+    ErrorType(
+        "stream_incomplete", "error", "Stream ended unexpectedly without a terminal event.", 500, "unknown",
+        has_detail=False,
+    ),
+    ErrorType(
+        "context_window_overflow_in_system_prompt",
+        "context_window_overflow_in_system_prompt",
+        "Compaction failed because the system prompt is too large for the context window.",
+        400,
+        "detail",
+    ),
+    # Provider answers with no in-band error type of their own (in a stream they are llm_error).
+    ErrorType(
+        "llm_bad_request", "llm_api_error", "The request to the LLM model provider was invalid.", 400, "provider",
+        in_band=False,
+    ),
+    ErrorType(
+        "llm_insufficient_credits", "insufficient_credits", "Insufficient credits for the LLM model provider.", 402,
+        "provider", in_band=False,
+    ),
+)
+ERRORS: Mapping[str, ErrorType] = {row.name: row for row in _ROWS}
+IN_BAND_ERRORS: tuple[str, ...] = tuple(row.name for row in _ROWS if row.in_band)
+
+# After the agent's first chunk every failure is reported as the first of these, whatever its cause; a failure while
+# finishing the stream as the second (§6.5b). The stop reason keeps the cause's classification.
+MID_STREAM_ERRORS = (
+    ErrorType("internal_error", "error", "An error occurred during agent execution.", 500, "unknown"),
+    ErrorType("cleanup_error", "error", "An error occurred during stream finalization.", 500, "unknown"),
+)
+MID_STREAM_ERROR = MID_STREAM_ERRORS[0]
+
+
+def provider_error(status: int) -> ErrorType | None:
+    """The provider error Letta answers with at HTTP ``status``, if there is one (§15.1)."""
+    return next((row for row in _ROWS if row.body == "provider" and row.http_status == status), None)
+
+
+# -- runs ---------------------------------------------------------------------------------------------------------
+
+# A run that stopped for one of these completed; any other stop reason but "cancelled" failed it (§2.4).
+COMPLETED_STOP_REASONS: frozenset[str] = frozenset({"end_turn", "max_steps", "tool_rule", "requires_approval"})
+# Stop reasons a stream reports together with an error event (§6.5); the rest end it with usage and [DONE].
+ERROR_STOP_REASONS: frozenset[str] = frozenset(row.stop_reason for row in _ROWS if row.in_band)
+
+
+def run_status(stop_reason: StopReasonType) -> RunStatus:
+    """The status a run ends with after ``stop_reason`` (a streaming or non-streaming run; §2.4)."""
+    if stop_reason == "cancelled":
+        return "cancelled"
+    return "completed" if stop_reason in COMPLETED_STOP_REASONS else "failed"
+
+
+# -- texts ----------------------------------------------------------------------------------------------------------
+
+
+class Texts:
+    """The sentences Letta writes (§4, §5, §9, §12, §13, §14, §15, §18), as the mock writes them too."""
+
+    PENDING_APPROVAL = (
+        "CONFLICT: Cannot send a new message: The agent is waiting for approval on a tool call. "
+        "Please approve or deny the pending request before continuing."
+    )
+    NOTHING_PENDING = (
+        "Cannot process approval response: No tool call is currently awaiting approval. "
+        "Please send a regular message to interact with the agent."
+    )
+    UNKNOWN_ERROR = "An unknown error occurred"
+    NOT_FOUND = "Not Found"
+    METHOD_NOT_ALLOWED = "Method Not Allowed"
+    MESSAGE_EDITING = (
+        "Message editing is no longer supported. Messages are immutable as they may be shared across multiple "
+        "conversations via forking."
+    )
+    MESSAGES_EMPTY = "Messages must not be empty"
+    STREAMING_NEEDS_SDK = "streaming=true is only supported for SDK v1.0+ clients."
+    BOTH_INPUTS = "Value error, Cannot specify both 'input' and 'messages'. Use one or the other."
+    NO_INPUT = "Value error, Must specify either 'input' or 'messages'."
+    NOT_BACKGROUND = "INVALID_ARGUMENT: Run was not created in background mode, so it cannot be retrieved."
+    SUMMARIZE_FAILED = (
+        "Summarization failed to reduce the number of messages. You may not have enough messages to compact or "
+        "need to use a different CompactionSettings (e.g. using `all` mode)."
+    )
+    AGENT_NOT_FOUND = "Agent not found"  # list, async
+
+    @staticmethod
+    def agent_not_found(agent_id: str) -> str:  # send, summarize
+        return f"Agent with ID {agent_id} not found"
+
+    @staticmethod
+    def agent_not_found_reset(agent_id: str) -> str:
+        return f"Agent not found with id='{agent_id}'"
+
+    @staticmethod
+    def run_not_found(run_id: str) -> str:
+        return f"Run not found with id='{run_id}'"
+
+    @staticmethod
+    def bad_run_id(run_id: str) -> str:
+        return f"INVALID_ARGUMENT: Invalid run ID format: {run_id}. Expected format: 'run-<uuid4>'"
+
+    @staticmethod
+    def conversation_not_found(conversation_id: str) -> str:
+        return f"Conversation with id {conversation_id} not found"
+
+    @staticmethod
+    def message_not_found(message_id: str) -> str:
+        return f"Message with id {message_id} not found."
+
+    @staticmethod
+    def cursor_not_found(message_id: str, owner: str) -> str:
+        return f"No message found with id '{message_id}' for agent '{owner}'."
+
+    @staticmethod
+    def nothing_to_cancel(agent_id: str) -> str:
+        return f"CONFLICT: No active runs to cancel for agent {agent_id}"
+
+    @staticmethod
+    def conversation_busy(run_id: str) -> str:
+        return (
+            f"CONFLICT: Cannot send a new message: Another request (run_id={run_id}) is currently being processed "
+            "for this conversation. Please wait for it to complete."
+        )
+
+    @staticmethod
+    def invalid_tool_call_ids(unknown: list[str], known: list[str]) -> str:
+        return f"Invalid tool call IDs: {unknown}. Expected: {known}"
+
+    @staticmethod
+    def streaming_options(reasons: list[str]) -> str:
+        return (
+            "Streaming options set without streaming enabled. " + "; ".join(reasons) + ". Either set streaming=true "
+            "or use default values for streaming options."
+        )

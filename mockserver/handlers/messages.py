@@ -1,0 +1,39 @@
+"""``/v1/messages/…``: messages across all agents — list, retrieve one, search (wire doc §18.8)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mockserver.catalogue import Texts
+from mockserver.errors import NotFound
+from mockserver.handlers.common import items_response, store
+from mockserver.history import in_conversation, page_query, paged, search
+from mockserver.http import json_response, parse_body, path_id
+from mockserver.models import SearchAllMessagesRequest
+
+__all__ = ["list_all_messages", "retrieve_message", "search_all_messages"]
+
+
+async def list_all_messages(request: Request) -> Response:
+    state = store(request)
+    query = page_query(request)
+    conversation = request.query_params.get("conversation_id")
+    rows = [m for m in state.all_messages() if in_conversation(m, conversation)]
+    return items_response(request, paged(state, rows, query, owner="the organization", chronological=True))
+
+
+async def retrieve_message(request: Request) -> Response:
+    message_id = path_id(request, "message_id")
+    state = store(request)
+    stored = state.messages.get(message_id)
+    if stored is None:
+        if state.closed_world:
+            raise NotFound(Texts.message_not_found(message_id))
+        return json_response([])  # open world: an id nobody stored names an empty message
+    return items_response(request, [(stored, index) for index in range(len(stored.items))])
+
+
+async def search_all_messages(request: Request) -> Response:
+    body = await parse_body(request, SearchAllMessagesRequest)
+    return json_response([r.model_dump(mode="json") for r in search(store(request), body)])

@@ -1,0 +1,38 @@
+"""Letta's id rules (wire doc §1.4): ids are ``<prefix>-<uuid4>``; some are derived from others.
+
+* an agent item's ``otid`` is its stored message's UUID with the low 7 bits replaced by the item's index
+  (``generate_otid_from_id``);
+* an approval request's id is the id of the assistant message it belongs to, minus one as a UUID integer
+  (``decrement_message_uuid``), and its ``otid`` is that id itself;
+* resources the open world synthesizes from an id get a stable uuid4 derived from that id (the mock's own rule).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+__all__ = ["approval_request_id", "as_uuid4", "derived_uuid4", "otid_for"]
+
+_MASK = (1 << 128) - 1
+
+
+def as_uuid4(value: int) -> str:
+    """Any integer as a version-4 UUID string (wrapping modulo 2**128)."""
+    return str(uuid.UUID(int=value & _MASK, version=4))
+
+
+def otid_for(message_id: str, index: int) -> str:
+    """The otid of the ``index``-th item of a stored message: its UUID with the low 7 bits set to ``index``."""
+    value = uuid.UUID(message_id.split("-", 1)[1]).int
+    return str(uuid.UUID(int=(value & ~0x7F) | (index & 0x7F)))
+
+
+def approval_request_id(message_id: str) -> str:
+    """The id Letta gives an approval request: its assistant message's id minus one (wrapping at zero)."""
+    prefix, raw = message_id.split("-", 1)
+    return f"{prefix}-{uuid.UUID(int=(uuid.UUID(raw).int - 1) & _MASK)}"
+
+
+def derived_uuid4(name: str) -> str:
+    """A stable uuid4-shaped id derived from any text (for resources synthesized from an id)."""
+    return as_uuid4(uuid.uuid5(uuid.NAMESPACE_URL, name).int)
