@@ -9,7 +9,7 @@ from typing import Any
 from contract import ContractChecker
 from letta_client import AsyncLetta, DefaultAsyncHttpxClient, DefaultHttpxClient, Letta
 
-__all__ = ["AGENT", "call", "drain", "every_item", "make_async_letta", "make_letta"]
+__all__ = ["AGENT", "call", "drain", "every_item", "make_async_letta", "make_letta", "parse_in_sdk"]
 
 AGENT = "agent-123e4567-e89b-42d3-8456-426614174000"  # the agent id of the SDK's generated tests
 
@@ -56,3 +56,25 @@ async def every_item(pager: Any) -> list[Any]:
     if hasattr(pager, "__aiter__"):
         return [item async for item in pager]
     return list(pager)
+
+
+_SDK_TYPES = {
+    "LettaMessageUnion": ("letta_client.types.agents", "Message"),
+    "LettaStreamingResponse": ("letta_client.types.agents", "LettaStreamingResponse"),
+    "LettaResponse": ("letta_client.types.agents", "LettaResponse"),
+    "Run": ("letta_client.types.agents", "Run"),
+}
+
+
+def parse_in_sdk(kind: str, data: Any, *, expected_class: str | None = None) -> Any:
+    """Parse ``data`` as the SDK's ``kind`` type with strict response validation
+    (``letta_client._models.validate_type``, what ``_strict_response_validation=True`` does); check the class."""
+    import importlib
+
+    from letta_client._models import validate_type
+
+    module, name = _SDK_TYPES[kind]
+    parsed = validate_type(type_=getattr(importlib.import_module(module), name), value=data)
+    if expected_class is not None and type(parsed).__name__ != expected_class:
+        raise AssertionError(f"the SDK parsed {expected_class} data as {type(parsed).__name__}: {data}")
+    return parsed

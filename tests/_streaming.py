@@ -16,7 +16,7 @@ import ssl
 from typing import Any
 
 import httpx
-from _stream_contract import Event, StreamContractError, check_grammar, parse_stream
+from contract import Event, StreamContractError, check_grammar, parse_stream
 from letta_client import AsyncLetta, DefaultAsyncHttpxClient, DefaultHttpxClient, Letta
 from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send

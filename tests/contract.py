@@ -1,50 +1,49 @@
-"""Checks every response against Letta's OpenAPI document, the contract (../shared/spec/letta-openapi.json).
+"""The tests' side of the contract: ``mockserver.contract`` (the one validator) over Letta's OpenAPI document
+(../shared/spec/letta-openapi.json), raising instead of returning problems, and plugged into httpx.
 
-Three things the document does not say on its own are made explicit here:
-
-* Discriminated unions (``oneOf`` + ``discriminator``) are checked the way the SDKs read them: the member is
-  picked by the discriminator value and the object is validated against that member only. A plain ``oneOf``
-  would reject valid objects that happen to fit two members (``LettaUsageStatistics`` has no required field, so
-  it fits almost anything) and say nothing useful when one fails.
-* ``message_type`` is required on every message and stream event, although the document marks it optional:
-  the server always sends it and both SDKs dispatch on it (wire doc §0 rule 6, §2).
-* ``text/event-stream`` responses carry no schema in the document; every ``data:`` event is validated against
-  ``LettaStreamingResponse``, an ``event: error`` against ``LettaErrorMessage``, and the framing is Letta's
-  (wire doc §0 rule 1, §6.1): ``data: <json>\\n\\n`` per event, ``[DONE]`` only as the last event.
+* ``validate_json_body`` / ``validate_stream_event`` / ``validate_against_spec``: a body, an event, any value
+  against the document, discriminator-aware and with ``message_type`` required;
+* ``parse_stream`` / ``check_grammar``: Letta's exact SSE framing and the grammar of a whole stream;
+* ``ContractChecker.sync_hook`` / ``async_hook``: httpx response hooks, so every response an SDK test receives is
+  checked before the SDK sees it.
 
 Statuses the document does not list for an operation (Letta documents only 200 and 422) must still be Letta's
 error shape ``{"detail": ...}`` (wire doc §15.1). A 5xx is always a violation: the mock never fails.
-
-``ContractChecker.sync_hook`` / ``async_hook`` plug into ``httpx`` as response event hooks, so every response an
-SDK test receives is checked before the SDK sees it.
 """
 
 from __future__ import annotations
 
-import copy
-import json
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import httpx
-import jsonschema_rs
+
+from mockserver.contract import Contract, Ending, ending, framing_problems
+from mockserver.wire.sse import DONE, Frame
 
 __all__ = [
+    "DONE",
     "SPEC_PATH",
     "ContractChecker",
     "ContractViolation",
+    "Event",
+    "StreamContractError",
+    "check_grammar",
     "check_sse_body",
+    "letta",
     "operation_template",
-    "schema_validator",
+    "parse_stream",
+    "validate_against_spec",
+    "validate_event",
     "validate_json_body",
     "validate_stream_event",
 ]
 
+# CI clones the repository with `shared/` beside it.
 SPEC_PATH = Path(__file__).resolve().parents[2] / "shared/spec/letta-openapi.json"
-_BASE = "urn:letta-openapi"  # the document is registered under this URI so "#/components/..." refs resolve
+Event = Frame  # one event of a stream: ``name`` is ``"error"`` for ``event: error``, else None
 
 
 class ContractViolation(BaseException):
@@ -55,121 +54,76 @@ class ContractViolation(BaseException):
     """
 
 
-# -- the document ---------------------------------------------------------------------------------------------
+StreamContractError = ContractViolation
 
 
 @cache
-def _document() -> dict[str, Any]:
-    with SPEC_PATH.open() as spec:
-        document: dict[str, Any] = json.load(spec)
-    return document
+def letta() -> Contract:
+    """Letta's document, the contract."""
+    return Contract.load(SPEC_PATH)
 
 
-def _rewrite(node: Any) -> Any:
-    """The document with absolute refs, discriminator-aware unions and ``message_type`` required."""
-    if isinstance(node, list):
-        return [_rewrite(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    out = {key: _rewrite(value) for key, value in node.items()}
-    ref = out.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/"):
-        out["$ref"] = _BASE + ref
-    if "discriminator" in out and "oneOf" in out:
-        out = _discriminated(out)
-    properties = out.get("properties")
-    if isinstance(properties, dict) and "const" in properties.get("message_type", {}):
-        out["required"] = sorted({*out.get("required", []), "message_type"})
-    return out
+def _raise(where: str, problems: Iterable[Any], instance: Any = None) -> None:
+    shown = [str(p) for p in problems]
+    if shown:
+        text = f"{where}:\n  " + "\n  ".join(shown[:20])
+        raise ContractViolation(text if instance is None else f"{text}\ninstance: {str(instance)[:600]}")
 
 
-def _discriminated(union: dict[str, Any]) -> dict[str, Any]:
-    # OpenAPI: the discriminator property must be present and names the member to validate against.
-    name = union["discriminator"]["propertyName"]
-    mapping: dict[str, str] = dict(union["discriminator"].get("mapping", {}))
-    if not mapping:
-        for member in union["oneOf"]:
-            target = _resolve(member["$ref"])
-            value = target.get("properties", {}).get(name, {}).get("const")
-            if value is not None:
-                mapping[value] = member["$ref"]
-    mapping = {value: (ref if ref.startswith(_BASE) else _BASE + ref) for value, ref in mapping.items()}
-    rest = {k: v for k, v in union.items() if k not in ("oneOf", "discriminator")}
-    return {
-        **rest,
-        "type": "object",
-        "required": [name],
-        "properties": {name: {"enum": sorted(mapping)}},
-        "allOf": [
-            {"if": {"properties": {name: {"const": value}}, "required": [name]}, "then": {"$ref": ref}}
-            for value, ref in sorted(mapping.items())
-        ],
-    }
+def validate_against_spec(schema_name: str, instance: Any) -> None:
+    """``AssertionError`` listing how ``instance`` (JSON data) breaks ``components.schemas[schema_name]``."""
+    if not letta().has(schema_name):
+        raise KeyError(f"no schema {schema_name!r} in {SPEC_PATH.name}")
+    problems = letta().validate(schema_name, instance)
+    if problems:
+        listed = "\n".join(f"  {p}"[:300] for p in problems[:8])
+        raise AssertionError(f"not a valid {schema_name} ({len(problems)} errors):\n{listed}\ninstance: {instance}")
 
 
-def _resolve(ref: str) -> dict[str, Any]:
-    node: Any = _document()
-    for part in ref.removeprefix(_BASE).removeprefix("#/").split("/"):
-        node = node[part.replace("~1", "/").replace("~0", "~")]
-    result: dict[str, Any] = node
-    return result
+def validate_event(event: Any, *, error_event: bool = False) -> None:
+    """One decoded event of a mock stream (which may carry compaction events, wire doc §17.4)."""
+    problems = letta().validate_event(event, error_event=error_event, compaction_events=True)
+    _raise(f"{event.get('message_type') if isinstance(event, dict) else 'event'} breaks the document", problems, event)
 
 
-@cache
-def _registry() -> jsonschema_rs.Registry:
-    # Only the components are needed to resolve refs; the paths are read directly by operation_template.
-    return jsonschema_rs.Registry([(_BASE, _rewrite({"components": _document()["components"]}))])
+def validate_stream_event(event: Any, *, error_event: bool = False) -> None:
+    """One event against ``LettaStreamingResponse`` only (or ``LettaErrorMessage`` for ``event: error``)."""
+    _raise("stream event does not match the document", letta().validate_event(event, error_event=error_event), event)
 
 
-_validators: dict[str, jsonschema_rs.Validator] = {}
+def parse_stream(body: bytes, *, validate: bool = True) -> list[Event]:
+    """Events of an SSE body in Letta's exact framing; every JSON event validated unless ``validate`` is false."""
+    frames, problems = framing_problems(body)
+    _raise("not Letta's stream framing", problems)
+    if validate:
+        for frame in frames:
+            if not frame.done:
+                validate_event(frame.payload, error_event=frame.event == "error")
+    return frames
 
 
-def schema_validator(schema: dict[str, Any]) -> jsonschema_rs.Validator:
-    """A compiled validator for a schema taken from the document (refs resolve against the whole document)."""
-    key = json.dumps(schema, sort_keys=True)
-    validator = _validators.get(key)
-    if validator is None:
-        validator = jsonschema_rs.validator_for(
-            _rewrite(copy.deepcopy(schema)), registry=_registry(), validate_formats=True
-        )
-        _validators[key] = validator
-    return validator
+def check_sse_body(text: str) -> list[tuple[str | None, str]]:
+    """Check Letta's SSE framing and every event against ``LettaStreamingResponse``; (name, data) pairs."""
+    frames, problems = framing_problems(text.encode())
+    _raise("not Letta's stream framing", problems)
+    for frame in frames:
+        if not frame.done:
+            validate_stream_event(frame.payload, error_event=frame.event == "error")
+    return [(frame.event, frame.data) for frame in frames]
 
 
-def _component(name: str) -> jsonschema_rs.Validator:
-    return schema_validator({"$ref": f"#/components/schemas/{name}"})
-
-
-def _errors(validator: jsonschema_rs.Validator, instance: Any) -> list[str]:
-    return [
-        f"at /{'/'.join(map(str, error.instance_path))}: {error.message}" for error in validator.iter_errors(instance)
-    ]
-
-
-# -- operations -----------------------------------------------------------------------------------------------
-
-
-@cache
-def _templates() -> list[tuple[re.Pattern[str], str, int]]:
-    templates = []
-    for template in _document()["paths"]:
-        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
-        templates.append((re.compile(f"^{pattern}$"), template, template.count("{")))
-    # A literal segment beats a parameter: /v1/messages/search before /v1/messages/{message_id}.
-    return sorted(templates, key=lambda entry: entry[2])
+def check_grammar(events: Iterable[Event]) -> Ending:
+    """The ending of a well-formed stream: ``"done"``, ``"error_before_first_chunk"`` or ``"error_mid_stream"``."""
+    events = list(events)
+    run_ids = [e.payload.get("run_id") for e in events if not e.done]
+    found, why = ending([e.type for e in events], run_ids)
+    if found is None:
+        raise ContractViolation(why)
+    return found
 
 
 def operation_template(method: str, path: str) -> str | None:
-    """The document's path template for a concrete request path, or None if the document has no such operation."""
-    for pattern, template, _ in _templates():
-        if pattern.match(path) and method.lower() in _document()["paths"][template]:
-            return template
-    return None
-
-
-def _response_spec(method: str, template: str, status: int) -> dict[str, Any] | None:
-    responses: dict[str, Any] = _document()["paths"][template][method.lower()]["responses"]
-    return responses.get(str(status)) or responses.get(f"{status // 100}XX") or responses.get("default")
+    return letta().operation(method, path)
 
 
 def validate_json_body(method: str, template: str, status: int, body: Any, *, fidelity: str = "contract") -> None:
@@ -186,9 +140,7 @@ def validate_json_body(method: str, template: str, status: int, body: Any, *, fi
         keys = set(body) if isinstance(body, dict) else set()
         shaped = keys in ({"detail"}, {"trace_id", "detail"}, {"trace_id", "detail", "examples"})
         if not (shaped and isinstance(body["detail"], str) and body.get("trace_id", "") == ""):
-            raise ContractViolation(
-                f"{where}: not a server 422 ({{trace_id, detail: str}} or {{detail: str}}): {body!r}"
-            )
+            raise ContractViolation(f"{where}: not a server 422 ({{trace_id, detail: str}} or {{detail: str}}): {body!r}")
         return
     if fidelity == "server" and template.endswith("/runs/{run_id}") and isinstance(body, dict):
         # The real server writes these two without a timezone (wire doc §1.5): a naive ISO date is its quirk.
@@ -198,60 +150,14 @@ def validate_json_body(method: str, template: str, status: int, body: Any, *, fi
                 if value.endswith("Z") or "+" in value:
                     raise ContractViolation(f"{where}: {key} {value!r} has a timezone; the server writes none")
                 body = {**body, key: value + "Z"}
-    spec = _response_spec(method, template, status)
-    if spec is None:
+    if letta().response(method, template, status) is None:
         if status >= 400 and isinstance(body, dict) and "detail" in body:
             return
         raise ContractViolation(f"{where}: status not in the document and body is not {{'detail': ...}}: {body!r}")
-    schema = spec.get("content", {}).get("application/json", {}).get("schema")
+    schema = letta().json_schema(method, template, status)
     if schema is None:
         raise ContractViolation(f"{where}: the document declares no JSON body for this response")
-    errors = _errors(schema_validator(schema), body)
-    if errors:
-        raise ContractViolation(f"{where}: body does not match the document:\n  " + "\n  ".join(errors[:20]))
-
-
-def validate_stream_event(event: Any, *, error_event: bool = False) -> None:
-    """Check one SSE event against ``LettaStreamingResponse`` (or ``LettaErrorMessage`` for ``event: error``)."""
-    validator = _component("LettaErrorMessage" if error_event else "LettaStreamingResponse")
-    errors = _errors(validator, event)
-    if errors:
-        raise ContractViolation(f"stream event does not match the document: {event!r}\n  " + "\n  ".join(errors[:20]))
-
-
-_EVENT = re.compile(r"\A(?:event: (?P<name>[a-z_]+)\n)?data: (?P<data>[^\n]*)\Z")
-
-
-def check_sse_body(text: str) -> list[tuple[str | None, str]]:
-    """Check Letta's SSE framing and every event in it; returns the events as (name, data) pairs."""
-    if not text.endswith("\n\n"):
-        raise ContractViolation(f"SSE body does not end with a blank line: {text[-80:]!r}")
-    events: list[tuple[str | None, str]] = []
-    for block in text[:-2].split("\n\n"):
-        match = _EVENT.match(block)
-        if match is None:
-            raise ContractViolation(f"not Letta's SSE framing (one data line, optional event line): {block!r}")
-        name, data = match.group("name"), match.group("data")
-        if events and events[-1][1] == "[DONE]":
-            raise ContractViolation(f"an event after [DONE]: {block!r}")
-        if data == "[DONE]":
-            if name is not None:
-                raise ContractViolation(f"[DONE] in a named event: {block!r}")
-        elif name == "error":
-            validate_stream_event(json.loads(data), error_event=True)
-        elif name is None:
-            try:
-                payload = json.loads(data)
-            except json.JSONDecodeError as error:
-                raise ContractViolation(f"unnamed SSE event is not JSON ({error}): {data!r}") from None
-            validate_stream_event(payload)
-        else:
-            raise ContractViolation(f"unexpected event name {name!r} (Letta names only error events): {block!r}")
-        events.append((name, data))
-    return events
-
-
-# -- the httpx hook -------------------------------------------------------------------------------------------
+    _raise(f"{where}: body does not match the document", letta().validate(schema, body))
 
 
 class ContractChecker:

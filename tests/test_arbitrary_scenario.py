@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from _stream_contract import DONE
+from contract import DONE
 from _streaming import AGENT, Mock, types
 
 pytest_plugins = ["_stream_fixtures"]

@@ -9,7 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
-from _spec import parse_in_sdk, validate_against_spec
+from _sdk import parse_in_sdk
+from contract import validate_against_spec
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from _stream_contract import DONE, StreamContractError, check_grammar, parse_stream
+from contract import DONE, StreamContractError, check_grammar, parse_stream
 from _streaming import AGENT, Mock, drain, drain_until_error, types
 from letta_client import (
     APIResponseValidationError,
@@ -254,7 +254,7 @@ async def test_an_unknown_event_type_makes_strict_clients_raise_a_validation_err
 def test_an_unknown_event_comes_before_the_nth_event_in_letta_s_framing(mock: Mock) -> None:
     events = raw_events(mock, "fault=unknown_type:3", validate=False)
     assert types(events) == ["ping", "reasoning_message", "mock_unknown_event", *NORMAL[2:], DONE]
-    assert events[2].name is None
+    assert events[2].event is None
 
 
 # -- HTTP errors before the stream --------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from _stream_contract import DONE, Event, check_grammar, parse_stream
+from contract import DONE, Event, check_grammar, parse_stream
 from _streaming import AGENT, OTHER_AGENT, Mock, drain, drain_until_error, payloads, types
 from letta_client import APIStatusError, ConflictError
 
@@ -204,7 +204,7 @@ def test_a_resume_without_a_body_replays_the_whole_run(mock: Mock) -> None:
 
 def test_an_in_band_error_in_a_background_stream_carries_its_seq_id(mock: Mock) -> None:
     events = mock.send("hi", controls="error=llm_error", background=True)
-    assert [(e.name, e.type) for e in events] == [
+    assert [(e.event, e.type) for e in events] == [
         (None, "ping"),
         (None, "stop_reason"),
         ("error", "error_message"),
@@ -511,7 +511,7 @@ async def test_a_plain_message_while_approval_is_pending_is_an_in_band_error_whe
     assert error.status_code == 200
     assert (error.body["error_type"], error.body["message"]) == ("internal_error", PENDING_TEXT)
     raw = mock.recorder.last
-    assert [(e.name, e.type) for e in raw] == [
+    assert [(e.event, e.type) for e in raw] == [
         (None, "ping"),
         (None, "stop_reason"),
         ("error", "error_message"),

@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 
 import pytest
-from _stream_contract import DONE, SPEC_PATH, Event, check_grammar
+from contract import DONE, SPEC_PATH, Event, check_grammar
 from _streaming import AGENT, Mock, call, drain, drain_until_error, types
 from letta_client import (
     APIResponseValidationError,
@@ -443,7 +443,7 @@ def test_every_stop_reason_ends_the_stream_and_sets_the_run_status_it_maps_to(
 @pytest.mark.parametrize("error_type", list(IN_BAND_ERRORS))
 def test_an_error_before_the_first_chunk_is_a_stop_reason_an_error_event_and_done(error_type: str, mock: Mock) -> None:
     events = mock.send("hi", controls=f"error={error_type}")
-    assert [(e.name, e.type) for e in events] == [
+    assert [(e.event, e.type) for e in events] == [
         (None, "ping"),
         (None, "stop_reason"),
         ("error", "error_message"),
@@ -485,7 +485,7 @@ async def test_the_sdk_raises_api_status_error_with_status_200_on_an_error_befor
 
 def test_an_error_after_the_first_chunk_ends_the_body_without_usage_or_done(mock: Mock) -> None:
     events = mock.send("hi", controls="error=llm_timeout; error_at=mid")
-    assert [(e.name, e.type) for e in events] == [
+    assert [(e.event, e.type) for e in events] == [
         (None, "ping"),
         (None, "reasoning_message"),
         (None, "assistant_message"),
@@ -566,4 +566,4 @@ async def test_a_stream_read_by_the_async_client_is_the_same_as_by_the_sync_clie
         )
     assert types(sync_events) == types(async_events)
     first, second = mock.recorder.streams
-    assert [e.name for e in first] == [e.name for e in second]
+    assert [e.event for e in first] == [e.event for e in second]

@@ -48,6 +48,26 @@ class Frame:
     def json(self) -> Any:
         return json.loads(self.data)
 
+    @property
+    def done(self) -> bool:
+        """The terminator ``[DONE]``."""
+        return self.data == DONE
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        value: dict[str, Any] = json.loads(self.data)
+        return value
+
+    @property
+    def type(self) -> str:
+        """``message_type``, or ``[DONE]``."""
+        return DONE if self.done else str(self.payload.get("message_type"))
+
+    def encode(self) -> bytes:
+        """The frame as Letta writes it (``encode`` of the event it carries)."""
+        head = f"event: {self.event}\n" if self.event is not None else ""
+        return (head + f"data: {self.data}\n\n").encode()
+
 
 def decode(body: bytes | str) -> list[Frame]:
     """Split an SSE body into frames the way both SDKs do: blank-line boundaries, ``data:`` lines joined."""
