@@ -140,7 +140,8 @@ def validate_json_body(method: str, template: str, status: int, body: Any, *, fi
         keys = set(body) if isinstance(body, dict) else set()
         shaped = keys in ({"detail"}, {"trace_id", "detail"}, {"trace_id", "detail", "examples"})
         if not (shaped and isinstance(body["detail"], str) and body.get("trace_id", "") == ""):
-            raise ContractViolation(f"{where}: not a server 422 ({{trace_id, detail: str}} or {{detail: str}}): {body!r}")
+            shape = "{trace_id, detail: str} or {detail: str}"
+            raise ContractViolation(f"{where}: not a server 422 ({shape}): {body!r}")
         return
     if fidelity == "server" and template.endswith("/runs/{run_id}") and isinstance(body, dict):
         # The real server writes these two without a timezone (wire doc §1.5): a naive ISO date is its quirk.

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from contract import DONE
 from _streaming import AGENT, Mock, types
+from contract import DONE
 
 pytest_plugins = ["_stream_fixtures"]
 

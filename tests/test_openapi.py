@@ -28,9 +28,9 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from mockserver import create_app, models
-from mockserver.wire import sse
-from mockserver.openapi import SSE_EVENT, openapi_document
 from mockserver.app import routes
+from mockserver.openapi import SSE_EVENT, openapi_document
+from mockserver.wire import sse
 
 DOCUMENT = openapi_document()
 SCHEMAS: dict[str, Any] = DOCUMENT["components"]["schemas"]

@@ -11,7 +11,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from letta_client._streaming import SSEDecoder
 
-from mockserver.wire import sse
 from mockserver.models import (
     AssistantMessage,
     LettaErrorMessage,
@@ -22,6 +21,7 @@ from mockserver.models import (
     ToolCallDelta,
     ToolCallMessage,
 )
+from mockserver.wire import sse
 
 RUN = "run-6b0e4d2c-1a2b-4c3d-8e9f-0a1b2c3d4e5f"
 MESSAGE = "message-7d9e2f10-5a6b-4c7d-8e9f-a0b1c2d3e4f5"

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from mockserver.sources import Clock
 from mockserver.models import SystemMessage
+from mockserver.sources import Clock
 from mockserver.store import Store
 
 AGENT = "agent-123e4567-e89b-42d3-8456-426614174000"

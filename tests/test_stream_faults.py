@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
-from contract import DONE, StreamContractError, check_grammar, parse_stream
 from _streaming import AGENT, Mock, drain, drain_until_error, types
+from contract import DONE, StreamContractError, check_grammar, parse_stream
 from letta_client import (
     APIResponseValidationError,
     APITimeoutError,

@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
-from contract import DONE, Event, check_grammar, parse_stream
 from _streaming import AGENT, OTHER_AGENT, Mock, drain, drain_until_error, payloads, types
+from contract import DONE, Event, check_grammar, parse_stream
 from letta_client import APIStatusError, ConflictError
 
 from mockserver import create_app

@@ -13,8 +13,8 @@ import uuid
 from typing import Any
 
 import pytest
-from contract import DONE, SPEC_PATH, Event, check_grammar
 from _streaming import AGENT, Mock, call, drain, drain_until_error, types
+from contract import DONE, SPEC_PATH, Event, check_grammar
 from letta_client import (
     APIResponseValidationError,
     APIStatusError,

@@ -36,12 +36,11 @@ def framing_problems(body: bytes, *, compact: bool = True) -> tuple[list[Frame],
     frames = decode(text)
     if text and not text.endswith("\n\n"):
         problems.append(Problem("", f"the body does not end with a blank line: {text[-80:]!r}"))
+    # Letta's framing is the one that round-trips: each block is exactly what its decoded frame encodes to.
     blocks = text.split("\n\n")[:-1]
-    if len(blocks) != len(frames) or any(f.encode().decode() != block + "\n\n" for f, block in zip(frames, blocks)):
-        bad = next(
-            (b for f, b in zip(frames, blocks, strict=False) if f.encode().decode() != b + "\n\n"),
-            blocks[len(frames)] if len(blocks) > len(frames) else "",
-        )
+    written = [frame.encode().decode()[:-2] for frame in frames]
+    bad = next((block for block, frame in zip(blocks, [*written, None], strict=False) if block != frame), None)
+    if bad is not None:
         problems.append(Problem("", f"not Letta's framing (one data line, optionally after `event: error`): {bad!r}"))
     for index, frame in enumerate(frames):
         where = f"/events/{index}"
