@@ -1,7 +1,7 @@
 """The admin API under ``/_mock/`` (a prefix Letta never uses) and the request journal behind it.
 
     GET    /_mock/                          what is here
-    POST   /_mock/reset                     forget all state: agents, runs, scripts, journal
+    POST   /_mock/reset                     start over: agents, runs, scripts, journal forgotten; defaults as configured
     GET    /_mock/defaults                  controls applied to every turn
     PUT    /_mock/defaults                  {"scenario": "tool_call", "token_delay_ms": 20, ...}
     GET    /_mock/agents/{agent_id}/script  the agent's remaining scripted turns
@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from mockserver import appstate
 from mockserver.control import KEYS, Controls, parse_controls
 from mockserver.errors import ControlError, RequestInvalid
 from mockserver.http import json_response, path_id
@@ -56,8 +57,7 @@ async def index(request: Request) -> Response:
 
 
 async def reset(request: Request) -> Response:
-    request.app.state.store.clear()
-    request.app.state.journal.clear()
+    appstate.reset(request.app)
     return json_response({"reset": True})
 
 

@@ -16,13 +16,14 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mockserver.admin import ADMIN_ROUTES
+from mockserver.appstate import install
 from mockserver.catalogue import Texts
 from mockserver.config import MockConfig
 from mockserver.control import parse_controls
 from mockserver.errors import ConfigurationError, ControlError, HTTPError
 from mockserver.faults import ConnectionDropped
 from mockserver.http import json_response
-from mockserver.journal import Journal, JournalMiddleware
+from mockserver.journal import JournalMiddleware
 from mockserver.operations import OPERATIONS, PREFIXES
 from mockserver.store import Store
 
@@ -63,12 +64,10 @@ def create_app(
         ],
         exception_handlers={HTTPError: _letta_error, HTTPException: _starlette_error, Exception: _unexpected},
     )
-    app.state.config = config
-    app.state.defaults = defaults
-    app.state.journal = Journal()
     # A long-running server keeps everything it stored; full garbage collections over it paused every request
     # for 100-400 ms (bench/profile_http.py). Stored state lives on, so the process owner moves it out of the way.
-    app.state.store = Store(seed=seed, agents=config.agents, on_growth=gc.freeze if freeze_gc else None)
+    store = Store(seed=seed, agents=config.agents, on_growth=gc.freeze if freeze_gc else None)
+    install(app, config, defaults, store)
     return app
 
 

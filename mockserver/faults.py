@@ -205,8 +205,8 @@ FAULTS: Mapping[str, FaultKind] = {
     for row in (
         FaultKind("slow_first_byte", 1, "wait N ms before the response starts", before=_slow_first_byte),
         FaultKind(
-            "http", 2, "answer HTTP <status> with Letta's body instead (only the first <attempts> tries, counted "
-            "by x-stainless-retry-count)", before=_http,
+            "http", 2, "answer HTTP <status> with Letta's body (only the first <attempts> tries, by "
+            "x-stainless-retry-count)", before=_http,
         ),
         FaultKind("no_done", 0, "end the body without data: [DONE]", events=_without(sse.DONE)),
         FaultKind("no_stop_reason", 0, "leave out the stop_reason event", events=_without(LettaStopReason)),

@@ -5,7 +5,7 @@ Fixtures (every name starts with ``letta_mock``):
 * ``letta_mock_app``: a fresh mock ASGI app per test, configured by the ``letta_mock`` marker.
 * ``letta_mock``: an ``httpx.AsyncClient`` talking to that app in-process (no sockets).
 * ``letta_mock_server``: one live server on 127.0.0.1 for the session (uvicorn in a thread).
-* ``letta_mock_url``: its URL, with state reset and the marker's settings applied for each test —
+* ``letta_mock_url``: its URL, the mock reset and configured by this test's marker —
   point ``Letta(base_url=letta_mock_url)`` or a browser at it.
 
 Marker: ``@pytest.mark.letta_mock(seed=7, agents=[...], fidelity="server", controls="scenario=tool_call")``.
@@ -66,9 +66,5 @@ def letta_mock_server() -> Iterator[LiveServer]:
 
 @pytest.fixture
 def letta_mock_url(letta_mock_server: LiveServer, request: pytest.FixtureRequest) -> str:
-    from mockserver.app import create_app
-
-    # A new app state per test: the same socket, a fresh store configured by this test's marker.
-    fresh = create_app(**_options(request))
-    letta_mock_server.app.state.__dict__.update(fresh.state.__dict__)
-    return letta_mock_server.url
+    # The same socket for the session; per test, the mock as new and configured by this test's marker.
+    return letta_mock_server.reset(**_options(request))

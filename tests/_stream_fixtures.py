@@ -1,6 +1,6 @@
 """Fixtures of the streaming tests: ``pytest_plugins = ["_stream_fixtures"]`` in a test module loads them.
 
-``stream_server`` is one uvicorn server for the session; ``mock`` serves a fresh app from it per test;
+``mock`` serves a fresh app per test from the plugin's session server (``letta_mock_server``);
 ``sdk_client`` is each of the four official clients (sync/async, loose/strict), checked (see ``_streaming``).
 """
 
@@ -10,22 +10,14 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from _streaming import Mock, Switch
+from _streaming import Mock
 
 from mockserver.live import LiveServer
 
 
-@pytest.fixture(scope="session")
-def stream_server() -> Iterator[tuple[LiveServer, Switch]]:
-    switch = Switch()
-    with LiveServer(app=switch) as server:  # type: ignore[arg-type]  # any ASGI app serves
-        yield server, switch
-
-
 @pytest.fixture
-def mock(stream_server: tuple[LiveServer, Switch]) -> Iterator[Mock]:
-    server, switch = stream_server
-    helper = Mock(server, switch)
+def mock(letta_mock_server: LiveServer) -> Iterator[Mock]:
+    helper = Mock(letta_mock_server)
     yield helper
     helper.close()
 

@@ -1,6 +1,7 @@
 """Helpers of the streaming tests; their fixtures are in ``_stream_fixtures`` (loaded with ``pytest_plugins``).
 
-One uvicorn server runs for the session; each test puts a fresh app behind it (``Mock``), so state never leaks
+One uvicorn server runs for the session (the pytest plugin's ``letta_mock_server``); each test puts a fresh app
+behind it (``Mock``), so state never leaks
 between tests and no test pays for a server start. Streams need a real socket: httpx's
 ASGITransport buffers whole bodies, which would hide pacing, drops and splits.
 
@@ -19,12 +20,11 @@ import httpx
 from contract import Event, StreamContractError, check_grammar, parse_stream
 from letta_client import AsyncLetta, DefaultAsyncHttpxClient, DefaultHttpxClient, Letta
 from starlette.applications import Starlette
-from starlette.types import Receive, Scope, Send
 
 from mockserver import create_app
 from mockserver.live import LiveServer
 
-__all__ = ["AGENT", "OTHER_AGENT", "Mock", "Switch", "call", "drain", "drain_until_error", "payloads", "types"]
+__all__ = ["AGENT", "OTHER_AGENT", "Mock", "call", "drain", "drain_until_error", "payloads", "types"]
 
 AGENT = "agent-123e4567-e89b-42d3-8456-426614174000"
 OTHER_AGENT = "agent-0f9e8d7c-6b5a-4c3d-8e2f-1a0b9c8d7e6f"
@@ -33,16 +33,6 @@ SDK_HEADERS = {"X-Stainless-Package-Version": "1.12.1"}
 # One TLS context for every client: building one per client loads the CA bundle each time (~50 ms), and the
 # mock speaks plain HTTP anyway.
 _TLS = ssl.create_default_context()
-
-
-class Switch:
-    """An ASGI app forwarding to the app of the current test."""
-
-    def __init__(self) -> None:
-        self.app: Starlette = create_app(seed=7)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app(scope, receive, send)
 
 
 class StreamRecorder:
@@ -76,9 +66,8 @@ class StreamRecorder:
 class Mock:
     """The mock of one test: its app behind the live server, raw HTTP, SDK clients and the admin API."""
 
-    def __init__(self, server: LiveServer, switch: Switch) -> None:
+    def __init__(self, server: LiveServer) -> None:
         self.server = server
-        self.switch = switch
         self.recorder = StreamRecorder()
         self._closers: list[Any] = []
         self.use(create_app(seed=7))
@@ -86,7 +75,7 @@ class Mock:
 
     def use(self, app: Starlette) -> Starlette:
         """Serve ``app`` from now on (e.g. ``create_app(admin=False)``)."""
-        self.switch.app = app
+        self.server.serve(app)
         self.app = app
         return app
 

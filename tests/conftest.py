@@ -3,8 +3,9 @@
 Every client made here validates every response it receives against Letta's OpenAPI document (tests/contract.py),
 so a test that only calls the SDK still proves the bodies and stream events are in the contract.
 
-One uvicorn server runs for the whole session; each test gets a fresh app behind it (``AppSwitch``), because
-state matters in almost every test and starting uvicorn per test costs ~0.2 s (most of it the shutdown poll).
+One uvicorn server runs for the whole session (the pytest plugin's ``letta_mock_server``); each test puts a fresh
+app behind it (``serve``), because state matters in almost every test and starting uvicorn per test costs ~0.2 s
+(most of it the shutdown poll).
 """
 
 from __future__ import annotations
@@ -18,27 +19,9 @@ from _sdk import make_async_letta, make_letta
 from contract import ContractChecker
 from letta_client import AsyncLetta, Letta
 from starlette.applications import Starlette
-from starlette.types import Receive, Scope, Send
 
 from mockserver import create_app
 from mockserver.live import LiveServer
-
-
-class AppSwitch:
-    """An ASGI app that forwards to whichever app the current test serves."""
-
-    def __init__(self) -> None:
-        self.app: Starlette = create_app(seed=1)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app(scope, receive, send)
-
-
-@pytest.fixture(scope="session")
-def live_server() -> Iterator[LiveServer]:
-    """One uvicorn server on 127.0.0.1 for the session; its app is an ``AppSwitch`` (see ``serve``)."""
-    with LiveServer(app=AppSwitch()) as server:  # type: ignore[arg-type]  # any ASGI app serves
-        yield server
 
 
 @pytest.fixture
@@ -47,16 +30,9 @@ def app() -> Starlette:
 
 
 @pytest.fixture
-def serve(live_server: LiveServer) -> Callable[[Starlette], str]:
-    """``serve(app)`` puts ``app`` behind the live server and returns its base URL."""
-    switch = live_server.app
-    assert isinstance(switch, AppSwitch)
-
-    def serve(app: Starlette) -> str:
-        switch.app = app
-        return live_server.url
-
-    return serve
+def serve(letta_mock_server: LiveServer) -> Callable[[Starlette], str]:
+    """``serve(app)`` puts ``app`` behind the plugin's live server and returns its base URL."""
+    return letta_mock_server.serve
 
 
 @pytest.fixture

@@ -1,21 +1,26 @@
-"""``letta-mock``: run the mock Letta server on localhost."""
+"""``letta-mock serve``: run the mock Letta server on localhost."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
 
 from mockserver import __version__
+from mockserver.control import TRIGGERS
+from mockserver.faults import FAULTS
+from mockserver.scenarios import DEFAULT_SCENARIO, SCENARIOS
 
-__all__ = ["main"]
+__all__ = ["EPILOG", "REALISTIC_PACE", "add_arguments", "run"]
 
-DESCRIPTION = """\
-A mock Letta server for testing Letta clients: every /v1/agents/{agent_id}/messages endpoint (JSON and SSE),
-conversations, runs and message search, valid against Letta's OpenAPI document, with no LLM and no network.
-"""
+REALISTIC_PACE = {"first_event_delay_ms": 600, "token_delay_ms": 30, "jitter_ms": 10}
 
-EPILOG = """\
+
+def _table(rows: list[tuple[str, str]]) -> str:
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(f"  {name.ljust(width)}  {text}" for name, text in rows)
+
+
+EPILOG = f"""\
 examples:
   letta-mock serve                                  # http://127.0.0.1:8283, any agent-<uuid4> id works
   letta-mock serve --seed 7                         # reproducible ids and dates
@@ -26,26 +31,21 @@ examples:
                                                     # front-end work: timed token streams, a tool call every turn
   letta-mock serve --control 'fault=drop_after:5'   # every stream drops after five events
 
-per request: header X-Letta-Mock: 'scenario=approval; stream faults...'; in a chat box: /tool weather,
-/approve, /error llm_api_error, /slow, /long, /stop max_steps (see README); admin API under /_mock/.
+scenarios (--scenario, or per request the header X-Letta-Mock: 'scenario=NAME; ...'):
+{_table([(s.name, s.help) for s in SCENARIOS.values()])}
 
+trigger phrases, typed as the message in a chat box:
+{_table([(t.usage, t.help) for t in TRIGGERS.values()])}
+
+faults (fault=SPEC,SPEC in a control, or /fault SPEC):
+{_table([(kind.form, kind.help) for kind in FAULTS.values()])}
+
+admin API under /_mock/ (scripts per agent, defaults, journal, reset).
 then point a client at it, e.g. Letta(base_url="http://127.0.0.1:8283", api_key="anything")
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="letta-mock", description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--version", action="version", version=f"letta-mock {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    serve = commands.add_parser(
-        "serve",
-        help="run the mock server",
-        description="Run the mock Letta server.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback only)")
     serve.add_argument("--port", type=int, default=8283, help="port (default: 8283, Letta's)")
     serve.add_argument("--seed", type=int, default=None, help="make ids and dates reproducible")
@@ -66,8 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--scenario",
         metavar="NAME",
         default=None,
-        help="default scenario of every turn: reply, reasoning (default), tool_call, multi_step, approval, "
-        "client_tool, long, compaction, hidden_reasoning, arbitrary (trigger phrases and headers still apply)",
+        help=f"default scenario of every turn: {', '.join(SCENARIOS)} (default: {DEFAULT_SCENARIO}; trigger "
+        "phrases and headers still apply)",
     )
     serve.add_argument(
         "--pace",
@@ -83,15 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--no-admin", action="store_true", help="leave out the /_mock/ admin API")
     serve.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
-    return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command != "serve":
-        parser.print_help()
-        return 0 if args.command is None and argv is not None and not argv else 2
+def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from mockserver.app import create_app
@@ -100,9 +94,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         controls = _defaults(args)
-    except ControlError as error:
-        parser.exit(2, f"letta-mock: error: {error.detail}\n")
-    try:
         app = create_app(
             seed=args.seed,
             agents=args.agents,
@@ -111,8 +102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             admin=not args.no_admin,
             freeze_gc=True,
         )
-    except ConfigurationError as error:
-        parser.exit(2, f"letta-mock: error: {error}\n")
+    except (ControlError, ConfigurationError) as error:
+        print(f"letta-mock: error: {error}", file=sys.stderr)
+        return 2
     world = f"{len(args.agents)} agent(s)" if args.agents else "any agent-<uuid4>"
     print(f"letta-mock {__version__}: mock Letta server on http://{args.host}:{args.port} ({world})", flush=True)
     uvicorn.Server(uvicorn_config(app, host=args.host, port=args.port, log_level=args.log_level)).run()
@@ -129,9 +121,3 @@ def _defaults(args: argparse.Namespace) -> dict[str, object]:
     if args.scenario:
         controls["scenario"] = parse_controls({"scenario": args.scenario}, where="--scenario").scenario
     return controls
-
-
-REALISTIC_PACE = {"first_event_delay_ms": 600, "token_delay_ms": 30, "jitter_ms": 10}
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,29 @@
+"""What an app keeps on ``app.state`` — its frozen config, default controls, store and journal — and the one way
+to start it over."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+
+from mockserver.config import MockConfig
+from mockserver.control import Controls
+from mockserver.journal import Journal
+from mockserver.store import Store
+
+__all__ = ["install", "reset"]
+
+
+def install(app: Starlette, config: MockConfig, defaults: Controls, store: Store) -> None:
+    app.state.config = config
+    app.state.configured_defaults = defaults
+    app.state.defaults = defaults
+    app.state.store = store
+    app.state.journal = Journal()
+
+
+def reset(app: Starlette) -> None:
+    """The mock as it started: every agent, message, run and script forgotten, the journal emptied, the default
+    controls back to the configured ones. ``POST /_mock/reset`` and the pytest plugin's per-test reset are this."""
+    app.state.store.clear()
+    app.state.journal.clear()
+    app.state.defaults = app.state.configured_defaults

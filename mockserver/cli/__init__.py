@@ -1,0 +1,78 @@
+"""``letta-mock``: the command line. One row per command in ``COMMANDS``, each a module of this package with
+``add_arguments(parser)`` and ``run(args) -> exit status``; a command imports what it needs when it runs, so
+``letta-mock --help`` stays fast."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mockserver import __version__
+
+__all__ = ["COMMANDS", "build_parser", "main"]
+
+DESCRIPTION = """\
+A mock Letta server for testing Letta clients: every /v1/agents/{agent_id}/messages endpoint (JSON and SSE),
+conversations, runs and message search, valid against Letta's OpenAPI document, with no LLM and no network.
+"""
+
+EPILOG = """\
+examples:
+  letta-mock serve                                  # http://127.0.0.1:8283, any agent-<uuid4> id works
+  letta-mock serve --seed 7                         # reproducible ids and dates
+  letta-mock serve --scenario tool_call --pace realistic
+                                                    # front-end work: timed token streams, a tool call every turn
+
+then point a client at it, e.g. Letta(base_url="http://127.0.0.1:8283", api_key="anything");
+`letta-mock COMMAND --help` says more about each command.
+"""
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    module: str  # mockserver.cli.<module>: add_arguments(parser), run(args)
+    help: str
+    description: str
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("serve", "serve", "run the mock server", "Run the mock Letta server."),
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="letta-mock", description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"letta-mock {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in COMMANDS:
+        module = importlib.import_module(f"mockserver.cli.{command.module}")
+        sub = commands.add_parser(
+            command.name,
+            help=command.help,
+            description=command.description,
+            epilog=getattr(module, "EPILOG", None),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(sub)
+        sub.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0 if argv is not None and not argv else 2
+    status: int = args.run(args)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
