@@ -20,7 +20,7 @@ from dataclasses import dataclass, fields
 from difflib import get_close_matches
 from typing import Any
 
-from mockserver.catalogue import IN_BAND_ERRORS
+from mockserver.catalogue import IN_BAND_ERRORS, KEEPALIVE_INTERVAL_MS
 from mockserver.errors import ControlError
 from mockserver.faults import FAULTS, Fault
 from mockserver.models import STOP_REASONS
@@ -137,7 +137,7 @@ KEYS: Mapping[str, Key] = {
     "token_delay_ms": Key(_number, "pacing: between events (0 by default)"),
     "jitter_ms": Key(_number, "pacing: up to this much more per delay"),
     "think_ms": Key(_number, "pacing: silence before the first step"),
-    "ping_interval_ms": Key(_number, "keep-alive interval during silences (Letta: 20000)"),
+    "ping_interval_ms": Key(_number, f"keep-alive interval during silences (Letta: {KEEPALIVE_INTERVAL_MS})"),
     "stall_ms": Key(_number, "how long stall faults stall"),
     "fault": Key(_faults, "comma-separated faults: " + ", ".join(kind.form for kind in FAULTS.values())),
     "retry_after": Key(_number, "seconds, sent as Retry-After with http:<status> faults"),
@@ -208,7 +208,7 @@ TRIGGERS: Mapping[str, Trigger] = {
             if s.trigger is not None
         ),
         Trigger("/slow", "/slow", "45 s of thinking, with keep-alive pings",
-                {"think_ms": 45000, "ping_interval_ms": 20000}),
+                {"think_ms": 45000, "ping_interval_ms": KEEPALIVE_INTERVAL_MS}),
         Trigger("/error", "/error TYPE", "an in-band error (default llm_error)", {}, "error", "llm_error"),
         Trigger("/stop", "/stop REASON", "the turn ends with this stop reason", {}, "stop_reason", "end_turn"),
         Trigger("/fault", "/fault SPEC", "faults on this response", {}, "fault", ""),

@@ -63,6 +63,12 @@ class HTTPError(LettaMockError):
     def body(self) -> dict[str, Any]:
         return {"detail": self.detail, **self.extra}
 
+    @property
+    def message(self) -> str:
+        """The detail as text (a structured detail's ``message``): what an in-band error or a failed run says."""
+        detail = self.detail
+        return str(detail.get("message", detail)) if isinstance(detail, dict) else str(detail)
+
 
 class BadRequest(HTTPError):
     status_code = 400

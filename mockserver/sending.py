@@ -172,7 +172,7 @@ async def send(
         # Streaming sends report the refusal in-band, after the run exists (wire doc §6.5a, §17.10).
         record = store.new_run(agent, conversation_id=conversation_id, run_type=run_type, background=background)
         pings = bool(getattr(body, "include_pings", True))
-        fail_in_band(store, record, Failure.refusal(record.run.id, _refusal_text(refusal)), ping=pings)
+        fail_in_band(store, record, Failure.refusal(record.run.id, refusal.message), ping=pings)
         return _stream(request, record, controls, numbered=background)
     store.use_scripted(agent.id)
     await before_response(faults, fault_context(request, controls))
@@ -196,11 +196,6 @@ async def send(
     if plan.error is not None:
         raise _http_error(plan)
     return json_response(collect(record))
-
-
-def _refusal_text(refusal: HTTPError) -> str:
-    detail = refusal.detail
-    return str(detail.get("message", detail)) if isinstance(detail, dict) else str(detail)
 
 
 def _conversation_run(store: Store, agent: AgentRecord, conversation_id: str | None) -> RunRecord | None:

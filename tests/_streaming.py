@@ -12,11 +12,11 @@ Letta's framing, each event against the OpenAPI document, and the grammar of the
 
 from __future__ import annotations
 
-import inspect
 import ssl
 from typing import Any
 
 import httpx
+from _sdk import call, drain
 from contract import Event, StreamContractError, check_grammar, parse_stream
 from letta_client import AsyncLetta, DefaultAsyncHttpxClient, DefaultHttpxClient, Letta
 from starlette.applications import Starlette
@@ -156,19 +156,6 @@ class Mock:
     def calls(self) -> dict[str, int]:
         counts: dict[str, int] = self.http.get("/_mock/calls").json()
         return counts
-
-
-async def call(result: Any) -> Any:
-    """The result of an SDK call, sync or async."""
-    return await result if inspect.isawaitable(result) else result
-
-
-async def drain(stream: Any) -> list[Any]:
-    """Read an SDK stream (sync or async) to its end, as user code does."""
-    stream = await call(stream)
-    if hasattr(stream, "__aiter__"):
-        return [event async for event in stream]
-    return list(stream)
 
 
 async def drain_until_error(stream: Any) -> tuple[list[Any], BaseException]:

@@ -44,3 +44,28 @@ def test_letta_mock_is_an_in_process_client_of_a_fresh_app(pytester: pytest.Pyte
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-o", "asyncio_mode=auto")
     result.assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize("layout", ["module", "package"])
+def test_a_project_with_its_own_strategies_module_still_imports_hypothesis(
+    pytester: pytest.Pytester, layout: str
+) -> None:
+    # `strategies` is a common name: letta-mock's Hypothesis entry point must not break a project that shadows it.
+    own = "def numbers():\n    return 'mine'\n"
+    if layout == "module":
+        pytester.makepyfile(strategies=own)
+    else:
+        pytester.mkpydir("strategies").joinpath("__init__.py").write_text(own)
+    pytester.makepyfile(
+        """
+        from hypothesis import given, strategies as st
+
+        import strategies
+
+        @given(st.integers())
+        def test_hypothesis_works(number):
+            assert strategies.numbers() == "mine"
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)

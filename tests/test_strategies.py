@@ -453,7 +453,7 @@ def test_from_type_draws_our_models(model: type[BaseModel]) -> None:
 
 # The lines the project's pyproject.toml declares (`[project.entry-points.hypothesis]`), as an installed
 # distribution would carry them.
-ENTRY_POINT = "[hypothesis]\nletta_mock = strategies._register:_hypothesis_setup_hook\n"
+ENTRY_POINT = "[hypothesis]\nletta_mock = mockserver.hypothesis_hook:setup\n"
 _AFTER_IMPORTING_HYPOTHESIS = """
 import sys
 import hypothesis.strategies as st

@@ -9,7 +9,8 @@ Three things an OpenAPI document does not say on its own are made explicit:
   it optional: the server always sends it and both SDKs dispatch on it (wire doc §0 rule 6, §2);
 * ``format: date-time`` is checked.
 
-Works with Letta's document (OpenAPI 3.1) and with ours (3.2, ``GET /openapi.json``).
+Works with Letta's document (OpenAPI 3.1) and with ours (3.2, ``GET /openapi.json``:
+``Contract(mockserver.openapi.openapi_document())``).
 """
 
 from __future__ import annotations
@@ -69,13 +70,6 @@ class Contract:
             response.raise_for_status()
             return cls(response.json(), source=text)
         return cls(json.loads(Path(source).read_text()), source=text)
-
-    @classmethod
-    def ours(cls) -> Contract:
-        """letta-mock's own document (the one ``GET /openapi.json`` serves)."""
-        from mockserver.openapi import openapi_document
-
-        return cls(openapi_document(), source="letta-mock")
 
     # -- schemas ------------------------------------------------------------------------------------------------
 

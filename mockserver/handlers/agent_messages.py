@@ -95,8 +95,7 @@ async def create_agent_message_async(request: Request) -> Response:
         refusal = None
         state.use_scripted(agent.id)
     except HTTPError as error:
-        detail = error.detail
-        refusal = str(detail.get("message", detail)) if isinstance(detail, dict) else str(detail)
+        refusal = error.message
     record = state.new_run(
         agent,
         conversation_id=None,
