@@ -23,6 +23,8 @@ from starlette.applications import Starlette
 from mockserver import create_app
 from mockserver.live import LiveServer
 
+pytest_plugins = ["_real_letta"]
+
 
 @pytest.fixture
 def app() -> Starlette:
