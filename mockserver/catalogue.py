@@ -6,6 +6,8 @@ One place for each fact (wire doc sections in brackets):
 * ``ERRORS``, Letta's error types: how each ends a stream in-band (stop reason, message) and how it answers a
   request that does not stream (HTTP status and body kind) [§6.5, §15.1];
 * run outcomes: which stop reasons complete a run, which come with an error event [§2.4];
+* ``MODELS``: what a model handle says about the agent's turns (provider, context window, whether it reasons);
+* ``BASE_TOOLS`` and the defaults of a new agent (its blocks' descriptions, legacy agent types);
 * ``Texts``: the sentences Letta writes in refusals and 404s, so the same refusal reads the same everywhere.
 
 Pure data: imports only the contract's literal types.
@@ -13,9 +15,10 @@ Pure data: imports only the contract's literal types.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from mockserver.models import RunStatus, StopReasonType
 
@@ -28,8 +31,16 @@ __all__ = [
     "LETTA_VERSION",
     "MID_STREAM_ERROR",
     "MID_STREAM_ERRORS",
+    "ASSISTANT_MESSAGE_TOOL",
+    "BASE_TOOLS",
+    "BLOCK_DESCRIPTIONS",
+    "LEGACY_AGENT_TYPES",
+    "MODELS",
+    "BaseTool",
     "ErrorType",
+    "ModelFamily",
     "Texts",
+    "model_family",
     "provider_error",
     "run_status",
 ]
@@ -129,6 +140,82 @@ def run_status(stop_reason: StopReasonType) -> RunStatus:
     return "completed" if stop_reason in COMPLETED_STOP_REASONS else "failed"
 
 
+# -- models and agents ----------------------------------------------------------------------------------------
+
+Reasoning = Literal["none", "visible", "hidden"]
+
+
+@dataclass(frozen=True)
+class ModelFamily:
+    """What a model handle (``provider/model``) says about an agent's turns.
+
+    ``reasoning``: ``visible`` models stream their reasoning as ``reasoning_message`` (source ``reasoner_model``);
+    ``hidden`` ones (OpenAI's reasoning models) send an omitted ``hidden_reasoning_message`` first (§6.3); ``none``
+    send no reasoning at all — a gpt-4o-mini agent answers with its text only.
+    """
+
+    pattern: str  # matched against the whole handle
+    endpoint_type: str
+    context_window: int
+    reasoning: Reasoning
+
+
+# First match wins; the last row matches every handle.
+MODELS: tuple[ModelFamily, ...] = (
+    ModelFamily(r"^letta-mock/", "openai", 128000, "visible"),  # the open world's agent: it reasons, as it always did
+    ModelFamily(r"^openai(-proxy)?/(o1|o3|o4|gpt-5)", "openai", 200000, "hidden"),
+    ModelFamily(r"^openai(-proxy)?/", "openai", 128000, "none"),
+    ModelFamily(r"^anthropic/", "anthropic", 200000, "none"),
+    ModelFamily(r"^google_(ai|vertex)/", "google_ai", 1048576, "none"),
+    ModelFamily(r"^letta/", "openai", 30000, "none"),
+    ModelFamily(r"", "openai", 128000, "none"),
+)
+
+
+def model_family(handle: str) -> ModelFamily:
+    return next(family for family in MODELS if re.match(family.pattern, handle))
+
+
+# Legacy agent types run Letta's V2 loop: the reply is a send_message tool call (§2.3).
+LEGACY_AGENT_TYPES = frozenset({"memgpt_agent", "memgpt_v2_agent", "react_agent", "split_thread_agent"})
+ASSISTANT_MESSAGE_TOOL = "send_message"
+
+BLOCK_DESCRIPTIONS = {
+    "human": "The human block: key details about the person the agent is talking with.",
+    "persona": "The persona block: who the agent is and how it behaves.",
+}
+
+
+@dataclass(frozen=True)
+class BaseTool:
+    name: str
+    tool_type: str
+    description: str
+    parameters: dict[str, Any]
+
+
+def _string(description: str) -> dict[str, str]:
+    return {"type": "string", "description": description}
+
+
+# The tools Letta attaches to a new letta_v1_agent unless include_base_tools is false (descriptions are the mock's).
+BASE_TOOLS: tuple[BaseTool, ...] = (
+    BaseTool("conversation_search", "letta_core", "Search prior conversation history.", {
+        "type": "object", "properties": {"query": _string("What to search for.")}, "required": ["query"],
+    }),
+    BaseTool("memory_insert", "letta_sleeptime_core", "Insert text into a memory block.", {
+        "type": "object", "properties": {"label": _string("The block."), "new_string": _string("The text.")},
+        "required": ["label", "new_string"],
+    }),
+    BaseTool("memory_replace", "letta_sleeptime_core", "Replace text in a memory block.", {
+        "type": "object",
+        "properties": {"label": _string("The block."), "old_string": _string("The text to replace."),
+                       "new_string": _string("The new text.")},
+        "required": ["label", "old_string", "new_string"],
+    }),
+)  # fmt: skip
+
+
 # -- texts ----------------------------------------------------------------------------------------------------------
 
 
@@ -166,8 +253,35 @@ class Texts:
         return f"Agent with ID {agent_id} not found"
 
     @staticmethod
-    def agent_not_found_reset(agent_id: str) -> str:
+    def agent_not_found_reset(agent_id: str) -> str:  # reset, delete, modify (the prefix of the real text)
         return f"Agent not found with id='{agent_id}'"
+
+    @staticmethod
+    def agent_deleted(agent_id: str) -> str:
+        return f"Agent id={agent_id} successfully deleted"
+
+    NO_MODEL = "INVALID_ARGUMENT: Must specify either model or llm_config in request"
+    NO_ACTIVE_RUN = "INVALID_ARGUMENT: No active runs found for this conversation."
+
+    @staticmethod
+    def tool_not_found(tool_id: str) -> str:
+        return f"Tool not found with id='{tool_id}'"
+
+    @staticmethod
+    def tool_gone(tool_id: str) -> str:  # deleting a tool twice
+        return f"Tool with id {tool_id} not found."
+
+    @staticmethod
+    def tool_schema_failed(reason: str) -> str:
+        return f"Failed to derive json schema: Schema generation failed: {reason}"
+
+    @staticmethod
+    def conversation_gone(conversation_id: str) -> str:  # a deleted conversation (the prefix of the real text)
+        return f"Conversation not found with id='{conversation_id}'"
+
+    @staticmethod
+    def nothing_to_cancel_in(conversation_id: str) -> str:
+        return f"CONFLICT: No active runs to cancel for conversation {conversation_id}"
 
     @staticmethod
     def run_not_found(run_id: str) -> str:

@@ -1,4 +1,4 @@
-"""The records the store keeps: agents, stored messages, pending approvals, runs with their event logs.
+"""The records the store keeps: agents, conversations, stored messages, pending approvals, runs with their logs.
 
 Plain data. Other modules read them; only ``Store`` methods change them (see ``store``).
 
@@ -13,9 +13,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from mockserver.models import ApprovalRequestMessage, LettaPing, Message, Run, StopReasonType, ToolCall
+from mockserver.models import ApprovalRequestMessage, Block, LettaPing, Message, Run, Step, StopReasonType, ToolCall
+from mockserver.prompts import DEFAULT_SYSTEM_PROMPT
 
-__all__ = ["SPENT", "AgentRecord", "KeepAlive", "PendingApproval", "RunRecord", "StoredMessage"]
+__all__ = [
+    "SPENT",
+    "AgentProfile",
+    "AgentRecord",
+    "ConversationRecord",
+    "KeepAlive",
+    "PendingApproval",
+    "RunRecord",
+    "StoredMessage",
+]
 
 
 @dataclass(eq=False)
@@ -51,10 +61,40 @@ SPENT = KeepAlive(None)
 
 
 @dataclass
+class AgentProfile:
+    """How an agent is configured: what ``agents.create`` and ``agents.update`` set, and what shapes its turns."""
+
+    name: str = "mock-agent"
+    model: str = "letta-mock/mock-1"  # the model handle
+    embedding: str | None = None
+    agent_type: str = "letta_v1_agent"
+    system: str = DEFAULT_SYSTEM_PROMPT
+    blocks: list[Block] = field(default_factory=list)
+    tool_ids: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    description: str | None = None
+    metadata: dict[str, Any] | None = None
+    tool_rules: list[dict[str, Any]] = field(default_factory=list)
+    response_format: dict[str, Any] | None = None
+    model_settings: dict[str, Any] | None = None
+    compaction_settings: dict[str, Any] | None = None
+    context_window: int | None = None  # None: the model's
+    max_tokens: int | None = None
+    reasoning: bool | None = None  # None: as the model does
+    message_buffer_autoclear: bool = False
+    enable_sleeptime: bool | None = None
+    timezone: str = "UTC"
+    hidden: bool | None = None
+
+
+@dataclass
 class AgentRecord:
     id: str
     created_at: datetime
     system_message_id: str
+    profile: AgentProfile = field(default_factory=AgentProfile)
+    created: bool = False  # a client created it: Letta's own rules apply to it (refusals, 404 once deleted)
+    updated_at: datetime | None = None
     messages: list[StoredMessage] = field(default_factory=list)
     item_count: int = 0  # items of all its stored messages (what its prompt size is counted from)
     in_context: list[str] = field(default_factory=list)  # stored ids in the context window, system first
@@ -65,12 +105,28 @@ class AgentRecord:
 
 
 @dataclass
+class ConversationRecord:
+    id: str
+    agent_id: str
+    created_at: datetime
+    created: bool = False  # a client created it (else the open world made it up from its id)
+    updated_at: datetime | None = None
+    summary: str | None = None
+    model: str | None = None
+    model_settings: dict[str, Any] | None = None
+    last_message_at: datetime | None = None
+    in_context: list[str] = field(default_factory=list)  # stored ids in its context window, system first
+    shared: list[str] = field(default_factory=list)  # a fork's messages of the conversation it was forked from
+
+
+@dataclass
 class RunRecord:
     """A run and the log of every stream chunk it produced, so any reader can replay or follow it."""
 
     run: Run
     events: list[Any] = field(default_factory=list)  # stream events in order; "[DONE]" is the string
     message_ids: list[str] = field(default_factory=list)  # stored messages of this run, in order
+    steps: list[Step] = field(default_factory=list)  # one per LLM call
     finished: bool = False
     cancel_requested: bool = False
     task: asyncio.Future[Any] | None = None  # the turn producing a paced stream, kept referenced

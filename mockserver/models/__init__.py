@@ -11,14 +11,20 @@ from mockserver.models._base import (
     TimestampDate,
     WireModel,
 )
+from mockserver.models.agents import *  # noqa: F403
+from mockserver.models.agents import __all__ as _agents_all
 from mockserver.models.content import *  # noqa: F403
 from mockserver.models.content import __all__ as _content_all
+from mockserver.models.conversations import *  # noqa: F403
+from mockserver.models.conversations import __all__ as _conversations_all
 from mockserver.models.messages import *  # noqa: F403
 from mockserver.models.messages import __all__ as _messages_all
 from mockserver.models.requests import *  # noqa: F403
 from mockserver.models.requests import __all__ as _requests_all
 from mockserver.models.responses import *  # noqa: F403
 from mockserver.models.responses import __all__ as _responses_all
+from mockserver.models.tools import *  # noqa: F403
+from mockserver.models.tools import __all__ as _tools_all
 
 __all__ = [
     "AGENT_ID_PATTERN",
@@ -30,8 +36,11 @@ __all__ = [
     "RequestModel",
     "TimestampDate",
     "WireModel",
+    *_agents_all,
     *_content_all,
+    *_conversations_all,
     *_messages_all,
     *_requests_all,
     *_responses_all,
+    *_tools_all,
 ]

@@ -11,20 +11,19 @@ from mockserver.models.content import AssistantContentPart, UserContentPart
 from mockserver.models.messages import LettaStopReason, LettaUsageStatistics, Message, MessageType, StopReasonType
 
 __all__ = [
-    "AgentState",
     "AssistantMessageListResult",
     "CompactionResponse",
     "Health",
     "HTTPValidationError",
-    "LLMConfig",
     "LettaRequestConfig",
     "LettaResponse",
-    "Memory",
     "NotFoundError",
     "ReasoningMessageListResult",
     "Run",
     "RunStatus",
     "SearchResult",
+    "Step",
+    "UsageStatistics",
     "SystemMessageListResult",
     "UserMessageListResult",
     "ValidationErrorItem",
@@ -72,43 +71,49 @@ class Run(WireModel):
     total_duration_ns: int | None = None
 
 
-class LLMConfig(WireModel):
-    model: str
-    model_endpoint_type: str
-    context_window: int
-    handle: str | None = None
+class UsageStatistics(WireModel):
+    """A run's token usage (``GET /v1/runs/{run_id}/usage``)."""
+
+    completion_tokens: int = 0
+    prompt_tokens: int = 0
+    total_tokens: int = 0
+    prompt_tokens_details: dict[str, Any] | None = None
+    completion_tokens_details: dict[str, Any] | None = None
 
 
-class Memory(WireModel):
-    blocks: list[dict[str, Any]]
-
-
-class AgentState(WireModel):
-    """The subset of Letta's AgentState that reset returns; every field the spec requires is present."""
+class Step(WireModel):
+    """One LLM call of a run (``GET /v1/runs/{run_id}/steps``)."""
 
     id: str
-    name: str
-    system: str
-    agent_type: Literal[
-        "memgpt_agent",
-        "memgpt_v2_agent",
-        "letta_v1_agent",
-        "react_agent",
-        "workflow_agent",
-        "split_thread_agent",
-        "sleeptime_agent",
-        "voice_convo_agent",
-        "voice_sleeptime_agent",
-    ] = "letta_v1_agent"
-    llm_config: LLMConfig
-    memory: Memory
-    blocks: list[dict[str, Any]]
-    tools: list[dict[str, Any]]
-    sources: list[dict[str, Any]]
-    tags: list[str]
-    message_ids: list[str] | None = None
-    created_at: TimestampDate | None = None
-    updated_at: TimestampDate | None = None
+    origin: str | None = None
+    provider_id: str | None = None
+    run_id: str | None = None
+    agent_id: str | None = None
+    provider_name: str | None = None
+    provider_category: str | None = None
+    model: str | None = None
+    model_handle: str | None = None
+    model_endpoint: str | None = None
+    context_window_limit: int | None = None
+    completion_tokens: int | None = None
+    prompt_tokens: int | None = None
+    total_tokens: int | None = None
+    cached_input_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    completion_tokens_details: dict[str, Any] | None = None
+    prompt_tokens_details: dict[str, Any] | None = None
+    stop_reason: StopReasonType | None = None
+    tags: list[str] = Field(default_factory=list)
+    tid: str | None = None
+    trace_id: str | None = None
+    request_id: str | None = None
+    messages: list[dict[str, Any]] = Field(default_factory=list)
+    feedback: str | None = None
+    project_id: str | None = None
+    error_type: str | None = None
+    error_data: dict[str, Any] | None = None
+    status: Literal["pending", "success", "failed", "cancelled"] | None = "success"
 
 
 class CompactionResponse(WireModel):

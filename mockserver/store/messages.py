@@ -1,0 +1,77 @@
+"""Stored messages: adding them (to an agent's history, a conversation's and a run's), listing them as JSON,
+resolving cursors. ``limit`` and the cursors count stored messages, not the items they expand into (wire doc §8)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from mockserver.errors import NotFound
+from mockserver.models import Message
+from mockserver.paging import UNKNOWN
+from mockserver.records import AgentRecord, StoredMessage
+from mockserver.store.state import State
+
+__all__ = ["MessageStore"]
+
+
+class MessageStore(State):
+    def add_message(
+        self,
+        agent: AgentRecord,
+        message_id: str,
+        items: list[Message],
+        *,
+        conversation_id: str | None,
+        run_id: str | None,
+        created_at: datetime,
+    ) -> StoredMessage:
+        self._seq += 1
+        if self._on_growth is not None and self._seq % self._growth_every == 0:
+            self._on_growth()
+        stored = StoredMessage(message_id, self._seq, agent.id, conversation_id, run_id, created_at, items)
+        agent.messages.append(stored)
+        agent.item_count += len(items)
+        self.messages[message_id] = stored
+        conversation = self.conversations.get(conversation_id) if conversation_id is not None else None
+        if conversation is not None and conversation.created:
+            # A conversation a client created has a context window of its own (its system message first).
+            conversation.in_context.append(message_id)
+            if items[0].message_type != "system_message":
+                conversation.last_message_at = conversation.updated_at = created_at
+        else:
+            agent.in_context.append(message_id)
+        if run_id is not None and run_id in self.runs:
+            self.runs[run_id].message_ids.append(message_id)
+        return stored
+
+    def items_json(self, rows: Iterable[tuple[StoredMessage, int]]) -> bytes:
+        """A JSON array of stored items, given as (stored message, item index). Each item is serialised once:
+        listing is mostly serialisation (bench/profile_http.py), and a stored item never changes (streams send
+        copies)."""
+        parts = []
+        for stored, index in rows:
+            if stored.json is None:
+                stored.json = [item.model_dump_json().encode() for item in stored.items]
+            parts.append(stored.json[index])
+        return b"[" + b",".join(parts) + b"]"
+
+    def cursor(self, message_id: str | None, belongs: Callable[[StoredMessage], bool], not_found: str) -> int | None:
+        """The sequence number of a cursor id, None for no cursor, ``UNKNOWN`` for an id that names nothing
+        here (404 instead in the closed world)."""
+        if message_id is None:
+            return None
+        stored = self.messages.get(message_id)
+        if stored is None or not belongs(stored):
+            if self.closed_world:
+                raise NotFound(not_found)
+            return UNKNOWN
+        return stored.seq
+
+    def all_messages(self) -> list[StoredMessage]:
+        return sorted(self.messages.values(), key=lambda m: m.seq)
+
+    def _forget_messages(self, agent: AgentRecord) -> None:
+        for stored in agent.messages:
+            self.messages.pop(stored.id, None)
+        agent.messages.clear()

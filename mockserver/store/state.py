@@ -1,0 +1,60 @@
+"""The state of one mock server, as plain collections; ``clear`` starts it over. The stores built on this class
+(messages, tools, agents, conversations, runs) are the only code that changes these collections."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from mockserver.models import Tool
+from mockserver.records import AgentRecord, ConversationRecord, RunRecord, StoredMessage
+from mockserver.sources import Clock, Ids
+
+__all__ = ["State"]
+
+
+class State:
+    def __init__(
+        self,
+        *,
+        seed: int | None = None,
+        agents: Iterable[str] | None = None,
+        on_growth: Callable[[], None] | None = None,
+        growth_every: int = 2000,
+    ) -> None:
+        self.seed = seed
+        self.ids = Ids(seed)
+        self.clock = Clock(seed)
+        self.known_agents = tuple(agents) if agents is not None else None
+        self.closed_world = agents is not None
+        # Called every `growth_every` stored messages: `letta-mock serve` freezes what it keeps out of the
+        # garbage collector's way there (a process-wide choice, so the process owner makes it, not the store).
+        self._on_growth = on_growth
+        self._growth_every = growth_every
+        self.agents: dict[str, AgentRecord] = {}
+        self.messages: dict[str, StoredMessage] = {}
+        self.runs: dict[str, RunRecord] = {}
+        self.conversations: dict[str, ConversationRecord] = {}
+        self.tools: dict[str, Tool] = {}
+        self.tool_names: dict[str, str] = {}  # tool name -> id (names are unique, as Letta's are per organization)
+        self.scripts: dict[str, deque[Any]] = {}  # agent id -> its next turns' controls (admin API)
+        # Ids a client deleted: they are 404 from then on, in the open world too.
+        self.deleted: set[str] = set()
+        self._seq = 0
+        self._populate()
+
+    def _populate(self) -> None:
+        """What a new store holds: the closed world's agents (see ``AgentStore``)."""
+
+    def clear(self) -> None:
+        """Forget everything, in place (the admin reset): runs still producing are told to stop first."""
+        for record in self.runs.values():
+            record.cancel_requested = True
+        self.ids, self.clock = Ids(self.seed), Clock(self.seed)  # a seeded mock starts over as it started
+        for collection in (self.agents, self.messages, self.runs, self.conversations, self.tools, self.tool_names,
+                           self.scripts):  # fmt: skip
+            collection.clear()
+        self.deleted.clear()
+        self._seq = 0
+        self._populate()
