@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -77,10 +78,17 @@ def routes() -> list[BaseRoute]:
     for prefix in PREFIXES:
         for operation in OPERATIONS:
             for path in (operation.path, *operation.aliases):
-                out.append(Route(prefix + path.removeprefix("/v1"), operation.handler, methods=[operation.method],
-                                 name=operation.operation_id))  # fmt: skip
+                out.append(_exact(Route(prefix + path.removeprefix("/v1"), operation.handler,
+                                        methods=[operation.method], name=operation.operation_id)))  # fmt: skip
     out.append(Route("/openapi.json", _openapi_document, methods=["GET"]))
     return out
+
+
+def _exact(route: Route) -> Route:
+    # Starlette's patterns end in "$", which also matches before a final newline: /v1/runs/%0A would be the runs
+    # list rather than the run "\n". "\Z" ends a match at the end of the path only.
+    route.path_regex = re.compile(route.path_regex.pattern.removesuffix("$") + r"\Z")
+    return route
 
 
 async def _openapi_document(request: Request) -> Response:

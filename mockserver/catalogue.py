@@ -39,6 +39,7 @@ __all__ = [
     "BaseTool",
     "ErrorType",
     "ModelFamily",
+    "Reasoning",
     "Texts",
     "model_family",
     "provider_error",

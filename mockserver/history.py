@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.requests import Request
@@ -18,11 +19,13 @@ from mockserver.models import (
     SummaryMessage,
     SystemMessageListResult,
     TextContent,
+    UserMessage,
     UserMessageListResult,
 )
 from mockserver.paging import Row, page
 from mockserver.records import AgentRecord, StoredMessage
 from mockserver.store import Store
+from mockserver.wire.ids import otid_for
 
 __all__ = ["compact", "in_conversation", "item_text", "page_query", "paged", "search"]
 
@@ -86,37 +89,59 @@ def paged(
 
 
 def compact(
-    store: Store, agent: AgentRecord, conversation_id: str | None, body: CompactionRequest, *, strict: bool
+    store: Store,
+    agent: AgentRecord,
+    conversation_id: str | None,
+    body: CompactionRequest,
+    *,
+    strict: bool,
+    packed: bool = False,
 ) -> CompactionResponse:
-    """Replace the older part of the context window with a summary message (stored history is kept)."""
-    context = [i for i in agent.in_context if i != agent.system_message_id and _not_summary(store, i)]
-    before = len(agent.in_context)
+    """Replace the older part of the context window with a summary (stored history is kept).
+
+    The summary is stored as a ``summary_message``; ``packed`` (the real server's way) stores it as a user message
+    carrying a ``system_alert`` instead, as a compaction inside a turn does (§17.5).
+    """
+    window, previous = store.context(agent, conversation_id)
+    context = [i for i in window[1:] if not _is_summary(store, i)]
+    before = len(window)
     mode = body.compaction_settings.mode if body.compaction_settings else "sliding_window"
     keep = 0 if mode in ("all", "self_compact_all") else len(context) // 3
     folded = context[: len(context) - keep]
     if not folded:
-        if agent.summary is None and strict:
+        if previous is None and strict:
             raise BadRequest(Texts.SUMMARIZE_FAILED)
         # Nothing to fold: Letta answers with the summary it has and an unchanged count.
-        return CompactionResponse(summary=agent.summary or "", num_messages_before=before, num_messages_after=before)
+        return CompactionResponse(summary=previous or "", num_messages_before=before, num_messages_after=before)
     summary = f"Summary of {len(folded)} earlier messages: " + "; ".join(_texts(store, folded))[:400]
     message_id = store.ids.new("message")
     now = store.clock.now()
-    store.add_message(
-        agent,
-        message_id,
-        [SummaryMessage(id=message_id, date=now, summary=summary)],
-        conversation_id=conversation_id,
-        run_id=None,
-        created_at=now,
+    item: Any = SummaryMessage(id=message_id, date=now, summary=summary)
+    if packed:
+        item = UserMessage(id=message_id, date=now, otid=otid_for(message_id, 0), content=_system_alert(summary))
+    store.add_message(agent, message_id, [item], conversation_id=conversation_id, run_id=None, created_at=now)
+    kept = context[len(context) - keep :] if keep else ()
+    store.fold_context(agent, message_id, summary, kept, conversation_id)
+    after = len(store.context(agent, conversation_id)[0])
+    return CompactionResponse(summary=summary, num_messages_before=before, num_messages_after=after)
+
+
+def _system_alert(summary: str) -> str:
+    message = (
+        "Note: prior messages from the beginning of the conversation have been hidden from view due to conversation "
+        f"memory constraints.\nThe following is a summary of the previous messages:\n {summary}"
     )
-    store.fold_context(agent, message_id, summary, context[len(context) - keep :] if keep else ())
-    return CompactionResponse(summary=summary, num_messages_before=before, num_messages_after=len(agent.in_context))
+    return json.dumps({"type": "system_alert", "message": message}, indent=2)
 
 
-def _not_summary(store: Store, message_id: str) -> bool:
+def _is_summary(store: Store, message_id: str) -> bool:
     stored = store.messages.get(message_id)
-    return stored is None or stored.items[0].message_type != "summary_message"
+    if stored is None:
+        return False
+    item = stored.items[0]
+    if item.message_type == "summary_message":
+        return True
+    return item.message_type == "user_message" and isinstance(item.content, str) and '"system_alert"' in item.content
 
 
 def _texts(store: Store, message_ids: list[str]) -> list[str]:

@@ -16,7 +16,14 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from mockserver.errors import PayloadTooLarge, RequestInvalid, validation_detail
-from mockserver.models import AGENT_ID_PATTERN, CONVERSATION_ID_PATTERN, MESSAGE_ID_PATTERN, MESSAGE_TYPES
+from mockserver.models import (
+    AGENT_ID_PATTERN,
+    CONV_ID_PATTERN,
+    CONVERSATION_ID_PATTERN,
+    MESSAGE_ID_PATTERN,
+    MESSAGE_TYPES,
+    TOOL_ID_PATTERN,
+)
 
 __all__ = [
     "PATH_PATTERNS",
@@ -32,26 +39,29 @@ __all__ = [
 
 Model = TypeVar("Model", bound=BaseModel)
 
-# Path ids the spec constrains, with the human form FastAPI's error names.
-PATH_PATTERNS: dict[str, tuple[re.Pattern[str], int, int]] = {
-    "agent_id": (re.compile(AGENT_ID_PATTERN), 42, 42),
-    "message_id": (re.compile(MESSAGE_ID_PATTERN), 44, 44),
-    "conversation_id": (re.compile(CONVERSATION_ID_PATTERN), 1, 42),
+# Path ids the spec constrains: key -> (pattern, shortest, longest, the prefix FastAPI's error names).
+PATH_PATTERNS: dict[str, tuple[re.Pattern[str], int, int, str]] = {
+    "agent_id": (re.compile(AGENT_ID_PATTERN), 42, 42, "agent"),
+    "message_id": (re.compile(MESSAGE_ID_PATTERN), 44, 44, "message"),
+    "conversation_id": (re.compile(CONVERSATION_ID_PATTERN), 1, 42, "conversation"),
+    "conv_id": (re.compile(CONV_ID_PATTERN), 41, 41, "conv"),  # a conversation that must be a conv-… id
+    "tool_id": (re.compile(TOOL_ID_PATTERN), 41, 41, "tool"),
 }
+_UUID = "123e4567-e89b-42d3-8456-426614174000"
 
 
-def path_id(request: Request, name: str) -> str:
+def path_id(request: Request, name: str, kind: str | None = None) -> str:
+    """The path parameter ``name``, checked against the pattern ``kind`` (default: the name) as FastAPI checks."""
     value: str = request.path_params[name]
-    pattern, shortest, longest = PATH_PATTERNS[name]
+    pattern, shortest, longest, prefix = PATH_PATTERNS[kind or name]
     if shortest <= len(value) <= longest and pattern.match(value):
         return value
     if request.app.state.config.fidelity == "server":
         # The real server rewrites every path-id error to one pattern message and adds an example (§15.2).
-        kind = name.removesuffix("_id")
-        message = f"String should match pattern '{kind}-{{uuid4}}'"
+        message = f"String should match pattern '{prefix}-{{uuid4}}'"
         error = {"type": "string_pattern_mismatch", "loc": ["path", name], "msg": message, "input": value,
                  "ctx": {"pattern": pattern.pattern}}  # fmt: skip
-        raise RequestInvalid([error], examples=[_EXAMPLES[name]])
+        raise RequestInvalid([error], examples=[f"{'conv' if prefix == 'conversation' else prefix}-{_UUID}"])
     if len(value) < shortest:
         raise RequestInvalid.single(
             ["path", name], f"String should have at least {shortest} characters", "string_too_short"
@@ -63,13 +73,6 @@ def path_id(request: Request, name: str) -> str:
     raise RequestInvalid.single(
         ["path", name], f"String should match pattern '{pattern.pattern}'", "string_pattern_mismatch"
     )
-
-
-_EXAMPLES = {
-    "agent_id": "agent-123e4567-e89b-42d3-8456-426614174000",
-    "message_id": "message-123e4567-e89b-42d3-8456-426614174000",
-    "conversation_id": "conv-123e4567-e89b-42d3-8456-426614174000",
-}
 
 
 async def parse_body(request: Request, model: type[Model], *, required: bool = True, nullable: bool = False) -> Model:

@@ -6,12 +6,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Callable, Sequence
+from typing import Literal, TypeVar
 
 from mockserver.records import StoredMessage
 
-__all__ = ["UNKNOWN", "Order", "Row", "page"]
+__all__ = ["UNKNOWN", "Order", "Row", "page", "resource_page"]
 
 Order = Literal["asc", "desc"]
 Row = tuple[StoredMessage, int]
@@ -54,3 +54,17 @@ def page(
         wanted = set(types)
         out = [(m, i) for m, i in out if m.items[i].message_type in wanted]
     return out
+
+
+Resource = TypeVar("Resource")
+
+
+def resource_page(
+    items: Sequence[Resource], key: Callable[[Resource], str], *, after: str | None, before: str | None, limit: int
+) -> list[Resource]:
+    """A page of resources listed by id cursors (agents, tools, runs, steps): those after the one named ``after``
+    and before the one named ``before``, at most ``limit``. A cursor naming nothing here gives an empty page."""
+    ids = [key(item) for item in items]
+    start = ids.index(after) + 1 if after in ids else (len(ids) if after else 0)
+    end = ids.index(before) if before in ids else (0 if before else len(ids))
+    return list(items[start:end][: max(limit, 0)])

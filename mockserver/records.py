@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from mockserver.catalogue import Reasoning, model_family
 from mockserver.models import ApprovalRequestMessage, Block, LettaPing, Message, Run, Step, StopReasonType, ToolCall
 from mockserver.prompts import DEFAULT_SYSTEM_PROMPT
 
@@ -86,6 +87,26 @@ class AgentProfile:
     timezone: str = "UTC"
     hidden: bool | None = None
 
+    @property
+    def reasons(self) -> Reasoning:
+        """How its turns reason: as its model does, unless ``reasoning`` was set on the agent (§2.3, §6.3)."""
+        family = model_family(self.model).reasoning
+        if self.reasoning is None:
+            return family
+        return ("visible" if family == "none" else family) if self.reasoning else "none"
+
+    @property
+    def response_schema(self) -> dict[str, Any] | None:
+        """The JSON schema its replies must follow (``response_format`` of type ``json_schema``), if any."""
+        for given in (self.response_format, (self.model_settings or {}).get("response_format")):
+            if isinstance(given, dict) and given.get("type") == "json_schema":
+                schema = given.get("json_schema")
+                if isinstance(schema, dict):
+                    # OpenAI's form wraps the schema: {"name": ..., "schema": {...}, "strict": ...}.
+                    inner = schema.get("schema")
+                    return inner if isinstance(inner, dict) else schema
+        return None
+
 
 @dataclass
 class AgentRecord:
@@ -117,6 +138,7 @@ class ConversationRecord:
     last_message_at: datetime | None = None
     in_context: list[str] = field(default_factory=list)  # stored ids in its context window, system first
     shared: list[str] = field(default_factory=list)  # a fork's messages of the conversation it was forked from
+    compacted: str | None = None  # the summary its context was last compacted into
 
 
 @dataclass

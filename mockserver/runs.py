@@ -15,9 +15,8 @@ from mockserver.errors import Conflict
 from mockserver.models import ApprovalReturn, InputMessage, LettaAsyncRequest
 from mockserver.records import AgentRecord, RunRecord
 from mockserver.scenarios import PlannedCall
-from mockserver.sending import collect, turn_options
+from mockserver.sending import collect, plan_for, turn_options
 from mockserver.store import Store
-from mockserver.synthesize import plan_turn
 from mockserver.wire.ids import otid_for
 
 __all__ = ["cancel_runs", "run_async_turn"]
@@ -43,7 +42,7 @@ async def run_async_turn(
     if refusal is not None:
         store.end_run(record, "error", error=refusal)
     else:
-        plan = plan_turn(messages, body.client_tools, controls)
+        plan = plan_for(store, agent, body, messages, controls)
         options = turn_options(body, controls, streaming=False, async_run=True)
         await run_turn(store, agent, record, None, messages, plan, options)
     if record.run.callback_url:
@@ -91,7 +90,7 @@ def cancel_runs(
         # (wire doc §18.4); cancelling a finished run leaves it as it is.
         records = [store.runs[agent.last_run_id]]
     if not records:
-        if server_fidelity or store.closed_world:
+        if server_fidelity or store.closed_world or agent.created:
             raise Conflict(Texts.nothing_to_cancel(agent.id))
         return {}
     return {r.run.id: _cancel(store, agent, r) for r in records}

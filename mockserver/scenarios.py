@@ -19,6 +19,7 @@ from typing import Literal
 
 from mockserver.errors import ControlError
 from mockserver.models import LettaResponse, StopReasonType
+from mockserver.schema_values import value_for
 
 __all__ = [
     "DEFAULT_SCENARIO",
@@ -28,6 +29,7 @@ __all__ = [
     "PlannedError",
     "Scenario",
     "Step",
+    "ToolSpec",
     "TurnPlan",
     "tool_result",
 ]
@@ -50,6 +52,7 @@ class Step:
     text: str | None = None
     calls: list[PlannedCall] = field(default_factory=list)
     hidden_reasoning: bool = False  # an OpenAI reasoning model's omitted reasoning, sent first
+    terminal: bool = False  # its tool calls end the turn (a legacy agent's send_message)
 
 
 @dataclass
@@ -69,6 +72,15 @@ class TurnPlan:
 
 
 @dataclass(frozen=True)
+class ToolSpec:
+    """A tool the agent has: its name, its parameters' JSON schema, and whether a call waits for approval."""
+
+    name: str
+    parameters: dict[str, object] = field(default_factory=dict)
+    needs_approval: bool = False
+
+
+@dataclass(frozen=True)
 class Ask:
     """What a planner sees of a turn: the user's text, the words after a trigger phrase, the client tools offered,
     and the controls that shape content."""
@@ -76,6 +88,7 @@ class Ask:
     text: str
     words: tuple[str, ...] = ()  # the words after a trigger phrase ("/tool weather {}" -> ("weather", "{}"))
     offered: tuple[str, ...] = ()  # names of the request's client tools
+    tools: tuple[ToolSpec, ...] = ()  # the agent's own tools (and the client tools' schemas), by name
     tool: str | None = None
     reply: str | None = None
     steps: int | None = None
@@ -101,6 +114,7 @@ class Scenario:
 # -- what tools return ----------------------------------------------------------------------------------------------
 
 _CANNED_RESULTS = {
+    "send_message": "None",  # a legacy agent's reply tool returns nothing
     "weather": "Sunny, 24 C",
     "get_weather": "Sunny, 24 C",
     "web_search": "Top result: Letta is a platform for stateful agents.",
@@ -164,9 +178,12 @@ def _multi_step(ask: Ask) -> TurnPlan:
     return TurnPlan([*steps, reply])
 
 
-def _arguments(ask: Ask) -> str:
-    """The JSON arguments typed after the tool name (``/tool weather {"city": "Paris"}``); text becomes ``input``."""
+def _arguments(ask: Ask, tool: ToolSpec | None) -> str:
+    """The JSON arguments typed after the tool name (``/tool weather {"city": "Paris"}``; other text becomes
+    ``input``); with none typed, arguments valid against the tool's schema when the agent has it."""
     raw = ask.words[1].strip() if len(ask.words) > 1 else ""
+    if not raw and tool is not None and tool.parameters:
+        return json.dumps(value_for(tool.parameters, text=ask.text, seed=ask.seed))
     value: object = {}
     if raw:
         try:
@@ -186,9 +203,12 @@ def _tool_call(default_kind: CallKind, default_name: str | None = None) -> Plann
 
     def plan(ask: Ask) -> TurnPlan:
         name = ask.tool or (ask.words[0] if ask.words else "") or (default_name or "")
+        tool = next((t for t in ask.tools if t.name == name), None)
         kind: CallKind = "client" if name in ask.offered else default_kind
+        if kind == "server" and tool is not None and tool.needs_approval:
+            kind = "approval"
         name = name or {"server": "web_search", "approval": "delete_file", "client": "get_location"}[kind]
-        call = PlannedCall(name, _arguments(ask), kind)
+        call = PlannedCall(name, _arguments(ask, tool), kind)
         first = Step(reasoning=f"I should call {name}.", calls=[call])
         if kind != "server":
             return TurnPlan([first])  # the turn stops for approval; the reply comes with the continuation

@@ -53,6 +53,7 @@ __all__ = [
     "collect",
     "follow",
     "input_messages",
+    "plan_for",
     "request_controls",
     "resume",
     "send",
@@ -122,6 +123,17 @@ def turn_options(body: LettaRequest, controls: Controls, *, streaming: bool, asy
     )
 
 
+def plan_for(
+    store: Store, agent: AgentRecord, body: LettaRequest, messages: list[InputMessage], controls: Controls
+) -> TurnPlan:
+    """The turn's plan for this agent: its configuration and its tools shape it (``synthesize``)."""
+    tools = [store.tools[i] for i in agent.profile.tool_ids if i in store.tools]
+    return plan_turn(
+        messages, body.client_tools, controls, profile=agent.profile, tools=tools,
+        use_assistant_message=body.use_assistant_message,
+    )  # fmt: skip
+
+
 def fault_context(request: Request, controls: Controls, run_id: str | None = None) -> FaultContext:
     store: Store = request.app.state.store
 
@@ -148,8 +160,9 @@ async def send(
 ) -> Response:
     store: Store = request.app.state.store
     messages = input_messages(body)
-    if request.app.state.config.fidelity == "server":
-        # The deprecated /stream route skips the empty-messages check (wire doc §4).
+    if request.app.state.config.fidelity == "server" or agent.created:
+        # The real server's request rules, for an agent a client created too; the deprecated /stream route skips
+        # the empty-messages check (wire doc §4).
         server_body_checks(body, empty_check=run_type != "send_message_streaming")
     controls = request_controls(request, agent, messages)
     faults = controls.fault or ()
@@ -165,7 +178,7 @@ async def send(
                 return resume(store, busy, 0)  # a retry of a background send re-attaches to its run (wire doc §6.8)
             raise Conflict(Texts.conversation_busy(busy.run.id), run_id=busy.run.id)
     try:
-        check_can_send(agent, messages, closed_world=store.closed_world)
+        check_can_send(agent, messages, closed_world=store.closed_world or agent.created)
     except HTTPError as refusal:
         if not streaming:
             raise
@@ -184,7 +197,7 @@ async def send(
         include_return_message_types=body.include_return_message_types,
         input_otids=otids,
     )
-    plan = plan_turn(messages, body.client_tools, controls)
+    plan = plan_for(store, agent, body, messages, controls)
     options = turn_options(body, controls, streaming=streaming)
     turn = run_turn(store, agent, record, conversation_id, messages, plan, options)
     if streaming:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from mockserver.catalogue import MID_STREAM_ERROR, ErrorType
+from mockserver.catalogue import MID_STREAM_ERROR, ErrorType, model_family
 from mockserver.models import (
     ApprovalRequestMessage,
     ApprovalResponseMessage,
@@ -38,6 +38,8 @@ from mockserver.models import (
     ToolReturnMessage,
     UserMessage,
 )
+from mockserver.models import Step as StepModel
+from mockserver.records import AgentProfile, RunRecord
 from mockserver.scenarios import PlannedCall, Step
 from mockserver.wire.ids import approval_request_id, otid_for
 from mockserver.wire.sse import DONE
@@ -54,6 +56,7 @@ __all__ = [
     "count_usage",
     "input_item",
     "step_items",
+    "step_record",
     "tool_return",
     "user_parts",
 ]
@@ -65,7 +68,7 @@ Item = tuple[Any, list[Any] | None]  # a whole item and its token chunks (None: 
 
 
 def input_item(
-    message: MessageCreate, *, message_id: str, now: datetime, run_id: str, step_id: str, otid: str
+    message: MessageCreate, *, message_id: str, now: datetime, run_id: str | None, step_id: str | None, otid: str
 ) -> Any:
     """A client's message as stored: a user message (text and image parts), a system or an assistant message."""
     common = {"id": message_id, "date": now, "run_id": run_id, "otid": otid}
@@ -197,8 +200,9 @@ def _call_chunks(item: ToolCallMessage | ApprovalRequestMessage) -> list[Any]:
     return call_chunks(item, [pieces(call.arguments) for call in item.tool_calls])
 
 
-def count_usage(usage: LettaUsageStatistics, step: Step, index: int, history_items: int) -> None:
-    """Add one step's plausible figures: a ~2,000-token system prompt plus the history, ~4 characters a token."""
+def count_usage(usage: LettaUsageStatistics, step: Step, index: int, history_items: int) -> tuple[int, int]:
+    """Add one step's plausible figures: a ~2,000-token system prompt plus the history, ~4 characters a token.
+    The step's own (prompt, completion) tokens."""
     prompt = 2000 + 40 * history_items
     written = len(step.reasoning or "") + len(step.text or "") + sum(len(c.arguments) for c in step.calls)
     completion = 8 + written // 4
@@ -207,6 +211,19 @@ def count_usage(usage: LettaUsageStatistics, step: Step, index: int, history_ite
     usage.total_tokens += prompt + completion
     usage.step_count = index + 1
     usage.context_tokens = prompt + completion
+    return prompt, completion
+
+
+def step_record(step_id: str, record: RunRecord, profile: AgentProfile, prompt: int, completion: int) -> StepModel:
+    """What ``GET /v1/runs/{run_id}/steps`` shows of one LLM call."""
+    family = model_family(profile.model)
+    provider, _, model = profile.model.partition("/")
+    return StepModel(
+        id=step_id, run_id=record.run.id, agent_id=record.run.agent_id, provider_name=provider or None,
+        provider_category="base", model=model or profile.model, model_handle=profile.model,
+        context_window_limit=profile.context_window or family.context_window, prompt_tokens=prompt,
+        completion_tokens=completion, total_tokens=prompt + completion, status="success",
+    )  # fmt: skip
 
 
 def compaction_items(

@@ -194,7 +194,8 @@ class _Turn:
             step, calls, message_id=message_id, now=now, step_id=step_id, run_id=self.run_id, tokens=tokens
         )
         self.store_items(message_id, [whole for whole, _ in built.items], now)
-        items.count_usage(self.usage, step, index, self.agent.item_count)
+        prompt, completion = items.count_usage(self.usage, step, index, self.agent.item_count)
+        store.add_step(self.record, items.step_record(step_id, self.record, self.agent.profile, prompt, completion))
         for whole, chunks in built.items:
             await self.out.item(whole, chunks)
         if built.waiting:
@@ -209,7 +210,7 @@ class _Turn:
             await self.tool_return(planned, call.tool_call_id, "success", tool_result(planned), step_id)
         if built.waiting:
             return "requires_approval"
-        return None if step.calls else "end_turn"
+        return None if step.calls and not step.terminal else "end_turn"
 
     def _call_id(self) -> str:
         return "call_" + self.store.ids.uuid4().replace("-", "")[:24]

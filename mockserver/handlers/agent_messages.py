@@ -11,23 +11,19 @@ from starlette.responses import Response
 from mockserver.catalogue import Texts
 from mockserver.engine import check_can_send
 from mockserver.errors import Conflict, HTTPError, MethodNotAllowed, RouteInvalid
+from mockserver.handlers.agents import agent_state
 from mockserver.handlers.common import items_response, server_fidelity, store, strict_compaction
 from mockserver.history import compact, in_conversation, page_query, paged
 from mockserver.http import json_response, parse_body, path_id
 from mockserver.models import (
-    AgentState,
     CancelAgentRunRequest,
     CompactionRequest,
     LettaAsyncRequest,
     LettaStreamingRequest,
-    LLMConfig,
-    Memory,
     ResetMessagesRequest,
 )
-from mockserver.records import AgentRecord
 from mockserver.runs import cancel_runs, run_async_turn
 from mockserver.sending import input_messages, request_controls, send
-from mockserver.store import SYSTEM_PROMPT, Store
 
 __all__ = [
     "cancel_message",
@@ -91,7 +87,7 @@ async def create_agent_message_async(request: Request) -> Response:
     messages = input_messages(body)
     controls = request_controls(request, agent, messages)
     try:
-        check_can_send(agent, messages, closed_world=state.closed_world)
+        check_can_send(agent, messages, closed_world=state.closed_world or agent.created)
         refusal = None
         state.use_scripted(agent.id)
     except HTTPError as error:
@@ -139,31 +135,14 @@ async def reset_messages(request: Request) -> Response:
     return json_response(agent_state(state, agent))
 
 
-def agent_state(state: Store, agent: AgentRecord) -> AgentState:
-    return AgentState(
-        id=agent.id,
-        name="mock-agent",
-        system=SYSTEM_PROMPT,
-        llm_config=LLMConfig(
-            model="mock-1", model_endpoint_type="openai", context_window=128000, handle="letta-mock/mock-1"
-        ),
-        memory=Memory(blocks=[]),
-        blocks=[],
-        tools=[],
-        sources=[],
-        tags=[],
-        message_ids=list(agent.in_context),
-        created_at=agent.created_at,
-        updated_at=state.clock.now(),
-    )
-
-
 async def summarize_messages(request: Request) -> Response:
     agent_id = path_id(request, "agent_id")
     body = await parse_body(request, CompactionRequest, required=False, nullable=True)
     state = store(request)
     agent = state.agent(agent_id)
-    return json_response(compact(state, agent, None, body, strict=strict_compaction(request)))
+    packed = server_fidelity(request)
+    strict = strict_compaction(request) or agent.created
+    return json_response(compact(state, agent, None, body, strict=strict, packed=packed))
 
 
 async def edit_message(request: Request) -> Response:

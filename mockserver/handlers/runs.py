@@ -9,11 +9,21 @@ from mockserver.catalogue import Texts
 from mockserver.errors import BadRequest
 from mockserver.handlers.common import items_response, run_id, server_fidelity, store
 from mockserver.history import page_query, paged
-from mockserver.http import json_response, parse_body
-from mockserver.models import RetrieveStreamRequest
+from mockserver.http import json_response, parse_body, query_bool, query_choice, query_int
+from mockserver.models import RetrieveStreamRequest, UsageStatistics
+from mockserver.paging import resource_page
 from mockserver.sending import resume
 
-__all__ = ["list_messages_for_run", "retrieve_run", "retrieve_stream_for_run"]
+__all__ = [
+    "delete_run",
+    "list_active_runs",
+    "list_messages_for_run",
+    "list_runs",
+    "list_steps_for_run",
+    "retrieve_run",
+    "retrieve_stream_for_run",
+    "retrieve_usage_for_run",
+]
 
 
 async def retrieve_run(request: Request) -> Response:
@@ -46,3 +56,72 @@ async def retrieve_stream_for_run(request: Request) -> Response:
     if server_fidelity(request) and not record.run.background:
         raise BadRequest(Texts.NOT_BACKGROUND)
     return resume(state, record, body.starting_after)
+
+
+async def list_runs(request: Request) -> Response:
+    """Runs, newest first by default, filtered by agent, conversation, status, stop reason, background, active."""
+    state = store(request)
+    params = request.query_params
+    runs = list(state.runs.values())
+    agents = {*params.getlist("agent_ids"), *([params["agent_id"]] if "agent_id" in params else [])}
+    if agents:
+        runs = [r for r in runs if r.run.agent_id in agents]
+    if "conversation_id" in params:
+        runs = [r for r in runs if r.run.conversation_id == params["conversation_id"]]
+    statuses = set(params.getlist("statuses"))
+    if statuses:
+        runs = [r for r in runs if r.run.status in statuses]
+    if "stop_reason" in params:
+        runs = [r for r in runs if r.run.stop_reason == params["stop_reason"]]
+    background = query_bool(request, "background", None)
+    if background is not None:
+        runs = [r for r in runs if r.run.background == background]
+    if query_bool(request, "active", False):
+        runs = [r for r in runs if r.active]
+    order = query_choice(request, "order", ("asc", "desc"), "desc")
+    query_choice(request, "order_by", ("created_at",), "created_at")
+    if order == "desc":
+        runs.reverse()
+    limit = query_int(request, "limit", 100) or 0
+    page = resource_page(runs, lambda r: r.run.id, after=params.get("after"), before=params.get("before"), limit=limit)
+    return json_response([r.run.model_dump(mode="json") for r in page])
+
+
+async def list_active_runs(request: Request) -> Response:
+    state = store(request)
+    agent_id = request.query_params.get("agent_id")
+    background = query_bool(request, "background", None)
+    runs = [
+        r for r in state.runs.values()
+        if r.active and (agent_id is None or r.run.agent_id == agent_id)
+        and (background is None or r.run.background == background)
+    ]  # fmt: skip
+    return json_response([r.run.model_dump(mode="json") for r in runs])
+
+
+async def retrieve_usage_for_run(request: Request) -> Response:
+    record = store(request).run(run_id(request))
+    steps = record.steps
+    usage = UsageStatistics(
+        completion_tokens=sum(s.completion_tokens or 0 for s in steps),
+        prompt_tokens=sum(s.prompt_tokens or 0 for s in steps),
+        total_tokens=sum(s.total_tokens or 0 for s in steps),
+    )
+    return json_response(usage)
+
+
+async def list_steps_for_run(request: Request) -> Response:
+    record = store(request).run(run_id(request))
+    steps = list(record.steps)
+    if query_choice(request, "order", ("asc", "desc"), "desc") == "desc":
+        steps.reverse()
+    query_choice(request, "order_by", ("created_at",), "created_at")
+    params, limit = request.query_params, query_int(request, "limit", 100) or 0
+    page = resource_page(steps, lambda s: s.id, after=params.get("after"), before=params.get("before"), limit=limit)
+    return json_response([s.model_dump(mode="json") for s in page])
+
+
+async def delete_run(request: Request) -> Response:
+    state = store(request)
+    state.delete_run(state.run(run_id(request)))
+    return json_response(None)

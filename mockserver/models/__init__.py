@@ -2,9 +2,11 @@
 
 from mockserver.models._base import (
     AGENT_ID_PATTERN,
+    CONV_ID_PATTERN,
     CONVERSATION_ID_PATTERN,
     MESSAGE_ID_PATTERN,
     RUN_ID_PATTERN,
+    TOOL_ID_PATTERN,
     JsonInt,
     MessageDate,
     RequestModel,
@@ -29,6 +31,8 @@ from mockserver.models.tools import __all__ as _tools_all
 __all__ = [
     "AGENT_ID_PATTERN",
     "CONVERSATION_ID_PATTERN",
+    "CONV_ID_PATTERN",
+    "TOOL_ID_PATTERN",
     "JsonInt",
     "MESSAGE_ID_PATTERN",
     "RUN_ID_PATTERN",

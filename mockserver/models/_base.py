@@ -19,6 +19,8 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Plai
 __all__ = [
     "AGENT_ID_PATTERN",
     "CONVERSATION_ID_PATTERN",
+    "CONV_ID_PATTERN",
+    "TOOL_ID_PATTERN",
     "JsonInt",
     "MESSAGE_ID_PATTERN",
     "RUN_ID_PATTERN",
@@ -33,6 +35,8 @@ AGENT_ID_PATTERN = f"^agent-{_UUID4}$"
 MESSAGE_ID_PATTERN = f"^message-{_UUID4}$"
 RUN_ID_PATTERN = f"^run-{_UUID4}$"
 CONVERSATION_ID_PATTERN = f"^(default|conv-{_UUID4}|agent-{_UUID4})$"
+CONV_ID_PATTERN = f"^conv-{_UUID4}$"
+TOOL_ID_PATTERN = f"^tool-{_UUID4}$"
 
 
 def _message_date(value: datetime) -> str:
@@ -44,7 +48,8 @@ def _timestamp(value: datetime) -> str:
     # Run and agent timestamps: UTC with microseconds and a "Z" suffix, pydantic style (wire doc §1.5).
     # The real server writes completed_at without any suffix; that quirk belongs to the server-fidelity
     # profile, the default profile gives every date a timezone.
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat, not strftime: %Y does not pad years before 1000 to four digits.
+    return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def _integral(value: object) -> object:

@@ -72,9 +72,30 @@ class AgentStore(ToolStore):
         agent.in_context = [agent.system_message_id]
         agent.summary = None
         agent.pending = None
+        agent.updated_at = self.clock.now()
 
-    def fold_context(self, agent: AgentRecord, summary_id: str, summary: str, kept: Sequence[str] = ()) -> None:
+    def context(self, agent: AgentRecord, conversation_id: str | None = None) -> tuple[list[str], str | None]:
+        """The context window (stored ids, system message first) and its last compaction summary: the agent's, or
+        a created conversation's own."""
+        conversation = self.conversations.get(conversation_id) if conversation_id is not None else None
+        if conversation is not None and conversation.created:
+            return conversation.in_context, conversation.compacted
+        return agent.in_context, agent.summary
+
+    def fold_context(
+        self,
+        agent: AgentRecord,
+        summary_id: str,
+        summary: str,
+        kept: Sequence[str] = (),
+        conversation_id: str | None = None,
+    ) -> None:
         """After a compaction: the context is the system message, the stored summary, then what was kept."""
+        conversation = self.conversations.get(conversation_id) if conversation_id is not None else None
+        if conversation is not None and conversation.created:
+            conversation.in_context[:] = [conversation.in_context[0], summary_id, *kept]
+            conversation.compacted = summary
+            return
         agent.in_context = [agent.system_message_id, summary_id, *kept]
         agent.summary = summary
 

@@ -1,0 +1,243 @@
+"""``/v1/agents/…``: create, list, count, retrieve, modify, delete an agent; its tools (attach, detach, list).
+
+An agent a client creates gets Letta's rules (see ``store``); any other well-formed id still names an agent made up
+on first use (the open world), so the SDK's generated tests, which never create anything, keep working.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mockserver import catalogue
+from mockserver.catalogue import Texts
+from mockserver.engine.items import input_item
+from mockserver.errors import BadRequest
+from mockserver.handlers.common import server_fidelity, store
+from mockserver.http import json_response, parse_body, path_id, query_bool, query_choice, query_int
+from mockserver.models import (
+    AgentState,
+    Block,
+    CreateAgentRequest,
+    DeleteAgentResponse,
+    EmbeddingConfig,
+    LLMConfig,
+    Memory,
+    UpdateAgent,
+)
+from mockserver.paging import resource_page
+from mockserver.records import AgentProfile, AgentRecord
+from mockserver.store import Store
+
+__all__ = [
+    "agent_state",
+    "attach_tool_to_agent",
+    "count_agents",
+    "create_agent",
+    "delete_agent",
+    "detach_tool_from_agent",
+    "list_agents",
+    "list_tools_for_agent",
+    "modify_agent",
+    "retrieve_agent",
+]
+
+DEFAULT_MODEL = "letta-mock/mock-1"  # an agent created without a model (the document allows it): the mock's own
+
+# UpdateAgent / CreateAgentRequest fields -> AgentProfile fields they set as they are.
+_PROFILE_FIELDS = (
+    "name", "tags", "system", "tool_rules", "description", "metadata", "model", "embedding", "model_settings",
+    "compaction_settings", "response_format", "max_tokens", "message_buffer_autoclear", "enable_sleeptime",
+    "timezone", "hidden", "reasoning",
+)  # fmt: skip
+
+
+async def create_agent(request: Request) -> Response:
+    body = await parse_body(request, CreateAgentRequest, required=False)
+    state = store(request)
+    model = body.model or (body.llm_config or {}).get("handle")
+    if model is None and server_fidelity(request):
+        raise BadRequest(Texts.NO_MODEL)
+    tool_ids = [*(state.base_tool_ids() if body.include_base_tools else ()), *_tool_ids(state, body)]
+    given = {name: getattr(body, name) for name in _PROFILE_FIELDS if getattr(body, name) is not None}
+    profile = AgentProfile(
+        **given,
+        agent_type=body.agent_type,
+        blocks=[_block(state, block.model_dump(exclude_none=True)) for block in body.memory_blocks or ()],
+        tool_ids=list(dict.fromkeys(tool_ids)),
+        context_window=body.context_window_limit,
+    )
+    profile.model = model or DEFAULT_MODEL
+    if body.enable_reasoner is not None and body.reasoning is None:
+        profile.reasoning = body.enable_reasoner
+    if not body.name:
+        profile.name = "agent-" + state.ids.uuid4()[:8]
+    agent = state.create_agent(profile)
+    for message in body.initial_message_sequence or ():
+        message_id, now = state.ids.new("message"), state.clock.now()
+        item = input_item(message, message_id=message_id, now=now, run_id=None, step_id=None, otid=state.ids.uuid4())
+        state.add_message(agent, message_id, [item], conversation_id=None, run_id=None, created_at=now)
+    return json_response(agent_state(state, agent))
+
+
+def _tool_ids(state: Store, body: CreateAgentRequest) -> list[str]:
+    ids = [state.tool(tool_id).id for tool_id in body.tool_ids or ()]
+    for name in body.tools or ():
+        known = state.tool_names.get(name)
+        if known is None:
+            raise BadRequest(f"Tool not found with name={name}")
+        ids.append(known)
+    return ids
+
+
+def _block(state: Store, fields: dict[str, Any]) -> Block:
+    fields.setdefault("description", catalogue.BLOCK_DESCRIPTIONS.get(fields["label"]))
+    return Block(id=state.ids.new("block"), **fields)
+
+
+async def list_agents(request: Request) -> Response:
+    state = store(request)
+    agents = _filtered(request, state)
+    order = query_choice(request, "order", ("asc", "desc"), "desc")
+    query_choice(request, "order_by", ("created_at", "updated_at", "last_run_completion"), "created_at")
+    agents.sort(key=lambda a: a.created_at, reverse=order == "desc")
+    params, limit = request.query_params, query_int(request, "limit", 50) or 0
+    page = resource_page(agents, lambda a: a.id, after=params.get("after"), before=params.get("before"), limit=limit)
+    return json_response([agent_state(state, a).model_dump(mode="json") for a in page])
+
+
+async def count_agents(request: Request) -> Response:
+    return json_response(len(_filtered(request, store(request))))
+
+
+def _filtered(request: Request, state: Store) -> list[AgentRecord]:
+    agents = list(state.agents.values())
+    name = request.query_params.get("name")
+    if name is not None:
+        agents = [a for a in agents if a.profile.name == name]
+    text = request.query_params.get("query_text")
+    if text:
+        agents = [a for a in agents if text.lower() in a.profile.name.lower()]
+    tags = request.query_params.getlist("tags")
+    if tags:
+        every = query_bool(request, "match_all_tags", False)
+        agents = [a for a in agents if (all if every else any)(t in a.profile.tags for t in tags)]
+    stop = request.query_params.get("last_stop_reason")
+    if stop is not None:
+        agents = [a for a in agents if a.last_stop_reason == stop]
+    return agents
+
+
+async def retrieve_agent(request: Request) -> Response:
+    agent_id = path_id(request, "agent_id")
+    state = store(request)
+    return json_response(agent_state(state, state.agent(agent_id)))
+
+
+async def modify_agent(request: Request) -> Response:
+    agent_id = path_id(request, "agent_id")
+    body = await parse_body(request, UpdateAgent)
+    state = store(request)
+    agent = state.agent(agent_id, not_found=Texts.agent_not_found_reset(agent_id))
+    # As Letta updates: the fields given, a null meaning "leave it" (exclude_unset, exclude_none).
+    changes = {name: getattr(body, name) for name in _PROFILE_FIELDS if getattr(body, name) is not None}
+    if body.tool_ids is not None:
+        changes["tool_ids"] = [state.tool(tool_id).id for tool_id in body.tool_ids]
+    if body.context_window_limit is not None:
+        changes["context_window"] = body.context_window_limit
+    state.modify_agent(agent, changes)
+    return json_response(agent_state(state, agent))
+
+
+async def delete_agent(request: Request) -> Response:
+    agent_id = path_id(request, "agent_id")
+    state = store(request)
+    state.delete_agent(state.agent(agent_id, not_found=Texts.agent_not_found_reset(agent_id)))
+    return json_response(DeleteAgentResponse(message=Texts.agent_deleted(agent_id)))
+
+
+async def list_tools_for_agent(request: Request) -> Response:
+    agent_id = path_id(request, "agent_id")
+    state = store(request)
+    agent = state.agent(agent_id)
+    limit = query_int(request, "limit", 10)
+    tools = [state.tools[i] for i in agent.profile.tool_ids if i in state.tools]
+    return json_response([tool.model_dump(mode="json") for tool in tools[: max(limit or 0, 0)]])
+
+
+async def attach_tool_to_agent(request: Request) -> Response:
+    agent_id, tool_id = path_id(request, "agent_id"), path_id(request, "tool_id")
+    state = store(request)
+    agent = state.agent(agent_id)
+    state.attach_tool(agent, state.tool(tool_id).id)
+    return json_response(agent_state(state, agent))
+
+
+async def detach_tool_from_agent(request: Request) -> Response:
+    agent_id, tool_id = path_id(request, "agent_id"), path_id(request, "tool_id")
+    state = store(request)
+    agent = state.agent(agent_id)
+    state.detach_tool(agent, tool_id)
+    return json_response(agent_state(state, agent))
+
+
+# -- the answer -------------------------------------------------------------------------------------------------
+
+
+def agent_state(state: Store, agent: AgentRecord) -> AgentState:
+    """The agent as Letta shows it: its configuration, tools, memory, context window and last run."""
+    profile = agent.profile
+    family = catalogue.model_family(profile.model)
+    provider, _, model = profile.model.partition("/")
+    llm = LLMConfig(
+        model=model or profile.model, model_endpoint_type=family.endpoint_type, provider_name=provider or None,
+        provider_category="base", context_window=profile.context_window or family.context_window,
+        handle=profile.model, max_tokens=profile.max_tokens, enable_reasoner=profile.reasons != "none",
+        response_format=profile.response_format,
+    )  # fmt: skip
+    last = state.runs.get(agent.last_run_id or "")
+    completed = last.run.completed_at if last is not None else None
+    return AgentState(
+        id=agent.id,
+        name=profile.name,
+        system=profile.system,
+        agent_type=profile.agent_type,
+        llm_config=llm,
+        embedding_config=_embedding(profile.embedding),
+        model=profile.model,
+        embedding=profile.embedding,
+        model_settings=profile.model_settings,
+        compaction_settings=profile.compaction_settings,
+        response_format=profile.response_format,
+        description=profile.description,
+        metadata=profile.metadata,
+        tool_rules=profile.tool_rules,
+        memory=Memory(agent_type=profile.agent_type, blocks=profile.blocks),
+        blocks=profile.blocks,
+        tools=[state.tools[i] for i in profile.tool_ids if i in state.tools],
+        sources=[],
+        tags=profile.tags,
+        message_ids=list(agent.in_context),
+        pending_approval=agent.pending.request if agent.pending else None,
+        message_buffer_autoclear=profile.message_buffer_autoclear,
+        enable_sleeptime=profile.enable_sleeptime,
+        last_run_completion=completed,
+        last_run_duration_ms=last.run.total_duration_ns // 1_000_000 if last and last.run.total_duration_ns else None,
+        last_stop_reason=agent.last_stop_reason,
+        timezone=profile.timezone,
+        hidden=profile.hidden,
+        created_at=agent.created_at,
+        updated_at=agent.updated_at or agent.created_at,
+    )
+
+
+def _embedding(handle: str | None) -> EmbeddingConfig | None:
+    if handle is None:
+        return None
+    provider, _, model = handle.partition("/")
+    return EmbeddingConfig(
+        embedding_endpoint_type=provider or "openai", embedding_model=model or handle, embedding_dim=1536,
+        handle=handle,
+    )  # fmt: skip

@@ -1,0 +1,125 @@
+"""``/v1/tools/…``: create, upsert (``PUT``, what the SDK's ``upsert_from_function`` sends), list, count, retrieve,
+modify, delete. The mock never runs a tool's code: the schema comes from the source (``tool_schemas``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mockserver.catalogue import Texts
+from mockserver.errors import BadRequest, RequestInvalid
+from mockserver.handlers.common import store
+from mockserver.http import json_response, parse_body, path_id, query_bool, query_choice, query_int
+from mockserver.models import Tool, ToolCreate, ToolUpdate
+from mockserver.paging import resource_page
+from mockserver.store import Store
+from mockserver.tool_schemas import ToolSchemaError, check_json_schema, schema_from_source
+
+__all__ = ["count_tools", "create_tool", "delete_tool", "list_tools", "modify_tool", "retrieve_tool", "upsert_tool"]
+
+
+async def create_tool(request: Request) -> Response:
+    body = await parse_body(request, ToolCreate)
+    return json_response(store(request).put_tool(_fields(body), upsert=False))
+
+
+async def upsert_tool(request: Request) -> Response:
+    body = await parse_body(request, ToolCreate)
+    return json_response(store(request).put_tool(_fields(body), upsert=True))
+
+
+def _fields(body: ToolCreate) -> dict[str, Any]:
+    """A Tool's fields from the request: the schema given (checked, 422) or derived from the source (400)."""
+    if body.json_schema is not None:
+        try:
+            check_json_schema(body.json_schema)
+        except ToolSchemaError as error:
+            raise RequestInvalid.single(["body", "json_schema"], str(error), "value_error") from None
+        schema = body.json_schema
+    else:
+        try:
+            schema = schema_from_source(body.source_code)
+        except ToolSchemaError as error:
+            raise BadRequest(Texts.tool_schema_failed(str(error))) from None
+    fields = body.model_dump(exclude={"json_schema"}, exclude_none=True)
+    fields["tags"] = body.tags or []
+    return {
+        **fields,
+        "name": schema["name"],
+        "description": body.description if body.description is not None else schema.get("description"),
+        "json_schema": schema,
+        "args_json_schema": body.args_json_schema,
+        "metadata_": {},
+    }
+
+
+async def list_tools(request: Request) -> Response:
+    tools = _filtered(request, store(request))
+    order = query_choice(request, "order", ("asc", "desc"), "desc")
+    query_choice(request, "order_by", ("created_at",), "created_at")
+    if order == "desc":
+        tools.reverse()
+    params, limit = request.query_params, query_int(request, "limit", 50) or 0
+    page = resource_page(tools, lambda t: t.id, after=params.get("after"), before=params.get("before"), limit=limit)
+    return json_response([tool.model_dump(mode="json") for tool in page])
+
+
+async def count_tools(request: Request) -> Response:
+    tools = _filtered(request, store(request))
+    if query_bool(request, "exclude_letta_tools", False):
+        tools = [t for t in tools if not t.tool_type.startswith("letta_")]
+    return json_response(len(tools))
+
+
+def _filtered(request: Request, state: Store) -> list[Tool]:
+    """The tools in creation order, filtered as the query says."""
+    tools = list(state.tools.values())
+    params = request.query_params
+    names = {*params.getlist("names"), *([params["name"]] if "name" in params else [])}
+    if names:
+        tools = [t for t in tools if t.name in names]
+    ids = {i for value in params.getlist("tool_ids") for i in value.split(",") if i}
+    if ids:
+        tools = [t for t in tools if t.id in ids]
+    search = params.get("search")
+    if search:
+        tools = [t for t in tools if search.lower() in (t.name or "").lower()]
+    types = {k for value in params.getlist("tool_types") for k in value.split(",") if k}
+    if types:
+        tools = [t for t in tools if t.tool_type in types]
+    excluded = {k for value in params.getlist("exclude_tool_types") for k in value.split(",") if k}
+    tools = [t for t in tools if t.tool_type not in excluded]
+    if query_bool(request, "return_only_letta_tools", False):
+        tools = [t for t in tools if t.tool_type.startswith("letta_")]
+    return tools
+
+
+async def retrieve_tool(request: Request) -> Response:
+    return json_response(store(request).tool(path_id(request, "tool_id")))
+
+
+async def modify_tool(request: Request) -> Response:
+    tool_id = path_id(request, "tool_id")
+    body = await parse_body(request, ToolUpdate)
+    # As Letta updates: the fields given, a null meaning "leave it".
+    changes = {name: getattr(body, name) for name in body.model_fields_set if getattr(body, name) is not None}
+    if body.source_code is not None and body.json_schema is None:
+        try:
+            changes["json_schema"] = schema_from_source(body.source_code)
+        except ToolSchemaError as error:
+            raise BadRequest(Texts.tool_schema_failed(str(error))) from None
+    elif body.json_schema is not None:
+        try:
+            check_json_schema(body.json_schema)
+        except ToolSchemaError as error:
+            raise RequestInvalid.single(["body", "json_schema"], str(error), "value_error") from None
+    if "json_schema" in changes:
+        changes["name"] = changes["json_schema"]["name"]
+    return json_response(store(request).modify_tool(tool_id, changes))
+
+
+async def delete_tool(request: Request) -> Response:
+    store(request).delete_tool(path_id(request, "tool_id"))
+    return json_response(None)
