@@ -102,7 +102,7 @@ def test_paths_and_messages_name_ids_by_their_kind() -> None:
 
 
 def _result(outcome: str, phase: str, message: str, requests: list[dict[str, object]]) -> runner.TestResult:
-    return runner.TestResult("f.py::t", outcome, phase, message, where="f.py:9", requests=requests)
+    return runner.TestResult("f.py::t", outcome, phase, message, "f.py:9", "assert 'x' in y", requests=requests)
 
 
 def test_the_cause_is_the_error_answer_that_ended_the_test() -> None:
@@ -122,7 +122,7 @@ def test_an_expected_error_answer_followed_by_a_failed_check_is_an_assertion() -
     ]
     found = report.cause(_result("failed", "call", "AssertionError: assert 'x' in 'y'\nmore", calls))
     assert found is not None
-    assert found.key == "assertion at f.py:9 (call): AssertionError: assert 'x' in 'y'"
+    assert found.key == "assertion in f.py `assert 'x' in y`: AssertionError: assert 'x' in 'y'"
 
 
 def test_causes_rank_by_the_number_of_tests_they_stop() -> None:

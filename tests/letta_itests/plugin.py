@@ -317,13 +317,28 @@ def _crash(report: pytest.TestReport) -> dict[str, Any]:
         return {"message": str(longrepr[2])}
     crash = getattr(longrepr, "reprcrash", None)
     text = report.longreprtext
-    out: dict[str, Any] = {"tail": text[-2000:]}
+    out: dict[str, Any] = {"tail": text[-3000:]}
     if crash is not None:
         out["message"] = crash.message[:1000]
         out["where"] = f"{os.path.basename(crash.path)}:{crash.lineno}"
     else:
         out["message"] = text.strip().splitlines()[-1][:1000] if text.strip() else ""
+    out.update(_test_frame(longrepr))
     return out
+
+
+def _test_frame(longrepr: Any) -> dict[str, str]:
+    """Where in Letta's test files the failure happened: the innermost frame in tests/ and its statement (a crash
+    inside pydantic or the SDK is keyed by the test line that led there)."""
+    chain = getattr(longrepr, "chain", None)
+    traceback = chain[-1][0] if chain else getattr(longrepr, "reprtraceback", None)
+    for entry in reversed(getattr(traceback, "reprentries", [])):
+        location = getattr(entry, "reprfileloc", None)
+        if location is None or not str(location.path).startswith("tests/"):
+            continue
+        statement = next((line[1:].strip() for line in getattr(entry, "lines", []) if line.startswith(">")), "")
+        return {"where": f"{os.path.basename(str(location.path))}:{location.lineno}", "statement": statement[:200]}
+    return {}
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

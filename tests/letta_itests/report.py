@@ -25,6 +25,7 @@ _PREFIXED_ID = re.compile(
 )
 _BARE_ID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.IGNORECASE)
 _OBJECT_AT = re.compile(r" at 0x[0-9a-f]+")
+_NUMBER = re.compile(r"\b\d+\b")
 _MESSAGE_CHARS = 200
 
 
@@ -64,9 +65,18 @@ def cause(result: TestResult) -> Cause | None:
         if last is calls[-1] or named:
             status = last["status"] if last["status"] is not None else "no answer"
             return Cause(f"{last['method']} {template(last['path'])} -> {status}", last)
-    where = f" at {result.where}" if result.where else ""
-    label = "error" if result.outcome == "error" else "assertion"
-    return Cause(f"{label}{where} ({result.phase}): {_first_line(result.message)}")
+    # Keyed by the file and statement (not the line: one helper called from many tests is one behaviour) and the
+    # message with its numbers as N ("Expected N-N messages, got N"); the per-test table keeps the exact message.
+    where = f" in {result.where.split(':')[0]}" if result.where else ""
+    statement = f" `{_first_line(result.statement)}`" if result.statement else ""
+    message = _first_line(result.message)
+    if result.outcome == "error":
+        label = f"error in {result.phase}"
+    elif message.startswith(("AssertionError", "assert ", "Failed: DID NOT RAISE")):
+        label = "assertion"
+    else:
+        label = "exception"
+    return Cause(f"{label}{where}{statement}: {_NUMBER.sub('N', message)}")
 
 
 @dataclass
@@ -173,6 +183,8 @@ def render(
         for nodeid, result in sorted(run.results.items()):
             found = cause(result)
             why = found.key if found else (result.message[:120] if result.outcome == "skipped" else "")
+            if found and found.request is None and result.where:
+                why = f"{result.where}: {_first_line(result.message)}"
             lines.append(f"  {_short(nodeid):<{width}}  {result.outcome:<7}  {why}")
     ranked = rank(run.results.values())
     if ranked:

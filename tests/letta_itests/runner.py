@@ -60,7 +60,8 @@ class TestResult:
     outcome: str  # passed, failed (in the test), error (in setup or teardown), skipped, not run
     phase: str = ""  # the phase that decided the outcome
     message: str = ""  # the crash message (assertion, exception) or skip reason
-    where: str = ""  # file:line of the crash
+    where: str = ""  # file:line of the crash: the innermost frame in Letta's test files when there is one
+    statement: str = ""  # the statement at `where`
     tail: str = ""  # the end of pytest's report
     duration: float = 0.0
     requests: list[dict[str, Any]] = field(default_factory=list)
@@ -140,7 +141,8 @@ def _result(record: dict[str, Any]) -> TestResult:
         else:
             result.outcome = "failed" if when == "call" else "error"
         result.phase, result.message = when, phase.get("message", "")
-        result.where, result.tail = phase.get("where", ""), phase.get("tail", "")
+        result.where, result.statement = phase.get("where", ""), phase.get("statement", "")
+        result.tail = phase.get("tail", "")
         break
     return result
 
