@@ -9,6 +9,7 @@ venv is never changed. A marker file keyed on the versions makes a second call i
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
@@ -112,7 +113,18 @@ def ensure_venv(sdist: Path, real_venv: Path | None = None, venv: Path | None = 
     marker = venv / f".ok-{key}"
     if marker.exists() and python.exists():
         return python
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with open(venv.parent / f".{venv.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one creator at a time (a CI run and a by-hand run may overlap)
+        if not (marker.exists() and python.exists()):
+            _create_venv(venv, real_python, requirements, no_deps)
+            marker.touch()
+    return python
+
+
+def _create_venv(venv: Path, real_python: Path, requirements: list[str], no_deps: list[str]) -> None:
     shutil.rmtree(venv, ignore_errors=True)
+    python = venv / "bin" / "python"
 
     def run(*command: str) -> str:
         done = subprocess.run(command, capture_output=True, text=True, timeout=VENV_TIMEOUT_S, check=False)
@@ -130,5 +142,3 @@ def ensure_venv(sdist: Path, real_venv: Path | None = None, venv: Path | None = 
     # `import site; site.addsitedir(...)` (not a bare path) so the real venv's own .pth files are processed too.
     (Path(own_site) / "zz_real_letta.pth").write_text(f"import site; site.addsitedir({real_site!r})\n")
     run(str(python), "-c", "import letta, letta_client, pytest, pytest_asyncio, pytest_timeout")
-    marker.touch()
-    return python
