@@ -26,7 +26,7 @@ from pathlib import Path
 from . import report, runner, selection, workspace
 
 DEFAULT_REAL_URL = "http://127.0.0.1:8284"
-DEFAULT_TIMEOUT_S = 600
+DEFAULT_TIMEOUT_S = {"mock": 600, "server": 1800}  # the selection: ~90 s against the mock, ~4-8 min against real
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--fidelity", choices=("contract", "server"), default="contract", help="the mock's profile")
     parser.add_argument("--selection", type=Path, default=selection.SELECTION_FILE, help="a selection file")
     parser.add_argument("-k", dest="only", default="", help="run only the selected node ids containing this text")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="for the whole run, in seconds")
+    parser.add_argument("--timeout", type=float, help="for the whole run, in seconds (600 for the mock, else 1800)")
     parser.add_argument("--per-test-timeout", type=float, default=runner.PER_TEST_TIMEOUT_S)
     parser.add_argument("--sdist", help="the letta sdist (default: the one up.sh downloaded into the cache)")
     parser.add_argument("--json", type=Path, help="write every test's result and requests here")
@@ -97,6 +97,8 @@ def _write_selection(args: argparse.Namespace, sdist: Path, python: Path, space:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.timeout is None:
+        args.timeout = DEFAULT_TIMEOUT_S["server" if args.url or args.real else "mock"]
     sdist = workspace.find_sdist(args.sdist)
     python = workspace.ensure_venv(sdist)
     space = workspace.open_workspace(sdist)
