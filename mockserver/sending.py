@@ -104,7 +104,9 @@ def request_controls(request: Request, agent: AgentRecord | None, messages: list
     return header.over(trigger).over(scripted).over(defaults)
 
 
-def turn_options(body: LettaRequest, controls: Controls, *, streaming: bool, async_run: bool = False) -> TurnOptions:
+def turn_options(
+    body: LettaRequest, controls: Controls, *, streaming: bool, async_run: bool = False, server: bool = False
+) -> TurnOptions:
     pace = Pace(
         first_event_s=controls.get("first_event_delay_ms", 0) / 1000,
         token_s=controls.get("token_delay_ms", 0) / 1000,
@@ -119,6 +121,7 @@ def turn_options(body: LettaRequest, controls: Controls, *, streaming: bool, asy
         include_compaction_messages=body.include_compaction_messages,
         max_steps=body.max_steps,
         async_run=async_run,
+        server_errors=server,
         pace=pace,
     )
 
@@ -185,7 +188,8 @@ async def send(
         # Streaming sends report the refusal in-band, after the run exists (wire doc §6.5a, §17.10).
         record = store.new_run(agent, conversation_id=conversation_id, run_type=run_type, background=background)
         pings = bool(getattr(body, "include_pings", True))
-        fail_in_band(store, record, Failure.refusal(record.run.id, refusal.message), ping=pings)
+        server = request.app.state.config.fidelity == "server"
+        fail_in_band(store, record, Failure.refusal(record.run.id, refusal.message, nulls=server), ping=pings)
         return _stream(request, record, controls, numbered=background)
     store.use_scripted(agent.id)
     await before_response(faults, fault_context(request, controls))
@@ -198,7 +202,7 @@ async def send(
         input_otids=otids,
     )
     plan = plan_for(store, agent, body, messages, controls)
-    options = turn_options(body, controls, streaming=streaming)
+    options = turn_options(body, controls, streaming=streaming, server=request.app.state.config.fidelity == "server")
     turn = run_turn(store, agent, record, conversation_id, messages, plan, options)
     if streaming:
         task = asyncio.ensure_future(turn)  # runs on even if the client goes away

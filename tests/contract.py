@@ -86,9 +86,11 @@ def validate_event(event: Any, *, error_event: bool = False) -> None:
     _raise(f"{event.get('message_type') if isinstance(event, dict) else 'event'} breaks the document", problems, event)
 
 
-def validate_stream_event(event: Any, *, error_event: bool = False) -> None:
-    """One event against ``LettaStreamingResponse`` only (or ``LettaErrorMessage`` for ``event: error``)."""
-    _raise("stream event does not match the document", letta().validate_event(event, error_event=error_event), event)
+def validate_stream_event(event: Any, *, error_event: bool = False, server: bool = False) -> None:
+    """One event against ``LettaStreamingResponse`` only (or ``LettaErrorMessage`` for ``event: error``);
+    ``server``: the real server's null ``detail``/``seq_id`` in error events are its quirk (wire doc §2.2)."""
+    problems = letta().validate_event(event, error_event=error_event, null_error_fields=server)
+    _raise("stream event does not match the document", problems, event)
 
 
 def parse_stream(body: bytes, *, validate: bool = True) -> list[Event]:
@@ -102,13 +104,13 @@ def parse_stream(body: bytes, *, validate: bool = True) -> list[Event]:
     return frames
 
 
-def check_sse_body(text: str) -> list[tuple[str | None, str]]:
+def check_sse_body(text: str, *, fidelity: str = "contract") -> list[tuple[str | None, str]]:
     """Check Letta's SSE framing and every event against ``LettaStreamingResponse``; (name, data) pairs."""
     frames, problems = framing_problems(text.encode())
     _raise("not Letta's stream framing", problems)
     for frame in frames:
         if not frame.done:
-            validate_stream_event(frame.payload, error_event=frame.event == "error")
+            validate_stream_event(frame.payload, error_event=frame.event == "error", server=fidelity == "server")
     return [(frame.event, frame.data) for frame in frames]
 
 
@@ -193,7 +195,7 @@ class ContractChecker:
         elif content_type.startswith("text/event-stream"):
             if content_type != "text/event-stream; charset=utf-8" or status != 200:
                 raise ContractViolation(f"{method} {path}: stream with status {status} and type {content_type!r}")
-            check_sse_body(response.text)
+            check_sse_body(response.text, fidelity=self.fidelity)
         elif content_type == "application/json":
             validate_json_body(method, template, status, response.json(), fidelity=self.fidelity)
         else:

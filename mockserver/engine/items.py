@@ -255,6 +255,14 @@ def compaction_items(
 # -- how a turn fails -----------------------------------------------------------------------------------------------
 
 
+class ServerErrorMessage(LettaErrorMessage):
+    """The real server's error event (``--fidelity server``): ``detail`` and ``seq_id`` written even when null,
+    where Letta's document types them non-null (§2.2). Not the contract, so not in ``models``."""
+
+    detail: str | None = None
+    seq_id: int | None = None
+
+
 @dataclass(frozen=True)
 class Failure:
     """An in-band failure (§6.5): the stop reason, then ``event: error``; ``[DONE]`` only when it came before the
@@ -265,16 +273,19 @@ class Failure:
     done: bool
 
     @classmethod
-    def of(cls, kind: ErrorType, run_id: str, *, mid: bool, detail: str | None) -> Failure:
-        """Letta's error ``kind``; after the first chunk (``mid``) reported as the mid-stream error (§6.5b)."""
+    def of(cls, kind: ErrorType, run_id: str, *, mid: bool, detail: str | None, nulls: bool = False) -> Failure:
+        """Letta's error ``kind``; after the first chunk (``mid``) reported as the mid-stream error (§6.5b).
+        ``nulls``: written as the real server writes it, null ``detail`` and ``seq_id`` included (§2.2)."""
         shown = MID_STREAM_ERROR if mid else kind
-        error = LettaErrorMessage(run_id=run_id, error_type=shown.name, message=shown.message, detail=detail)
+        model = ServerErrorMessage if nulls else LettaErrorMessage
+        error = model(run_id=run_id, error_type=shown.name, message=shown.message, detail=detail)
         return cls(kind.stop_reason, error, done=not mid)
 
     @classmethod
-    def refusal(cls, run_id: str, text: str) -> Failure:
+    def refusal(cls, run_id: str, text: str, *, nulls: bool = False) -> Failure:
         """A Letta refusal (e.g. a message while an approval is pending) reported in a stream (§6.5a, §17.10)."""
-        error = LettaErrorMessage(run_id=run_id, error_type="internal_error", message=text, detail=text)
+        model = ServerErrorMessage if nulls else LettaErrorMessage
+        error = model(run_id=run_id, error_type="internal_error", message=text, detail=text)
         return cls("error", error, done=True)
 
     @property

@@ -138,7 +138,7 @@ class _Turn:
     async def fail(self, kind: ErrorType, *, mid: bool) -> StopReasonType:
         """Letta's in-band error (§6.5); after the first step it is the mid-stream error."""
         detail = None if kind.name == "stream_incomplete" and not mid else f"letta-mock: simulated {kind.name}"
-        self.failure = Failure.of(kind, self.run_id, mid=mid, detail=detail)
+        self.failure = Failure.of(kind, self.run_id, mid=mid, detail=detail, nulls=self.options.server_errors)
         for event in self.failure.events:
             await self.out.emit(event)
         return self.failure.stop_reason

@@ -30,4 +30,5 @@ class TurnOptions:
     include_compaction_messages: bool = False
     max_steps: int = 50
     async_run: bool = False  # an async run completes whatever its stop reason (wire doc §2.4)
+    server_errors: bool = False  # error events as the real server writes them (--fidelity server)
     pace: Pace = field(default_factory=Pace)

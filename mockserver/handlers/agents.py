@@ -162,9 +162,13 @@ async def list_tools_for_agent(request: Request) -> Response:
     agent_id = path_id(request, "agent_id")
     state = store(request)
     agent = state.agent(agent_id)
-    limit = query_int(request, "limit", 10)
     tools = [state.tools[i] for i in agent.profile.tool_ids if i in state.tools]
-    return json_response([tool.model_dump(mode="json") for tool in tools[: max(limit or 0, 0)]])
+    if query_choice(request, "order", ("asc", "desc"), "desc") == "desc":
+        tools.reverse()
+    query_choice(request, "order_by", ("created_at",), "created_at")
+    params, limit = request.query_params, query_int(request, "limit", 10) or 0
+    page = resource_page(tools, lambda t: t.id, after=params.get("after"), before=params.get("before"), limit=limit)
+    return json_response([tool.model_dump(mode="json") for tool in page])
 
 
 async def attach_tool_to_agent(request: Request) -> Response:

@@ -21,8 +21,9 @@ from mockserver.models import (
     UpdateConversation,
 )
 from mockserver.paging import resource_page
-from mockserver.records import ConversationRecord
+from mockserver.records import AgentRecord, ConversationRecord, StoredMessage
 from mockserver.sending import resume, send
+from mockserver.store import Store
 
 __all__ = [
     "cancel_conversation",
@@ -54,14 +55,25 @@ async def list_conversation_messages(request: Request) -> Response:
     state = store(request)
     query = page_query(request)
     agent, stored_conversation = state.conversation_agent(conversation_id, request.query_params.get("agent_id"))
-    shared = set(state.conversations[stored_conversation].shared) if stored_conversation in state.conversations else ()
-    rows = [m for m in agent.messages if m.conversation_id == stored_conversation or m.id in shared]
+    rows = _history(state, agent, stored_conversation)
     # A conv-… conversation lists in the requested order; the default conversation behaves like agent history.
     # A conv-… conversation also ignores cursors it does not know (wire doc §14).
     found = paged(state, rows, query, owner=agent.id, chronological=stored_conversation is None,
         ignore_unknown_cursors=stored_conversation is not None,
     )  # fmt: skip
     return items_response(request, found)
+
+
+def _history(state: Store, agent: AgentRecord, conversation_id: str | None) -> list[StoredMessage]:
+    """A conversation's stored messages: its system message first, then (a fork's) those it shares with the
+    conversation it was forked from, then its own, in the order they were stored."""
+    record = state.conversations.get(conversation_id) if conversation_id is not None else None
+    shared = set(record.shared) if record is not None else set()
+    rows = [m for m in agent.messages if m.conversation_id == conversation_id or m.id in shared]
+    if record is not None and record.created and record.in_context:
+        system = record.in_context[0]
+        rows.sort(key=lambda m: m.id != system)  # stable: the rest keep their order
+    return rows
 
 
 async def retrieve_conversation_stream(request: Request) -> Response:

@@ -7,10 +7,10 @@ from starlette.responses import Response
 
 from mockserver.catalogue import Texts
 from mockserver.errors import NotFound
-from mockserver.handlers.common import items_response, store
+from mockserver.handlers.common import items_response, server_fidelity, store
 from mockserver.history import in_conversation, page_query, paged, search
 from mockserver.http import json_response, parse_body, path_id
-from mockserver.models import SearchAllMessagesRequest
+from mockserver.models import AssistantMessage, LettaMessage, Message, ReasoningMessage, SearchAllMessagesRequest
 
 __all__ = ["list_all_messages", "retrieve_message", "search_all_messages"]
 
@@ -31,7 +31,19 @@ async def retrieve_message(request: Request) -> Response:
         if state.closed_world:
             raise NotFound(Texts.message_not_found(message_id))
         return json_response([])  # open world: an id nobody stored names an empty message
+    agent = state.agents.get(stored.agent_id)
+    if server_fidelity(request) and agent is not None and agent.profile.agent_type == "letta_v1_agent":
+        return json_response([_as_the_server_shows(item).model_dump(mode="json") for item in stored.items])
     return items_response(request, [(stored, index) for index in range(len(stored.items))])
+
+
+def _as_the_server_shows(item: Message) -> Message:
+    """The real server renders a letta_v1_agent's reply here as reasoning of a non-reasoner model (§18.8)."""
+    if not isinstance(item, AssistantMessage):
+        return item
+    text = item.content if isinstance(item.content, str) else "".join(p.text for p in item.content)
+    common = item.model_dump(include=set(LettaMessage.model_fields) - {"message_type"})
+    return ReasoningMessage(**common, source="non_reasoner_model", reasoning=text)
 
 
 async def search_all_messages(request: Request) -> Response:
