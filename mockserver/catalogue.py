@@ -187,20 +187,28 @@ BLOCK_DESCRIPTIONS = {
 }
 
 
+_EVERY_TYPE = frozenset({"letta_v1_agent", "memgpt_agent", "memgpt_v2_agent", "react_agent"})
+
+
 @dataclass(frozen=True)
 class BaseTool:
     name: str
     tool_type: str
     description: str
     parameters: dict[str, Any]
+    attached_to: frozenset[str] = _EVERY_TYPE  # the agent types a new agent gets it for (include_base_tools)
 
 
 def _string(description: str) -> dict[str, str]:
     return {"type": "string", "description": description}
 
 
-# The tools Letta attaches to a new letta_v1_agent unless include_base_tools is false (descriptions are the mock's).
+# Letta's own tools, in every organization from the start; a new agent gets those of its type unless
+# include_base_tools is false (the descriptions are the mock's).
 BASE_TOOLS: tuple[BaseTool, ...] = (
+    BaseTool("send_message", "letta_core", "Send a message to the user.", {
+        "type": "object", "properties": {"message": _string("The message.")}, "required": ["message"],
+    }, attached_to=LEGACY_AGENT_TYPES),
     BaseTool("conversation_search", "letta_core", "Search prior conversation history.", {
         "type": "object", "properties": {"query": _string("What to search for.")}, "required": ["query"],
     }),
@@ -256,6 +264,10 @@ class Texts:
     @staticmethod
     def agent_not_found_reset(agent_id: str) -> str:  # reset, delete, modify (the prefix of the real text)
         return f"Agent not found with id='{agent_id}'"
+
+    @staticmethod
+    def block_not_found(label: str, agent_id: str) -> str:
+        return f"Block with label '{label}' not found for agent '{agent_id}'"
 
     @staticmethod
     def agent_deleted(agent_id: str) -> str:

@@ -48,6 +48,7 @@ class Controls:
     token_delay_ms: int | None = None
     jitter_ms: int | None = None
     think_ms: int | None = None
+    tool_ms: int | None = None
     ping_interval_ms: int | None = None
     stall_ms: int | None = None
     fault: tuple[Fault, ...] | None = None
@@ -137,6 +138,7 @@ KEYS: Mapping[str, Key] = {
     "token_delay_ms": Key(_number, "pacing: between events (0 by default)"),
     "jitter_ms": Key(_number, "pacing: up to this much more per delay"),
     "think_ms": Key(_number, "pacing: silence before the first step"),
+    "tool_ms": Key(_number, "pacing: how long each server tool runs before its return (a run can be cancelled then)"),
     "ping_interval_ms": Key(_number, f"keep-alive interval during silences (Letta: {KEEPALIVE_INTERVAL_MS})"),
     "stall_ms": Key(_number, "how long stall faults stall"),
     "fault": Key(_faults, "comma-separated faults: " + ", ".join(kind.form for kind in FAULTS.values())),

@@ -208,6 +208,9 @@ PARAMETERS: dict[str, JsonSchemaValue] = {
                       **_DEPRECATED),
     "last_stop_reason": _query("last_stop_reason", _ref("StopReasonType"), "Only agents whose last run ended so."),
     "created_by_id": _text("created_by_id", "Creator filter (accepted, ignored)."),
+    "block_label": {"name": "block_label", "in": "path", "required": True, "schema": {"type": "string"},
+                    "description": "The block's label, e.g. `human`."},
+    "dry_run": _flag("dry_run", "Only show the recompiled system message; do not store it.", False),
     # tools
     "before@tools": _cursor("before", "tool"),
     "after@tools": _cursor("after", "tool"),

@@ -23,6 +23,7 @@ from starlette.responses import Response
 
 from mockserver.handlers import agent_messages, agents, conversations, messages, runs, service, tools
 from mockserver.models import (
+    BlockUpdate,
     CancelAgentRunRequest,
     CompactionRequest,
     ConversationCompactionRequest,
@@ -244,6 +245,22 @@ OPERATIONS: tuple[Operation, ...] = (
         "agents", "Detach Tool From Agent", "Detach a tool from an agent.",
         ("tool_id", "agent_id"), json=ref("AgentState"), errors=(404, 422),
     ),
+    Operation(
+        "GET", _AGENT + "/context", "retrieve_agent_context_window", agents.retrieve_agent_context_window, "agents",
+        "Retrieve Agent Context Window", "What fills the agent's context window, in plausible token counts.",
+        ("agent_id", "conversation_id@query"), json=ref("ContextWindowOverview"), errors=(404, 422), deprecated=True,
+    ),
+    Operation(
+        "GET", _AGENT + "/core-memory/blocks/{block_label}", "retrieve_core_memory_block",
+        agents.retrieve_core_memory_block, "agents", "Retrieve Block For Agent", "One memory block of the agent.",
+        ("block_label", "agent_id"), json=ref("Block"), errors=(404, 422),
+    ),
+    Operation(
+        "PATCH", _AGENT + "/core-memory/blocks/{block_label}", "modify_core_memory_block",
+        agents.modify_core_memory_block, "agents", "Modify Block For Agent",
+        "Change one memory block of the agent (its system message shows it once recompiled).",
+        ("block_label", "agent_id"), BlockUpdate, True, ref("Block"), errors=(404, 413, 422),
+    ),
     # -- tools ----------------------------------------------------------------------------------------------
     Operation(
         "GET", "/v1/tools/", "list_tools", tools.list_tools, "tools", "List Tools", "Tools, newest first.",
@@ -317,6 +334,12 @@ OPERATIONS: tuple[Operation, ...] = (
         "POST", _CONVERSATION + "/cancel", "cancel_conversation", conversations.cancel_conversation,
         "conversations", "Cancel Conversation", "Cancel the conversation's active runs.",
         ("conversation_id", "agent_id@query"), json=ref("CancelResult"), errors=(404, 409, 422),
+    ),
+    Operation(
+        "POST", _CONVERSATION + "/recompile", "recompile_conversation", conversations.recompile_conversation,
+        "conversations", "Recompile Conversation", "Rebuild the conversation's system message from current memory.",
+        ("conversation_id", "dry_run"), ConversationCompactionRequest, False, {"type": "string"},
+        errors=(404, 413, 422),
     ),
     # -- runs -----------------------------------------------------------------------------------------------
     Operation(

@@ -43,7 +43,10 @@ async def run_async_turn(
         store.end_run(record, "error", error=refusal)
     else:
         plan = plan_for(store, agent, body, messages, controls)
-        options = turn_options(body, controls, streaming=False, async_run=True)
+        server = app.state.config.fidelity == "server"
+        options = turn_options(
+            body, controls, streaming=False, async_run=True, server=server, letta_rules=agent.created
+        )
         await run_turn(store, agent, record, None, messages, plan, options)
     if record.run.callback_url:
         await _post_callback(store, record)

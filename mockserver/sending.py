@@ -105,11 +105,18 @@ def request_controls(request: Request, agent: AgentRecord | None, messages: list
 
 
 def turn_options(
-    body: LettaRequest, controls: Controls, *, streaming: bool, async_run: bool = False, server: bool = False
+    body: LettaRequest,
+    controls: Controls,
+    *,
+    streaming: bool,
+    async_run: bool = False,
+    server: bool = False,
+    letta_rules: bool = False,
 ) -> TurnOptions:
     pace = Pace(
         first_event_s=controls.get("first_event_delay_ms", 0) / 1000,
         token_s=controls.get("token_delay_ms", 0) / 1000,
+        tool_s=controls.get("tool_ms", 0) / 1000,
         jitter_s=controls.get("jitter_ms", 0) / 1000,
         ping_interval_s=controls.get("ping_interval_ms", catalogue.KEEPALIVE_INTERVAL_MS) / 1000,
         seed=controls.seed,
@@ -122,6 +129,7 @@ def turn_options(
         max_steps=body.max_steps,
         async_run=async_run,
         server_errors=server,
+        letta_rules=server or letta_rules,
         pace=pace,
     )
 
@@ -175,10 +183,13 @@ async def send(
     background = streaming and bool(getattr(body, "background", False))
     otids = tuple(m.otid for m in messages if m.otid is not None)
     if run_type == "send_conversation_message":
+        latest = _latest_run(store, agent, conversation_id)
+        if background and otids and latest is not None and otids == latest.input_otids:
+            # A retry of a background send (the same otids) re-attaches to its run (wire doc §6.8). The real server
+            # does so while the run is active; a mock run is over in an instant, so its latest run counts too.
+            return resume(store, latest, 0)
         busy = _conversation_run(store, agent, conversation_id)
         if busy is not None:
-            if background and otids and otids == busy.input_otids:
-                return resume(store, busy, 0)  # a retry of a background send re-attaches to its run (wire doc §6.8)
             raise Conflict(Texts.conversation_busy(busy.run.id), run_id=busy.run.id)
     try:
         check_can_send(agent, messages, closed_world=store.closed_world or agent.created)
@@ -202,7 +213,8 @@ async def send(
         input_otids=otids,
     )
     plan = plan_for(store, agent, body, messages, controls)
-    options = turn_options(body, controls, streaming=streaming, server=request.app.state.config.fidelity == "server")
+    server = request.app.state.config.fidelity == "server"
+    options = turn_options(body, controls, streaming=streaming, server=server, letta_rules=agent.created)
     turn = run_turn(store, agent, record, conversation_id, messages, plan, options)
     if streaming:
         task = asyncio.ensure_future(turn)  # runs on even if the client goes away
@@ -221,6 +233,12 @@ def _conversation_run(store: Store, agent: AgentRecord, conversation_id: str | N
         if record.run.conversation_id == conversation_id and not record.finished:
             return record
     return None
+
+
+def _latest_run(store: Store, agent: AgentRecord, conversation_id: str | None) -> RunRecord | None:
+    run_id = agent.last_run_id
+    record = store.runs.get(run_id) if run_id is not None else None
+    return record if record is not None and record.run.conversation_id == conversation_id else None
 
 
 def _consume_exception(task: asyncio.Future[Any]) -> None:

@@ -47,7 +47,8 @@ RESOURCE_OPERATION_IDS = {
     "upsert_tool", "count_tools", "retrieve_tool", "modify_tool", "delete_tool", "create_conversation",
     "list_conversations", "retrieve_conversation", "update_conversation", "delete_conversation", "fork_conversation",
     "cancel_conversation", "list_runs", "list_active_runs", "delete_run", "retrieve_usage_for_run",
-    "list_steps_for_run",
+    "list_steps_for_run", "retrieve_agent_context_window", "retrieve_core_memory_block", "modify_core_memory_block",
+    "recompile_conversation",
 }  # fmt: skip
 # Served under /v1 only to refuse with 405: Letta's message editing, which the mock does not offer.
 UNDOCUMENTED = {

@@ -164,9 +164,13 @@ class _Turn:
                 self.store_items(message_id, [item], now)
                 continue
             given = decisions(pending, message)
+            request_id = pending.request.id if pending else None
+            if self.options.letta_rules and given:
+                # The real server names the (first) answered tool call there, not the approval request.
+                request_id = given[0].tool_call_id
             response = items.approval_response(
                 given, message_id=message_id, now=now, run_id=self.run_id, otid=message.otid or store.ids.uuid4(),
-                request_id=pending.request.id if pending else None,
+                request_id=request_id,
             )  # fmt: skip
             self.store_items(message_id, [response], now)
             answered += [answer_for(pending, answer) for answer in given]
@@ -207,6 +211,8 @@ class _Turn:
             store.await_approval(self.agent, request, waiting)
             await self.out.item(request, chunks)
         for planned, call in built.served:
+            if self.options.pace.tool_s:
+                await self.out.silence(self.options.pace.tool_s)  # the tool runs (keep-alive pings fill it)
             await self.tool_return(planned, call.tool_call_id, "success", tool_result(planned), step_id)
         if built.waiting:
             return "requires_approval"

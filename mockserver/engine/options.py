@@ -17,6 +17,7 @@ class Pace:
 
     first_event_s: float = 0.0
     token_s: float = 0.0
+    tool_s: float = 0.0  # each server tool's run time
     jitter_s: float = 0.0
     ping_interval_s: float = KEEPALIVE_INTERVAL_MS / 1000
     seed: int | None = None
@@ -31,4 +32,5 @@ class TurnOptions:
     max_steps: int = 50
     async_run: bool = False  # an async run completes whatever its stop reason (wire doc §2.4)
     server_errors: bool = False  # error events as the real server writes them (--fidelity server)
+    letta_rules: bool = False  # the agent follows the real server's rules (a client created it, or server fidelity)
     pace: Pace = field(default_factory=Pace)

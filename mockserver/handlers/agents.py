@@ -6,6 +6,7 @@ on first use (the open world), so the SDK's generated tests, which never create 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.requests import Request
@@ -14,12 +15,14 @@ from starlette.responses import Response
 from mockserver import catalogue
 from mockserver.catalogue import Texts
 from mockserver.engine.items import input_item
-from mockserver.errors import BadRequest
+from mockserver.errors import BadRequest, NotFound
 from mockserver.handlers.common import server_fidelity, store
 from mockserver.http import json_response, parse_body, path_id, query_bool, query_choice, query_int
 from mockserver.models import (
     AgentState,
     Block,
+    BlockUpdate,
+    ContextWindowOverview,
     CreateAgentRequest,
     DeleteAgentResponse,
     EmbeddingConfig,
@@ -41,7 +44,10 @@ __all__ = [
     "list_agents",
     "list_tools_for_agent",
     "modify_agent",
+    "modify_core_memory_block",
     "retrieve_agent",
+    "retrieve_agent_context_window",
+    "retrieve_core_memory_block",
 ]
 
 DEFAULT_MODEL = "letta-mock/mock-1"  # an agent created without a model (the document allows it): the mock's own
@@ -60,7 +66,7 @@ async def create_agent(request: Request) -> Response:
     model = body.model or (body.llm_config or {}).get("handle")
     if model is None and server_fidelity(request):
         raise BadRequest(Texts.NO_MODEL)
-    tool_ids = [*(state.base_tool_ids() if body.include_base_tools else ()), *_tool_ids(state, body)]
+    tool_ids = [*(state.base_tool_ids(body.agent_type) if body.include_base_tools else ()), *_tool_ids(state, body)]
     given = {name: getattr(body, name) for name in _PROFILE_FIELDS if getattr(body, name) is not None}
     profile = AgentProfile(
         **given,
@@ -245,3 +251,52 @@ def _embedding(handle: str | None) -> EmbeddingConfig | None:
         embedding_endpoint_type=provider or "openai", embedding_model=model or handle, embedding_dim=1536,
         handle=handle,
     )  # fmt: skip
+
+
+# -- memory and context ---------------------------------------------------------------------------------------
+
+
+async def retrieve_core_memory_block(request: Request) -> Response:
+    agent_id, label = path_id(request, "agent_id"), request.path_params["block_label"]
+    agent = store(request).agent(agent_id)
+    block = next((b for b in agent.profile.blocks if b.label == label), None)
+    if block is None:
+        raise NotFound(Texts.block_not_found(label, agent_id))
+    return json_response(block)
+
+
+async def modify_core_memory_block(request: Request) -> Response:
+    agent_id, label = path_id(request, "agent_id"), request.path_params["block_label"]
+    body = await parse_body(request, BlockUpdate)
+    state = store(request)
+    changes = {name: getattr(body, name) for name in body.model_fields_set if getattr(body, name) is not None}
+    return json_response(state.modify_block(state.agent(agent_id), label, changes))
+
+
+async def retrieve_agent_context_window(request: Request) -> Response:
+    agent_id = path_id(request, "agent_id")
+    state = store(request)
+    agent = state.agent(agent_id)
+    window, summary = state.context(agent, request.query_params.get("conversation_id"))
+    system = state.messages[window[0]].items[0]
+    system_text = str(getattr(system, "content", ""))
+    core = "\n".join(f"{b.label}: {b.value}" for b in agent.profile.blocks)
+    tools = [state.tools[i] for i in agent.profile.tool_ids if i in state.tools]
+    functions = [{"type": "function", "function": tool.json_schema} for tool in tools if tool.json_schema]
+    message_tokens = sum(len(state.messages[i].items) for i in window[1:] if i in state.messages) * 40
+
+    def tokens(text: str) -> int:  # ~4 characters a token, as the usage figures count
+        return len(text) // 4
+
+    system_tokens, core_tokens, profile_model = tokens(system_text), tokens(core), agent.profile.model
+    function_tokens = tokens(json.dumps(functions))
+    overview = ContextWindowOverview(
+        context_window_size_max=agent.profile.context_window or catalogue.model_family(profile_model).context_window,
+        context_window_size_current=system_tokens + core_tokens + function_tokens + message_tokens,
+        num_messages=len(window), num_recall_memory=len(agent.messages), num_tokens_system=system_tokens,
+        system_prompt=system_text, num_tokens_core_memory=core_tokens, core_memory=core,
+        num_tokens_summary_memory=tokens(summary or ""), summary_memory=summary,
+        num_tokens_functions_definitions=function_tokens, functions_definitions=functions,
+        num_tokens_messages=message_tokens, messages=[],
+    )  # fmt: skip
+    return json_response(overview)

@@ -11,7 +11,7 @@ from mockserver.catalogue import Texts
 from mockserver.errors import BadRequest, Conflict, RequestInvalid
 from mockserver.handlers.common import items_response, server_fidelity, store, strict_compaction
 from mockserver.history import compact, page_query, paged
-from mockserver.http import json_response, parse_body, path_id, query_choice, query_int
+from mockserver.http import json_response, parse_body, path_id, query_bool, query_choice, query_int
 from mockserver.models import (
     Conversation,
     ConversationCompactionRequest,
@@ -34,6 +34,7 @@ __all__ = [
     "fork_conversation",
     "list_conversation_messages",
     "list_conversations",
+    "recompile_conversation",
     "retrieve_conversation",
     "retrieve_conversation_stream",
     "send_conversation_message",
@@ -180,6 +181,15 @@ async def cancel_conversation(request: Request) -> Response:
     for record in active:
         state.cancel_run(record)
     return json_response({record.run.id: "cancelled" for record in active})
+
+
+async def recompile_conversation(request: Request) -> Response:
+    """The conversation's system message, rebuilt from the agent's current memory (``dry_run``: not stored)."""
+    conversation_id = path_id(request, "conversation_id")
+    state = store(request)
+    agent, stored_conversation = state.conversation_agent(conversation_id, request.query_params.get("agent_id"))
+    persist = not query_bool(request, "dry_run", False)
+    return json_response(state.recompile(agent, stored_conversation, persist=persist))
 
 
 def _letta_rules(request: Request, conversation_id: str | None) -> bool:

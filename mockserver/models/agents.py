@@ -21,6 +21,8 @@ __all__ = [
     "AgentState",
     "AgentType",
     "Block",
+    "BlockUpdate",
+    "ContextWindowOverview",
     "CreateAgentRequest",
     "CreateBlock",
     "DeleteAgentResponse",
@@ -174,6 +176,34 @@ class DeleteAgentResponse(WireModel):
     message: str
 
 
+class ContextWindowOverview(WireModel):
+    """What fills an agent's context window (``GET /v1/agents/{agent_id}/context``), in plausible token counts."""
+
+    context_window_size_max: int
+    context_window_size_current: int
+    num_messages: int
+    num_archival_memory: int = 0
+    num_recall_memory: int
+    num_tokens_external_memory_summary: int = 0
+    external_memory_summary: str = ""
+    num_tokens_system: int
+    system_prompt: str
+    num_tokens_core_memory: int
+    core_memory: str
+    num_tokens_memory_filesystem: int = 0
+    memory_filesystem: str | None = None
+    num_tokens_tool_usage_rules: int = 0
+    tool_usage_rules: str | None = None
+    num_tokens_directories: int = 0
+    directories: str | None = None
+    num_tokens_summary_memory: int
+    summary_memory: str | None = None
+    num_tokens_functions_definitions: int
+    functions_definitions: list[dict[str, Any]] | None = None
+    num_tokens_messages: int
+    messages: list[dict[str, Any]]
+
+
 # -- requests -------------------------------------------------------------------------------------------------
 
 
@@ -186,6 +216,19 @@ class CreateBlock(RequestModel):
     metadata: dict[str, Any] | None = None
     tags: list[str] | None = None
     hidden: bool | None = None
+
+
+class BlockUpdate(RequestModel):
+    """Body of ``PATCH /v1/agents/{agent_id}/core-memory/blocks/{block_label}``: only the fields given change."""
+
+    value: str | None = None
+    limit: JsonInt | None = None
+    label: str | None = None
+    description: str | None = None
+    read_only: bool | None = None
+    metadata: dict[str, Any] | None = None
+    hidden: bool | None = None
+    tags: list[str] | None = None
 
 
 class _AgentFields(RequestModel):

@@ -9,7 +9,7 @@ from typing import Any
 
 from mockserver.catalogue import Texts
 from mockserver.errors import NotFound
-from mockserver.models import ApprovalRequestMessage, SystemMessage, ToolCall
+from mockserver.models import ApprovalRequestMessage, Block, SystemMessage, ToolCall
 from mockserver.prompts import compile_system
 from mockserver.records import AgentProfile, AgentRecord, PendingApproval
 from mockserver.store.tools import ToolStore
@@ -19,6 +19,7 @@ __all__ = ["AgentStore"]
 
 class AgentStore(ToolStore):
     def _populate(self) -> None:
+        super()._populate()
         for agent_id in self.known_agents or ():
             self._new_agent(agent_id, AgentProfile(), created=False)
 
@@ -54,6 +55,29 @@ class AgentStore(ToolStore):
         for name, value in changes.items():
             setattr(agent.profile, name, value)
         agent.updated_at = self.clock.now()
+
+    def modify_block(self, agent: AgentRecord, label: str, changes: dict[str, Any]) -> Block:
+        """Change the agent's memory block ``label``; the system message shows it once recompiled."""
+        blocks = agent.profile.blocks
+        index = next((i for i, block in enumerate(blocks) if block.label == label), None)
+        if index is None:
+            raise NotFound(Texts.block_not_found(label, agent.id))
+        blocks[index] = blocks[index].model_copy(update=changes)
+        agent.updated_at = self.clock.now()
+        return blocks[index]
+
+    def recompile(self, agent: AgentRecord, conversation_id: str | None, *, persist: bool) -> str:
+        """The system message of the agent's (or a created conversation's) context, rebuilt from its current memory;
+        ``persist`` writes it into the stored system message."""
+        window, _ = self.context(agent, conversation_id)
+        stored = self.messages[window[0]]
+        previous = sum(1 for m in agent.messages if m.items[0].message_type != "system_message")
+        text = compile_system(agent.profile.system, agent.profile.blocks, agent_id=agent.id,
+                              conversation_id=conversation_id, now=self.clock.now(), previous=previous)  # fmt: skip
+        if persist:
+            stored.items = [stored.items[0].model_copy(update={"content": text})]
+            stored.json = None  # its JSON is made again on the next listing
+        return text
 
     def attach_tool(self, agent: AgentRecord, tool_id: str) -> None:
         if tool_id not in agent.profile.tool_ids:

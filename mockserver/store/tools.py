@@ -55,21 +55,21 @@ class ToolStore(MessageStore):
             if tool_id in agent.profile.tool_ids:
                 agent.profile.tool_ids.remove(tool_id)
 
-    def base_tool_ids(self) -> list[str]:
-        """Letta's base tools (made once per store), for a new agent that includes them."""
-        ids = []
+    def _populate(self) -> None:
+        """Letta's base tools are there from the start (their ids derived from their names: no id is drawn)."""
+        super()._populate()
         for base in catalogue.BASE_TOOLS:
-            known = self.tool_names.get(base.name)
-            if known is None:
-                schema = {"name": base.name, "description": base.description, "parameters": base.parameters}
-                tool = Tool(
-                    id=self.ids.new("tool"), tool_type=base.tool_type, name=base.name, description=base.description,
-                    source_type="python", tags=[base.tool_type], json_schema=schema, enable_parallel_execution=True,
-                    metadata_={},
-                )  # fmt: skip
-                known = self._keep_tool(tool).id
-            ids.append(known)
-        return ids
+            schema = {"name": base.name, "description": base.description, "parameters": base.parameters}
+            self._keep_tool(Tool(
+                id=f"tool-{derived_uuid4('letta-mock base tool ' + base.name)}", tool_type=base.tool_type,
+                name=base.name, description=base.description, source_type="python", tags=[base.tool_type],
+                json_schema=schema, enable_parallel_execution=True, metadata_={},
+            ))  # fmt: skip
+
+    def base_tool_ids(self, agent_type: str) -> list[str]:
+        """The base tools a new agent of ``agent_type`` gets (those a client deleted are gone)."""
+        wanted = [base.name for base in catalogue.BASE_TOOLS if agent_type in base.attached_to]
+        return [self.tool_names[name] for name in wanted if name in self.tool_names]
 
     def _keep_tool(self, tool: Tool) -> Tool:
         self.tools[tool.id] = tool
