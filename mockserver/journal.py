@@ -1,80 +1,270 @@
-"""The request journal: every request the mock answered (bar the admin API's own), with a summary of its answer.
+"""The request journal: every exchange the mock answered (bar the admin API's own), as the dashboard shows it.
 
-``GET /_mock/journal`` reads it; ``JournalMiddleware`` writes it. An entry names its operation by the
-operations table's ``operationId``.
+Rule: the journal keeps what a person debugging a client needs to see — per exchange the request (method, path,
+query, headers, JSON body), the status and content type, the response body, and for a stream every event with its
+offset in ms from the request's arrival — and never more than it is sized for. It is a ring buffer of
+``DEFAULT_SIZE`` exchanges (``create_app(journal_size=...)``, ``letta-mock serve --journal-size``): the oldest
+exchange goes when a new one comes, so a server that runs for days stays small. ``counts`` (``GET
+/_mock/calls``) count every call since the last clear, not only those still kept.
+
+Bodies are kept up to ``BODY_LIMIT`` bytes each, a stream's event data up to ``STREAM_DATA_LIMIT`` bytes (later
+events keep their offset and type, not their data) and ``STREAM_EVENT_LIMIT`` events (later ones are counted).
+
+``JournalMiddleware`` writes it as bytes go by: an exchange is in the journal from its first byte, so the dashboard
+shows a stream while it streams. The server's thread writes it; the pytest plugin reads it from the test's thread,
+so the ring is guarded by a lock and readers take snapshots. Entries name their operation by the operations table's
+``operationId``.
 """
 
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.operations import OPERATIONS
+from mockserver.errors import ConfigurationError
+from mockserver.faults import ConnectionDropped
+from mockserver.wire.sse import DONE, decode
 
-__all__ = ["ADMIN_PREFIX", "Entry", "Journal", "JournalMiddleware"]
+__all__ = [
+    "ADMIN_PREFIX",
+    "BODY_LIMIT",
+    "DEFAULT_SIZE",
+    "STREAM_DATA_LIMIT",
+    "STREAM_EVENT_LIMIT",
+    "Entry",
+    "Journal",
+    "JournalMiddleware",
+    "Sent",
+    "operation_ids",
+]
 
 ADMIN_PREFIX = "/_mock"
-_BODY_LIMIT = 64 * 1024  # bodies above this are summarised in the journal, not kept
-_OPERATION_IDS = {operation.handler: operation.operation_id for operation in OPERATIONS}
+DEFAULT_SIZE = 1000  # exchanges kept
+BODY_LIMIT = 64 * 1024  # a request or response body above this is summarised, not kept
+STREAM_DATA_LIMIT = 256 * 1024  # a stream's event data kept; later events keep offset and type only
+STREAM_EVENT_LIMIT = 5000  # events kept per stream; later ones are counted
+_MASKED = frozenset({"authorization", "cookie"})  # shown as "<n characters>": journals get pasted into issues
+_TYPE_KEY = '"message_type":"'
 
 
-@dataclass
+@dataclass(frozen=True)
+class Sent:
+    """One event a stream sent: its offset from the request's arrival, its SSE name, its type and its data text
+    (``None`` past the stream's data limit)."""
+
+    at_ms: float
+    event: str | None
+    type: str  # message_type; "[DONE]"; "unparsable" for data that is not a JSON object
+    data: str | None
+
+
+@dataclass(eq=False)
 class Entry:
+    """One exchange, filled in as it happens (``state`` is "open" until the response is over)."""
+
+    id: int
+    started_at: float  # wall clock, seconds since the epoch
     method: str
     path: str
     query: str
-    operation: str | None
-    body: Any
+    headers: dict[str, str]
+    operation: str | None = None
+    params: dict[str, str] = field(default_factory=dict)  # the route's path parameters
+    body: Any = None  # the request's JSON (or its text, or a note that it was too big)
     status: int = 0
     content_type: str | None = None
     response_bytes: int = 0
     event_count: int = 0  # SSE: events sent
-    last_byte: bytes = b""
+    events: list[Sent] = field(default_factory=list)  # SSE: the first STREAM_EVENT_LIMIT events
+    stop_reason: str | None = None  # SSE: the (first) stop_reason event's
+    state: str = "open"  # open | done | dropped (a fault closed the connection) | failed (the mock failed)
+    error: str | None = None  # what the mock failed with
+    duration_ms: float | None = None
+    version: int = 0  # the journal's version when this entry last changed
+    response_raw: bytearray = field(default_factory=bytearray, repr=False)  # a non-SSE body, up to BODY_LIMIT
+    _t0: float = field(default_factory=time.perf_counter, repr=False)
+    _pending: bytes = field(default=b"", repr=False)  # SSE bytes after the last complete event
+    _data_kept: int = field(default=0, repr=False)
+
+    @property
+    def streamed(self) -> bool:
+        return bool(self.content_type and self.content_type.startswith("text/event-stream"))
+
+    def elapsed_ms(self) -> float:
+        return round((time.perf_counter() - self._t0) * 1000, 1)
+
+    def response_body(self) -> Any:
+        """The response's JSON (or text); ``None`` for a stream or an empty body."""
+        if self.streamed or not self.response_raw:
+            return None
+        if self.response_bytes > BODY_LIMIT:
+            return {"_letta_mock": f"body of {self.response_bytes} bytes not kept"}
+        return _parsed(bytes(self.response_raw))
+
+    def feed_stream(self, chunk: bytes) -> None:
+        """Record the complete events in ``chunk`` (and what an earlier write left unfinished)."""
+        pending = self._pending + chunk
+        cut = pending.rfind(b"\n\n")
+        if cut < 0:
+            self._pending = pending
+            return
+        complete, self._pending = pending[: cut + 2], pending[cut + 2 :]
+        at = self.elapsed_ms()
+        for frame in decode(complete):
+            self.event_count += 1
+            kind = _message_type(frame.data)
+            if kind == "stop_reason" and self.stop_reason is None:
+                value = _parsed(frame.data.encode())
+                self.stop_reason = value.get("stop_reason") if isinstance(value, dict) else None
+            if len(self.events) >= STREAM_EVENT_LIMIT:
+                continue
+            keep = self._data_kept + len(frame.data) <= STREAM_DATA_LIMIT
+            self._data_kept += len(frame.data) if keep else 0
+            self.events.append(Sent(at, frame.event, kind, frame.data if keep else None))
+
+    def summary(self) -> dict[str, Any]:
+        """The journal's JSON for this exchange (``GET /_mock/journal``): the request, the response summarised."""
+        response: dict[str, Any] = {
+            "status": self.status,
+            "content_type": self.content_type,
+            "bytes": self.response_bytes,
+        }
+        if self.streamed:
+            response["events"] = self.event_count
+            response["stop_reason"] = self.stop_reason
+            response["types"] = dict(Counter(sent.type for sent in self.events))
+        if self.error is not None:
+            response["error"] = self.error
+        return {
+            "id": self.id,
+            "started_at": self.started_at,
+            "duration_ms": self.duration_ms,
+            "state": self.state,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "operation": self.operation,
+            "params": self.params,
+            "body": self.body,
+            "response": response,
+        }
+
+    def detail(self) -> dict[str, Any]:
+        """The summary with the request's headers, the response body and, for a stream, every event kept."""
+        out = self.summary()
+        out["headers"] = self.headers
+        if self.streamed:
+            out["response"]["stream"] = [
+                {"at_ms": sent.at_ms, "event": sent.event, "message_type": sent.type,
+                 "data": None if sent.data is None else (DONE if sent.type == DONE else _parsed(sent.data.encode()))}
+                for sent in self.events
+            ]  # fmt: skip
+            out["response"]["events_not_kept"] = self.event_count - len(self.events)
+        else:
+            out["response"]["body"] = self.response_body()
+        return out
 
 
-@dataclass
 class Journal:
-    entries: list[Entry] = field(default_factory=list)
+    """The last ``size`` exchanges, newest last; ``version`` grows with every change (the dashboard polls it)."""
 
-    def add(self, entry: Entry) -> None:
-        self.entries.append(entry)
+    def __init__(self, size: int = DEFAULT_SIZE) -> None:
+        if size < 1:
+            raise ConfigurationError(f"journal size must be at least 1, not {size}")
+        self.size = size
+        self._entries: deque[Entry] = deque(maxlen=size)
+        self._counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._next_id = 1
+        self.version = 0
+        self.epoch = 0  # grows with every clear: a reader that saw another epoch starts over
+
+    # -- writing (the middleware) ---------------------------------------------------------------------------
+
+    def open(self, method: str, path: str, query: str, headers: dict[str, str]) -> Entry:
+        with self._lock:
+            self.version += 1
+            entry = Entry(self._next_id, time.time(), method, path, query, headers, version=self.version)
+            self._next_id += 1
+            self._entries.append(entry)
+        return entry
+
+    def touch(self, entry: Entry) -> None:
+        with self._lock:
+            self.version += 1
+            entry.version = self.version
+
+    def named(self, entry: Entry, operation: str | None) -> None:
+        """The entry's operation is known: counted in ``counts`` once."""
+        if entry.operation is None and operation is not None:
+            entry.operation = operation
+            with self._lock:
+                self._counts[operation] += 1
 
     def clear(self) -> None:
-        self.entries.clear()
+        with self._lock:
+            self._entries.clear()
+            self._counts.clear()
+            self.version += 1
+            self.epoch += 1
+
+    # -- reading --------------------------------------------------------------------------------------------
+
+    @property
+    def entries(self) -> list[Entry]:
+        """A snapshot of the exchanges kept, oldest first."""
+        with self._lock:
+            return list(self._entries)
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, entry_id: int) -> Entry | None:
+        return next((e for e in self.entries if e.id == entry_id), None)
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts)
+
+    def since(self, version: int) -> list[Entry]:
+        """The exchanges that changed after ``version``, oldest first."""
+        return [e for e in self.entries if e.version > version]
 
     def as_json(self, operation: str | None = None) -> list[dict[str, Any]]:
-        return [
-            {
-                "method": e.method,
-                "path": e.path,
-                "query": e.query,
-                "operation": e.operation,
-                "body": e.body,
-                "response": {
-                    "status": e.status,
-                    "content_type": e.content_type,
-                    "bytes": e.response_bytes,
-                    **({"events": e.event_count} if e.content_type and "event-stream" in e.content_type else {}),
-                },
-            }
-            for e in self.entries
-            if operation is None or e.operation == operation
-        ]
+        return [e.summary() for e in self.entries if operation is None or e.operation == operation]
+
+
+def admin_path(path: str) -> bool:
+    return path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/")
 
 
 class JournalMiddleware:
-    """Records every non-admin request: method, path, query, JSON body, and a summary of the response."""
+    """Records every non-admin request as it happens: the request, then the response's head and bytes."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX) or scope["method"] == "OPTIONS":
+        if scope["type"] != "http" or admin_path(scope["path"]) or scope["method"] == "OPTIONS":
             await self.app(scope, receive, send)
             return
+        journal: Journal = scope["app"].state.journal
+        headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope.get("headers", [])}
+        for key in _MASKED & headers.keys():
+            headers[key] = f"<{len(headers[key])} characters>"
+        query = scope.get("query_string", b"").decode("latin-1")
+        entry = journal.open(scope["method"], scope["path"], query, headers)
         chunks: list[bytes] = []
         size = 0
 
@@ -83,41 +273,92 @@ class JournalMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 size += len(message.get("body", b""))
-                if size <= _BODY_LIMIT:
+                if size <= BODY_LIMIT:
                     chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    entry.body = _body(b"".join(chunks), size)
+                    journal.touch(entry)
             return message
 
-        entry = Entry(scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1"), None, None)
-
         async def sending(message: Message) -> None:
+            # Recorded before it is sent: whoever received these bytes can read them in the journal.
             if message["type"] == "http.response.start":
                 entry.status = message["status"]
                 for key, value in message.get("headers", []):
                     if key == b"content-type":
                         entry.content_type = value.decode("latin-1")
+                _route(journal, entry, scope)
             elif message["type"] == "http.response.body":
                 body = message.get("body", b"")
-                # Count event terminators (a blank line; compact JSON has no raw newline), also across writes.
-                joined = b"\n" + body if entry.response_bytes and entry.last_byte == b"\n" else body
-                entry.event_count += joined.count(b"\n\n")
                 entry.response_bytes += len(body)
-                entry.last_byte = body[-1:] or entry.last_byte
+                if entry.streamed:
+                    entry.feed_stream(body)
+                elif len(entry.response_raw) + len(body) <= BODY_LIMIT:
+                    entry.response_raw += body
+                if not message.get("more_body", False):
+                    entry.state, entry.duration_ms = "done", entry.elapsed_ms()
+            journal.touch(entry)
             await send(message)
 
         try:
             await self.app(scope, receiving, sending)
+        except ConnectionDropped:
+            entry.state = "dropped"
+            raise
+        except Exception as error:
+            # The mock failed: Starlette's outermost middleware answers 500 after this one has given up.
+            entry.state, entry.error = "failed", f"{type(error).__name__}: {error}"
+            entry.status = entry.status or 500
+            raise
         finally:
-            # The router put the matched handler into the scope; the operations table names it.
-            entry.operation = _OPERATION_IDS.get(scope.get("endpoint"))  # type: ignore[arg-type]
-            entry.body = _body(b"".join(chunks), size)
-            scope["app"].state.journal.add(entry)
+            _route(journal, entry, scope)
+            if entry.body is None and chunks:
+                entry.body = _body(b"".join(chunks), size)
+            if entry.duration_ms is None:
+                entry.duration_ms = entry.elapsed_ms()
+            if entry.state == "open":
+                entry.state = "done"
+            journal.touch(entry)
+
+
+@cache
+def operation_ids() -> dict[Callable[..., Any], str]:
+    """Each handler's operationId. Imported when first needed: the operations table brings in every handler, and
+    ``letta-mock --help`` (which reads this module's defaults) should not pay for that."""
+    from mockserver.operations import OPERATIONS
+
+    return {operation.handler: operation.operation_id for operation in OPERATIONS}
+
+
+def _route(journal: Journal, entry: Entry, scope: Scope) -> None:
+    # The router put the matched handler and its path parameters into the scope; the operations table names it.
+    journal.named(entry, operation_ids().get(scope.get("endpoint")))  # type: ignore[arg-type]
+    entry.params = {k: str(v) for k, v in scope.get("path_params", {}).items()}
+
+
+def _message_type(data: str) -> str:
+    """An event's ``message_type`` without parsing it whole (the mock's JSON is compact: ``"message_type":"x"``)."""
+    if data == DONE:
+        return DONE
+    start = data.find(_TYPE_KEY)
+    if start >= 0:
+        start += len(_TYPE_KEY)
+        end = data.find('"', start)
+        if end > start:
+            return data[start:end]
+    value = _parsed(data.encode())
+    return str(value.get("message_type")) if isinstance(value, dict) else "unparsable"
 
 
 def _body(raw: bytes, size: int) -> Any:
-    if size > _BODY_LIMIT:
+    if size > BODY_LIMIT:
         return {"_letta_mock": f"body of {size} bytes not kept"}
     if not raw:
         return None
+    return _parsed(raw)
+
+
+def _parsed(raw: bytes) -> Any:
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):  # not JSON (or nested past Python's limit)
