@@ -213,6 +213,7 @@ class Journal:
         with self._lock:
             self._entries.clear()
             self._counts.clear()
+            self._next_id = 1  # numbered from 1 again: a test's (or a session's) first exchange is #1
             self.version += 1
             self.epoch += 1
 
