@@ -104,12 +104,17 @@ function eventItem(type, data, { at, gap, event } = {}) {
   const label = event === "error" ? `error: ${type}` : type;
   const text = data === null || data === undefined ? "(data not kept)" : describe(data);
   const timed = at !== undefined;
-  return el("li", { class: classes.join(" "), "data-type": type },
+  const cells = [
     timed ? el("span", { class: "at", title: "since the request arrived", text: `+${ms(at)}` }) : null,
     timed ? el("span", { class: "gap", title: "since the previous event", text: gap === null ? "" : `Δ${ms(gap)}` }) : null,
     el("span", { class: `type ${META_TYPES.has(type) ? "t-meta" : `t-${type}`}`, text: label }),
     el("span", { class: "text", text }),
-    data && typeof data === "object" ? el("details", {}, el("summary", { text: "JSON" }), el("pre", { text: pretty(data) })) : null);
+  ];
+  // An event with a JSON body is a row that opens to show it; the others are plain rows.
+  const row = data && typeof data === "object"
+    ? el("details", {}, el("summary", { class: "row", title: "Show the JSON" }, cells), el("pre", { text: pretty(data) }))
+    : el("div", { class: "row" }, cells);
+  return el("li", { class: classes.join(" "), "data-type": type }, row);
 }
 
 // -- the journal ------------------------------------------------------------------------------------------------
@@ -183,7 +188,9 @@ async function loadDetail(id) {
   row.version = seen(detail);
   const request = el("div", {},
     el("h3", { text: "Request" }),
-    el("table", { class: "headers" }, el("tbody", {}, Object.entries(detail.headers).map(([k, v]) => el("tr", {}, el("td", { text: k }), el("td", { text: v }))))),
+    el("details", { class: "headers-box" },
+      el("summary", { text: `Headers (${Object.keys(detail.headers).length})` }),
+      el("table", { class: "headers" }, el("tbody", {}, Object.entries(detail.headers).map(([k, v]) => el("tr", {}, el("td", { text: k }), el("td", { text: v })))))),
     detail.body === null ? el("p", { class: "muted", text: "no body" }) : el("pre", { text: pretty(detail.body) }));
   const r = detail.response;
   let answer;
