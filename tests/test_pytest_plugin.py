@@ -379,3 +379,13 @@ def test_the_async_fixtures_work_under_pytest_asyncio_strict_and_under_anyio(pyt
         """,
     )
     result.assert_outcomes(passed=1 + 1)  # anyio runs on asyncio, its default backend (the mock needs asyncio)
+
+
+def test_the_readmes_pytest_example_passes(pytester: pytest.Pytester) -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## In pytest")[1].split("\n## ")[0]
+    example = section.split("```python\n")[1].split("```")[0]
+    result = run(pytester, example)
+    result.assert_outcomes(passed=1)
