@@ -19,8 +19,11 @@ so the ring is guarded by a lock and readers take snapshots. Entries name their 
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
+import zlib
+from array import array
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -39,6 +42,7 @@ __all__ = [
     "DEFAULT_SIZE",
     "STREAM_DATA_LIMIT",
     "STREAM_EVENT_LIMIT",
+    "Blob",
     "Entry",
     "Journal",
     "JournalMiddleware",
@@ -55,15 +59,44 @@ _MASKED = frozenset({"authorization", "cookie"})  # shown as "<n characters>": j
 _TYPE_KEY = '"message_type":"'
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sent:
-    """One event a stream sent: its offset from the request's arrival, its SSE name, its type and its data text
-    (``None`` past the stream's data limit)."""
+    """One event a stream sent: its offset from the request's arrival, its SSE name, its type, and the length of
+    its data in the entry's kept data (``None`` past the stream's data limit: not kept)."""
 
     at_ms: float
     event: str | None
     type: str  # message_type; "[DONE]"; "unparsable" for data that is not a JSON object
-    data: str | None
+    size: int | None
+
+
+class Blob:
+    """Bytes appended while an exchange is open and compressed once it is over: a token stream repeats its ids and
+    dates in every event, so a kept stream shrinks ~10x. One attribute holds the state, so a reader on another
+    thread sees either the open bytes or the packed ones, never half of a change."""
+
+    __slots__ = ("_state", "size")
+
+    def __init__(self) -> None:
+        self._state: tuple[bool, bytes | bytearray] = (False, bytearray())
+        self.size = 0
+
+    def append(self, data: bytes) -> None:
+        packed, buffer = self._state
+        if packed:
+            raise RuntimeError("a packed blob is complete")
+        assert isinstance(buffer, bytearray)
+        buffer += data
+        self.size += len(data)
+
+    def pack(self) -> None:
+        packed, buffer = self._state
+        if not packed:
+            self._state = (True, zlib.compress(bytes(buffer), 1))
+
+    def read(self) -> bytes:
+        packed, buffer = self._state
+        return zlib.decompress(buffer) if packed else bytes(buffer)
 
 
 @dataclass(eq=False)
@@ -83,16 +116,20 @@ class Entry:
     content_type: str | None = None
     response_bytes: int = 0
     event_count: int = 0  # SSE: events sent
-    events: list[Sent] = field(default_factory=list)  # SSE: the first STREAM_EVENT_LIMIT events
     stop_reason: str | None = None  # SSE: the (first) stop_reason event's
     state: str = "open"  # open | done | dropped (a fault closed the connection) | failed (the mock failed)
     error: str | None = None  # what the mock failed with
     duration_ms: float | None = None
     version: int = 0  # the journal's version when this entry last changed
-    response_raw: bytearray = field(default_factory=bytearray, repr=False)  # a non-SSE body, up to BODY_LIMIT
+    response_raw: Blob = field(default_factory=Blob, repr=False)  # a non-SSE body, up to BODY_LIMIT
+    stream_data: Blob = field(default_factory=Blob, repr=False)  # the kept events' data, one after another
     _t0: float = field(default_factory=time.perf_counter, repr=False)
     _pending: bytes = field(default=b"", repr=False)  # SSE bytes after the last complete event
-    _data_kept: int = field(default=0, repr=False)
+    # The first STREAM_EVENT_LIMIT events, column by column (~24 bytes an event; ``events`` makes the rows).
+    _at: array[float] = field(default_factory=lambda: array("d"), repr=False)
+    _sizes: array[int] = field(default_factory=lambda: array("q"), repr=False)  # -1: its data is not kept
+    _types: list[str] = field(default_factory=list, repr=False)  # interned
+    _names: list[str | None] = field(default_factory=list, repr=False)
 
     @property
     def streamed(self) -> bool:
@@ -103,11 +140,35 @@ class Entry:
 
     def response_body(self) -> Any:
         """The response's JSON (or text); ``None`` for a stream or an empty body."""
-        if self.streamed or not self.response_raw:
+        if self.streamed or not self.response_raw.size:
             return None
         if self.response_bytes > BODY_LIMIT:
             return {"_letta_mock": f"body of {self.response_bytes} bytes not kept"}
-        return _parsed(bytes(self.response_raw))
+        return _parsed(self.response_raw.read())
+
+    @property
+    def events(self) -> list[Sent]:
+        """The stream's events kept, in order (SSE: the first ``STREAM_EVENT_LIMIT``)."""
+        count = len(self._at)  # written last: the other columns are at least this long
+        return [Sent(self._at[i], self._names[i], self._types[i], None if self._sizes[i] < 0 else self._sizes[i])
+                for i in range(count)]  # fmt: skip
+
+    def event_texts(self) -> list[str | None]:
+        """Each kept event's data text, in order (``None`` for those past the data limit)."""
+        data, at = self.stream_data.read(), 0
+        texts: list[str | None] = []
+        for sent in self.events:
+            if sent.size is None or at + sent.size > len(data):  # not kept (or written after the read)
+                texts.append(None)
+                continue
+            texts.append(data[at : at + sent.size].decode("utf-8", "replace"))
+            at += sent.size
+        return texts
+
+    def pack(self) -> None:
+        """The exchange is over: its kept bytes are compressed."""
+        self.stream_data.pack()
+        self.response_raw.pack()
 
     def feed_stream(self, chunk: bytes) -> None:
         """Record the complete events in ``chunk`` (and what an earlier write left unfinished)."""
@@ -124,11 +185,16 @@ class Entry:
             if kind == "stop_reason" and self.stop_reason is None:
                 value = _parsed(frame.data.encode())
                 self.stop_reason = value.get("stop_reason") if isinstance(value, dict) else None
-            if len(self.events) >= STREAM_EVENT_LIMIT:
+            if len(self._at) >= STREAM_EVENT_LIMIT:
                 continue
-            keep = self._data_kept + len(frame.data) <= STREAM_DATA_LIMIT
-            self._data_kept += len(frame.data) if keep else 0
-            self.events.append(Sent(at, frame.event, kind, frame.data if keep else None))
+            data = frame.data.encode()
+            kept = self.stream_data.size + len(data) <= STREAM_DATA_LIMIT
+            if kept:
+                self.stream_data.append(data)
+            self._sizes.append(len(data) if kept else -1)
+            self._types.append(sys.intern(kind))
+            self._names.append(None if frame.event is None else sys.intern(frame.event))
+            self._at.append(at)
 
     def summary(self) -> dict[str, Any]:
         """The journal's JSON for this exchange (``GET /_mock/journal``): the request, the response summarised."""
@@ -140,7 +206,7 @@ class Entry:
         if self.streamed:
             response["events"] = self.event_count
             response["stop_reason"] = self.stop_reason
-            response["types"] = dict(Counter(sent.type for sent in self.events))
+            response["types"] = dict(Counter(self._types[: len(self._at)]))
         if self.error is not None:
             response["error"] = self.error
         return {
@@ -164,10 +230,10 @@ class Entry:
         if self.streamed:
             out["response"]["stream"] = [
                 {"at_ms": sent.at_ms, "event": sent.event, "message_type": sent.type,
-                 "data": None if sent.data is None else (DONE if sent.type == DONE else _parsed(sent.data.encode()))}
-                for sent in self.events
+                 "data": None if text is None else (DONE if sent.type == DONE else _parsed(text.encode()))}
+                for sent, text in zip(self.events, self.event_texts(), strict=False)  # texts: read after
             ]  # fmt: skip
-            out["response"]["events_not_kept"] = self.event_count - len(self.events)
+            out["response"]["events_not_kept"] = self.event_count - len(self._at)
         else:
             out["response"]["body"] = self.response_body()
         return out
@@ -294,8 +360,8 @@ class JournalMiddleware:
                 entry.response_bytes += len(body)
                 if entry.streamed:
                     entry.feed_stream(body)
-                elif len(entry.response_raw) + len(body) <= BODY_LIMIT:
-                    entry.response_raw += body
+                elif entry.response_raw.size + len(body) <= BODY_LIMIT:
+                    entry.response_raw.append(body)
                 if not message.get("more_body", False):
                     entry.state, entry.duration_ms = "done", entry.elapsed_ms()
             journal.touch(entry)
@@ -319,6 +385,7 @@ class JournalMiddleware:
                 entry.duration_ms = entry.elapsed_ms()
             if entry.state == "open":
                 entry.state = "done"
+            entry.pack()
             journal.touch(entry)
 
 

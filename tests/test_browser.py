@@ -46,7 +46,8 @@ CONTRAST_AUDIT = """() => {
     const a = lum(parse(style.color)), b = lum(background(el));
     const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
     const size = parseFloat(style.fontSize), large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
-    if (ratio < (large ? 3 : 4.5)) bad.push(`${el.tagName}.${el.className}: "${el.textContent.trim().slice(0, 40)}" ${ratio.toFixed(2)}`);
+    const text = el.textContent.trim().slice(0, 40);
+    if (ratio < (large ? 3 : 4.5)) bad.push(`${el.tagName}.${el.className}: "${text}" ${ratio.toFixed(2)}`);
   }
   return bad;
 }"""
@@ -60,7 +61,7 @@ def chromium_path() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # not longer: Playwright's sync API keeps an event loop running in this thread
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     executable = chromium_path()
     if executable is None:
@@ -78,7 +79,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         context.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chat_origin() -> Iterator[str]:
     """examples/chat on its own port: the page's origin is not the mock's."""
     app = Starlette(routes=[Mount("/", StaticFiles(directory=ROOT / "examples" / "chat", html=True))])
@@ -198,16 +199,20 @@ def test_the_dashboard_shows_the_chats_exchange_live_with_each_event_timed(
     dashboard.goto(f"{letta_mock_url}/_mock/")
     row = dashboard.locator("details.exchange", has_text="send_message")
     row.wait_for()
-    assert "SSE" in row.locator(".kind").inner_text() and "end_turn" in row.locator(".kind").inner_text()
+    assert "SSE" in row.locator(".kind").inner_text()
+    assert "end_turn" in row.locator(".kind").inner_text()
     dashboard.focus("details.exchange >> nth=0 >> summary")
     dashboard.keyboard.press("Enter")  # expandable from the keyboard
     dashboard.wait_for_selector("details.exchange[open] .events li[data-type='tool_call_message']")
     events = dashboard.locator("details.exchange[open] .events li")
     types = events.evaluate_all("items => items.map(li => li.dataset.type)")
-    assert types[0] == "ping" and types[-1] == "[DONE]" and "tool_return_message" in types
+    assert types[0] == "ping"
+    assert types[-1] == "[DONE]"
+    assert "tool_return_message" in types
     assert "ping" in events.first.get_attribute("class")
     offsets = [float(t.lstrip("+").split()[0]) for t in events.locator(".at").all_inner_texts()]
-    assert offsets == sorted(offsets) and offsets[-1] > offsets[0]
+    assert offsets == sorted(offsets)
+    assert offsets[-1] > offsets[0]
     request_body = dashboard.locator("details.exchange[open] .body pre").first.inner_text()
     assert '"input": "/tool web_search"' in request_body
     dashboard.locator("#agents button", has_text="History").first.click()

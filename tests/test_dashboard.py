@@ -53,7 +53,7 @@ async def test_a_browser_gets_the_page_and_tools_get_the_json_index(mock: httpx.
 
 async def test_the_page_loads_only_its_own_files_and_they_are_served(mock: httpx.AsyncClient) -> None:
     page = (await mock.get("/_mock/", headers={"accept": "text/html"})).text
-    loaded = re.findall(r'(?:src|href)="([^"#]+)"', page)
+    loaded = [url for url in re.findall(r'(?:src|href)="([^"#]+)"', page) if url != "data:,"]  # no favicon fetch
     assert sorted(loaded) == sorted(f"assets/{name}" for name in ASSETS)
     for name, content_type in ASSETS.items():
         response = await mock.get(f"/_mock/assets/{name}")
@@ -65,12 +65,15 @@ async def test_the_page_loads_only_its_own_files_and_they_are_served(mock: httpx
 
 def test_the_script_writes_what_it_shows_as_text_never_as_html() -> None:
     script = (ROOT / "mockserver/dashboard/static/dashboard.js").read_text()
-    assert "innerHTML" not in script and "insertAdjacentHTML" not in script and "eval(" not in script
+    assert "innerHTML" not in script
+    assert "insertAdjacentHTML" not in script
+    assert "eval(" not in script
 
 
 async def test_the_control_tables_say_how_the_page_offers_each_key(mock: httpx.AsyncClient) -> None:
     controls = {row["key"]: row for row in (await mock.get("/_mock/")).json()["controls"]}
-    assert controls["scenario"]["kind"] == "choice" and "tool_call" in controls["scenario"]["choices"]
+    assert controls["scenario"]["kind"] == "choice"
+    assert "tool_call" in controls["scenario"]["choices"]
     assert controls["error"]["choices"][0] == "llm_error"
     assert (controls["token_delay_ms"]["kind"], controls["token_delay_ms"]["group"]) == ("number", "pacing")
     assert (controls["fault"]["kind"], controls["fault"]["group"]) == ("text", "faults")
@@ -119,14 +122,17 @@ async def test_an_exchange_in_full_has_its_headers_body_and_each_event_with_its_
     detail = (await mock.get(f"/_mock/journal/{summary['id']}")).json()
     assert detail["headers"]["x-letta-mock"] == "token_delay_ms=15"
     assert detail["body"] == {"input": "/tool web_search", "streaming": True}
-    assert detail["params"] == {"agent_id": AGENT} and detail["state"] == "done"
+    assert detail["params"] == {"agent_id": AGENT}
+    assert detail["state"] == "done"
     events = detail["response"]["stream"]
     assert [e["message_type"] for e in events][:3] == ["ping", "reasoning_message", "tool_call_message"]
     assert events[-1] == {"at_ms": events[-1]["at_ms"], "event": None, "message_type": "[DONE]", "data": "[DONE]"}
     offsets = [e["at_ms"] for e in events]
-    assert offsets == sorted(offsets) and offsets[-1] - offsets[1] >= 15 * 4  # paced: the offsets show it
+    assert offsets == sorted(offsets)
+    assert offsets[-1] - offsets[1] >= 15 * 4
     assert events[2]["data"]["tool_calls"][0]["name"] == "web_search"
-    assert summary["response"]["types"]["reasoning_message"] == 2 and summary["response"]["stop_reason"] == "end_turn"
+    assert summary["response"]["types"]["reasoning_message"] == 2
+    assert summary["response"]["stop_reason"] == "end_turn"
     assert detail["duration_ms"] >= offsets[-1]
 
 
@@ -138,7 +144,8 @@ async def test_error_events_are_named_and_json_bodies_are_kept(mock: httpx.Async
     errors = [e for e in events if e["event"] == "error"]
     assert [e["message_type"] for e in errors] == ["error_message"]
     listed = (await mock.get(f"/_mock/journal/{second['id']}")).json()["response"]
-    assert listed["content_type"] == "application/json" and listed["body"][0]["message_type"] == "system_message"
+    assert listed["content_type"] == "application/json"
+    assert listed["body"][0]["message_type"] == "system_message"
 
 
 async def test_the_journal_is_a_ring_of_the_configured_size_and_counts_every_call() -> None:
@@ -147,7 +154,8 @@ async def test_the_journal_is_a_ring_of_the_configured_size_and_counts_every_cal
         for _ in range(5):
             await client.get("/v1/health/")
         changes = (await client.get("/_mock/journal/changes")).json()
-        assert changes["ids"] == [3, 4, 5] and changes["size"] == 3
+        assert changes["ids"] == [3, 4, 5]
+        assert changes["size"] == 3
         assert [e["id"] for e in (await client.get("/_mock/journal")).json()] == [3, 4, 5]
         assert (await client.get("/_mock/journal/1")).status_code == 404
         assert (await client.get("/_mock/calls")).json() == {"check_health": 5}
@@ -160,10 +168,12 @@ async def test_the_page_polls_only_what_changed_and_sees_a_clear(mock: httpx.Asy
     assert (await mock.get(f"/_mock/journal/changes?since={first['version']}")).json()["changed"] == []
     await mock.get(SEND)
     later = (await mock.get(f"/_mock/journal/changes?since={first['version']}")).json()
-    assert [e["id"] for e in later["changed"]] == [2] and later["epoch"] == first["epoch"]
+    assert [e["id"] for e in later["changed"]] == [2]
+    assert later["epoch"] == first["epoch"]
     await mock.delete("/_mock/journal")
     cleared = (await mock.get(f"/_mock/journal/changes?since={later['version']}")).json()
-    assert cleared["epoch"] == first["epoch"] + 1 and cleared["ids"] == []
+    assert cleared["epoch"] == first["epoch"] + 1
+    assert cleared["ids"] == []
 
 
 def test_bodies_and_streams_past_their_limits_are_summarised_not_kept() -> None:
@@ -173,12 +183,15 @@ def test_bodies_and_streams_past_their_limits_are_summarised_not_kept() -> None:
     chunk = b'data: {"message_type":"assistant_message","content":"' + b"x" * 60_000 + b'"}\n\n'
     for _ in range(6):
         entry.feed_stream(chunk)
-    kept = [sent for sent in entry.events if sent.data is not None]
+    texts = entry.event_texts()
     assert entry.event_count == len(entry.events) == 6
-    assert sum(len(sent.data or "") for sent in kept) <= STREAM_DATA_LIMIT < sum(len(chunk) for _ in range(6))
+    assert sum(len(text or "") for text in texts) <= STREAM_DATA_LIMIT < sum(len(chunk) for _ in range(6))
+    assert texts[0] is not None
+    assert texts[0].startswith('{"message_type":"assistant_message"')
+    assert texts[-1] is None  # past the limit
     assert {sent.type for sent in entry.events} == {"assistant_message"}  # types kept past the data limit
     big = journal.open("GET", "/v1/y", "", {})
-    big.response_raw += b"[]"
+    big.response_raw.append(b"[]")
     big.response_bytes = BODY_LIMIT + 1
     assert big.response_body() == {"_letta_mock": f"body of {BODY_LIMIT + 1} bytes not kept"}
     journal.open("GET", "/v1/z", "", {})
@@ -200,8 +213,10 @@ async def test_agents_and_their_histories_without_creating_any(mock: httpx.Async
     assert (await mock.get("/_mock/agents")).json() == []
     await stream(mock, "/approve delete_file")
     (agent,) = (await mock.get("/_mock/agents")).json()
-    assert agent["id"] == AGENT and agent["pending_approval"]["tools"] == ["delete_file"]
-    assert agent["last_stop_reason"] == "requires_approval" and agent["items"] >= 3
+    assert agent["id"] == AGENT
+    assert agent["pending_approval"]["tools"] == ["delete_file"]
+    assert agent["last_stop_reason"] == "requires_approval"
+    assert agent["items"] >= 3
     history = (await mock.get(f"/_mock/agents/{AGENT}/messages")).json()
     assert [m["message_type"] for m in history][:2] == ["system_message", "user_message"]
     assert len((await mock.get(f"/_mock/agents/{AGENT}/messages?limit=1")).json()) == 1
@@ -209,7 +224,8 @@ async def test_agents_and_their_histories_without_creating_any(mock: httpx.Async
     assert (await mock.get(f"/_mock/agents/{other}/messages")).status_code == 404
     assert len((await mock.get("/_mock/agents")).json()) == 1  # looking created nothing
     bad = await mock.get("/_mock/agents/not-an-agent/messages")
-    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["path", "agent_id"]
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["path", "agent_id"]
 
 
 # -- configuration and packaging ----------------------------------------------------------------------------------
@@ -235,7 +251,8 @@ def test_serve_takes_a_journal_size() -> None:
 
 def test_the_wheel_ships_the_dashboard_files(tmp_path: Path) -> None:
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path),
+         str(ROOT)],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert built.returncode == 0, built.stderr

@@ -7,7 +7,20 @@ import subprocess
 import sys
 import textwrap
 
+# pytester's in-process runs forget every module first imported during them, and a later import makes a second copy
+# (httpx keeps the first httpcore's exception classes, so the copy's errors would escape its mapping). Import here
+# what the inner runs use, so the whole session keeps one of each.
+import anyio.pytest_plugin  # noqa: F401
+import httpcore  # noqa: F401
+import letta_client  # noqa: F401
 import pytest
+import uvicorn.lifespan.off
+import uvicorn.protocols.http.auto
+import uvicorn.protocols.websockets.auto  # noqa: F401
+
+import mockserver.calls
+import mockserver.live
+import mockserver.testing  # noqa: F401
 
 AGENT = "agent-123e4567-e89b-42d3-8456-426614174000"
 OTHER = "agent-00000000-0000-4000-8000-000000000001"
@@ -308,7 +321,8 @@ def test_the_live_server_starts_each_test_as_new(pytester: pytest.Pytester) -> N
             assert httpx.get(letta_mock_url + "/_mock/defaults").json() == {}
             assert httpx.get(letta_mock_url + "/_mock/agents/AGENT_ID/script").json()["turns"] == []
             assert httpx.get(letta_mock_url + "/_mock/agents").json() == []
-            assert letta_mock_client.agents.messages.create("AGENT_ID", input="hi").stop_reason.stop_reason == "end_turn"
+            answer = letta_mock_client.agents.messages.create("AGENT_ID", input="hi")
+            assert answer.stop_reason.stop_reason == "end_turn"
         """,
     )
     result.assert_outcomes(passed=2)

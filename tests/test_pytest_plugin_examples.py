@@ -16,5 +16,6 @@ def test_the_example_clients_suite_passes_with_the_plugin() -> None:
         cwd=EXAMPLE, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
-    tests = sum(1 for line in (EXAMPLE / "test_support_bot.py").read_text().splitlines() if line.startswith("def test_"))
+    source = (EXAMPLE / "test_support_bot.py").read_text()
+    tests = sum(1 for line in source.splitlines() if line.startswith("def test_"))
     assert f"{tests} passed" in result.stdout.splitlines()[-1], result.stdout

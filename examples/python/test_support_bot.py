@@ -18,7 +18,8 @@ def test_the_bot_returns_the_agents_answer(letta_mock_client, letta_mock_agent_i
 @pytest.mark.letta_mock(scenario="tool_call")
 def test_the_bot_reports_the_tools_the_agent_used(letta_mock_client, letta_mock_agent_id):
     reply = SupportBot(letta_mock_client, letta_mock_agent_id).ask("Is there an outage?")
-    assert len(reply.tools) == 1 and reply.tools[0].startswith("web_search -> ")
+    assert len(reply.tools) == 1
+    assert reply.tools[0].startswith("web_search -> ")
     assert reply.thoughts  # the agent reasoned before and after the tool
     assert reply.text
 
@@ -30,9 +31,11 @@ def test_an_approved_tool_runs_and_the_bot_sends_the_approval(letta_mock_client,
     bot = SupportBot(letta_mock_client, letta_mock_agent_id, approve=lambda name, args: asked.append(name) or True)
     reply = bot.ask("Refund order 42")
     assert asked == ["refund_order"]
-    assert reply.tools[0].startswith("refund_order -> ") and reply.stop_reason == "end_turn"
+    assert reply.tools[0].startswith("refund_order -> ")
+    assert reply.stop_reason == "end_turn"
     approval = letta_mock_journal.of("send_message").last.request.json["messages"][0]
-    assert approval["type"] == "approval" and approval["approvals"][0]["approve"] is True
+    assert approval["type"] == "approval"
+    assert approval["approvals"][0]["approve"] is True
 
 
 @pytest.mark.letta_mock(script=[{"scenario": "approval", "tool": "delete_account"}])
@@ -41,7 +44,8 @@ def test_a_denied_tool_never_runs(letta_mock_client, letta_mock_agent_id, letta_
     assert reply.denied == ["delete_account"]
     assert all(not tool.startswith("delete_account -> ok") for tool in reply.tools)
     approval = letta_mock_journal.last.request.json["messages"][0]["approvals"][0]
-    assert approval["approve"] is False and approval["reason"] == "not allowed by the support policy"
+    assert approval["approve"] is False
+    assert approval["reason"] == "not allowed by the support policy"
 
 
 @pytest.mark.letta_mock(controls="error=llm_rate_limit")
