@@ -252,3 +252,32 @@ def test_the_dashboard_changes_the_defaults_refuses_bad_ones_and_resets(
     assert page.locator("details.exchange").count() == 0
     assert httpx.get(f"{letta_mock_url}/_mock/defaults").json() == {}
     page.wait_for_selector("#agents-empty", state="visible")
+
+
+@pytest.mark.letta_mock(seed=5)
+def test_the_dashboard_follows_a_stream_while_it_streams_and_filters_the_journal(
+    page: Any, letta_mock_url: str
+) -> None:
+    import threading
+
+    page.goto(f"{letta_mock_url}/_mock/")
+    page.wait_for_selector("#journal-empty", state="visible")
+    slow = {"X-Letta-Mock": "scenario=long; tokens=40; token_delay_ms=40"}
+    body = {"input": "tell me a story", "streaming": True, "stream_tokens": True}
+    sender = threading.Thread(target=lambda: httpx.post(
+        f"{letta_mock_url}/v1/agents/{AGENT}/messages", json=body, headers=slow, timeout=30))  # fmt: skip
+    sender.start()
+    page.wait_for_selector(".exchange .pill:text('streaming…')")  # in the journal before it is over
+    page.wait_for_selector(".exchange .pill:text-is('200')")
+    sender.join(timeout=30)
+    assert "end_turn" in page.inner_text(".exchange .kind")
+    httpx.get(f"{letta_mock_url}/v1/health/")
+    page.wait_for_selector("details.exchange >> nth=1")
+    page.fill("#filter", "health")
+    assert page.locator("li:not([hidden]) > details.exchange").count() == 1
+    assert page.locator("li:not([hidden]) > details.exchange .op").inner_text() == "check_health"
+    page.fill("#filter", "")
+    page.locator("details.exchange", has_text="send_message").locator("summary").click()
+    page.wait_for_selector("details.exchange[open] .events li.ping")
+    page.check("#hide-pings")
+    assert not page.locator("details.exchange[open] .events li.ping").is_visible()

@@ -403,3 +403,19 @@ def test_the_readmes_pytest_example_passes(pytester: pytest.Pytester) -> None:
     example = section.split("```python\n")[1].split("```")[0]
     result = run(pytester, example)
     result.assert_outcomes(passed=1)
+
+
+def test_the_sdk_fixtures_say_what_to_install_when_letta_client_is_missing(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest("import sys\n\nsys.modules['letta_client'] = None  # as if not installed\n")
+    result = run(
+        pytester,
+        """
+        def test_sync(letta_mock_client):
+            pass
+
+        def test_async(letta_mock_async_client):
+            pass
+        """,
+    )
+    result.assert_outcomes(errors=2)
+    assert result.stdout.str().count("letta_mock_client needs the official SDK: pip install letta-client") == 2
