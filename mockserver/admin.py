@@ -1,39 +1,52 @@
-"""The admin API under ``/_mock/`` (a prefix Letta never uses) and the request journal behind it.
+"""The admin API under ``/_mock/`` (a prefix Letta never uses): the dashboard, scripts, defaults, the journal.
 
-    GET    /_mock/                          what is here
+    GET    /_mock/                          the dashboard to a browser (Accept: text/html), else what is here (JSON)
     POST   /_mock/reset                     start over: agents, runs, scripts, journal forgotten; defaults as configured
     GET    /_mock/defaults                  controls applied to every turn
     PUT    /_mock/defaults                  {"scenario": "tool_call", "token_delay_ms": 20, ...}
+    GET    /_mock/agents                    the agents the mock knows, with their state
+    GET    /_mock/agents/{agent_id}/messages  the agent's history: every stored item, oldest first (last ?limit=)
     GET    /_mock/agents/{agent_id}/script  the agent's remaining scripted turns
     PUT    /_mock/agents/{agent_id}/script  {"turns": [{"scenario": "approval"}, {"reply": "Done."}]}
-    GET    /_mock/journal[?operation=...]   requests with their bodies, responses summarised
+    GET    /_mock/journal[?operation=...]   the exchanges kept, requests with their bodies, responses summarised
     DELETE /_mock/journal
-    GET    /_mock/calls                     {"send_message": 3, ...}: calls per operation, to verify
+    GET    /_mock/journal/changes?since=V   exchanges changed after journal version V (the dashboard polls this)
+    GET    /_mock/journal/{id}              one exchange in full: headers, response body, each stream event timed
+    GET    /_mock/calls                     {"send_message": 3, ...}: calls per operation since the last clear
 
-Scripts and defaults take the same keys as the ``X-Letta-Mock`` header (see ``control``). ``--no-admin`` (or
-``create_app(admin=False)``) leaves these routes out.
+Scripts and defaults take the same keys as the ``X-Letta-Mock`` header (see ``control``). Reading never creates
+anything (the open world's agents appear when a Letta route uses them). Everything here is one mounted app
+(``admin_mount``), so one layer can wrap all of it; ``--no-admin`` (``create_app(admin=False)``) leaves it out.
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route, Router
+from starlette.types import ASGIApp
 
-from mockserver import appstate
+from mockserver import __version__, appstate
+from mockserver.catalogue import IN_BAND_ERRORS, LETTA_VERSION
 from mockserver.control import KEYS, Controls, parse_controls
-from mockserver.errors import ControlError, RequestInvalid
-from mockserver.http import json_response, path_id
-from mockserver.journal import ADMIN_PREFIX, Entry
+from mockserver.dashboard import DASHBOARD_ROUTES, dashboard_page, wants_page
+from mockserver.errors import ControlError, NotFound, RequestInvalid
+from mockserver.faults import FAULTS
+from mockserver.http import json_response, path_id, query_int
+from mockserver.journal import ADMIN_PREFIX, Journal
+from mockserver.models import STOP_REASONS
+from mockserver.records import AgentRecord
+from mockserver.scenarios import SCENARIOS
 from mockserver.store import Store
 
-__all__ = ["ADMIN_ROUTES"]
+__all__ = ["ADMIN_ROUTES", "admin_mount"]
 
 PREFIX = ADMIN_PREFIX
+HISTORY_LIMIT = 500  # items the dashboard's history view reads by default
 
 
 async def _controls_body(request: Request) -> dict[str, Any]:
@@ -47,13 +60,58 @@ async def _controls_body(request: Request) -> dict[str, Any]:
 
 
 async def index(request: Request) -> Response:
+    if wants_page(request):
+        return dashboard_page()
+    state = request.app.state
+    journal: Journal = state.journal
     return json_response(
         {
-            "routes": [f"{', '.join(sorted(r.methods or ()))} {r.path}" for r in ADMIN_ROUTES],
+            "version": __version__,
+            "letta_version": LETTA_VERSION,
+            "routes": [f"{', '.join(sorted(r.methods or ()))} {PREFIX}{r.path}" for r in ADMIN_ROUTES],
+            "config": {
+                "seed": state.config.seed,
+                "fidelity": state.config.fidelity,
+                "agents": list(state.config.agents) if state.config.agents is not None else None,
+                "journal_size": journal.size,
+            },
+            "defaults": state.defaults.as_dict(),
+            "configured_defaults": state.configured_defaults.as_dict(),
+            "journal": {"kept": len(journal), "version": journal.version, "epoch": journal.epoch},
+            # The tables, so a page (or a tool) offers exactly what the server accepts.
             "control_keys": list(KEYS),
-            "defaults": request.app.state.defaults.as_dict(),
+            "controls": [_control_row(key) for key in KEYS],
+            "scenarios": [{"name": s.name, "help": s.help} for s in SCENARIOS.values()],
+            "faults": [{"form": kind.form, "help": kind.help} for kind in FAULTS.values()],
+            "stop_reasons": list(STOP_REASONS),
+            "errors": list(IN_BAND_ERRORS),
         }
     )
+
+
+# How the dashboard offers each control key: the values of the tables, else a number or text field.
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "scenario": tuple(SCENARIOS),
+    "stop_reason": tuple(STOP_REASONS),
+    "error": IN_BAND_ERRORS,
+    "error_at": ("start", "mid"),
+}
+_PACING = ("first_event_delay_ms", "token_delay_ms", "jitter_ms", "think_ms", "ping_interval_ms")
+_FAULT_KEYS = ("fault", "stall_ms", "retry_after")
+
+
+def _control_row(key: str) -> dict[str, Any]:
+    row: dict[str, Any] = {"key": key, "help": KEYS[key].help}
+    row["group"] = "pacing" if key in _PACING else "faults" if key in _FAULT_KEYS else "turn"
+    if key in _CHOICES:
+        row.update(kind="choice", choices=list(_CHOICES[key]))
+    else:
+        try:  # a key that takes a number takes 0
+            parse_controls({key: 0})
+            row["kind"] = "number"
+        except ControlError:
+            row["kind"] = "text"
+    return row
 
 
 async def reset(request: Request) -> Response:
@@ -65,6 +123,41 @@ async def defaults(request: Request) -> Response:
     if request.method == "PUT":
         request.app.state.defaults = parse_controls(await _controls_body(request), where="defaults")
     return json_response(request.app.state.defaults.as_dict())
+
+
+def _agent_summary(store: Store, agent: AgentRecord) -> dict[str, Any]:
+    pending = agent.pending
+    return {
+        "id": agent.id,
+        "created_at": agent.created_at.isoformat(),
+        "items": agent.item_count,
+        "stored_messages": len(agent.messages),
+        "in_context": len(agent.in_context),
+        "pending_approval": None
+        if pending is None
+        else {"run_id": pending.run_id, "tools": [call.name for call in pending.calls]},
+        "last_run_id": agent.last_run_id,
+        "last_stop_reason": agent.last_stop_reason,
+        "active_runs": len(store.active_runs(agent)),
+        "scripted_turns": len(store.scripts.get(agent.id, ())),
+        "conversations": sorted(c for c, owner in store.conversations.items() if owner == agent.id),
+    }
+
+
+async def agents(request: Request) -> Response:
+    store: Store = request.app.state.store
+    return json_response([_agent_summary(store, agent) for agent in list(store.agents.values())])
+
+
+async def agent_messages(request: Request) -> Response:
+    agent_id = path_id(request, "agent_id")
+    store: Store = request.app.state.store
+    agent = store.agents.get(agent_id)
+    if agent is None:  # looking never creates: the open world's agents appear when a Letta route uses them
+        raise NotFound(f"Agent {agent_id} has not been used")
+    limit = query_int(request, "limit", HISTORY_LIMIT) or HISTORY_LIMIT
+    rows = [(stored, index) for stored in agent.messages for index in range(len(stored.items))][-limit:]
+    return Response(store.items_json(rows), media_type="application/json")
 
 
 async def script(request: Request) -> Response:
@@ -95,16 +188,48 @@ async def journal(request: Request) -> Response:
     return json_response(request.app.state.journal.as_json(request.query_params.get("operation")))
 
 
+async def journal_changes(request: Request) -> Response:
+    journal: Journal = request.app.state.journal
+    version = journal.version  # read first: a change made while answering shows up in the next poll
+    since = query_int(request, "since", 0) or 0
+    return json_response(
+        {
+            "epoch": journal.epoch,
+            "version": version,
+            "size": journal.size,
+            "ids": [e.id for e in journal.entries],  # kept now: the rest left the ring (or were cleared)
+            "changed": [e.summary() for e in journal.since(since)],
+        }
+    )
+
+
+async def exchange(request: Request) -> Response:
+    entry = request.app.state.journal.get(request.path_params["exchange_id"])
+    if entry is None:
+        raise NotFound("Exchange not in the journal (it may have left the ring buffer)")
+    return json_response(entry.detail())
+
+
 async def calls(request: Request) -> Response:
-    entries: list[Entry] = request.app.state.journal.entries
-    return json_response(dict(Counter(e.operation for e in entries if e.operation is not None)))
+    return json_response(request.app.state.journal.counts())
 
 
-ADMIN_ROUTES = [
-    Route(PREFIX + "/", index, methods=["GET"]),
-    Route(PREFIX + "/reset", reset, methods=["POST"]),
-    Route(PREFIX + "/defaults", defaults, methods=["GET", "PUT"]),
-    Route(PREFIX + "/agents/{agent_id}/script", script, methods=["GET", "PUT"]),
-    Route(PREFIX + "/journal", journal, methods=["GET", "DELETE"]),
-    Route(PREFIX + "/calls", calls, methods=["GET"]),
+ADMIN_ROUTES: list[Route] = [
+    Route("/", index, methods=["GET"]),
+    Route("/reset", reset, methods=["POST"]),
+    Route("/defaults", defaults, methods=["GET", "PUT"]),
+    Route("/agents", agents, methods=["GET"]),
+    Route("/agents/{agent_id}/messages", agent_messages, methods=["GET"]),
+    Route("/agents/{agent_id}/script", script, methods=["GET", "PUT"]),
+    Route("/journal", journal, methods=["GET", "DELETE"]),
+    Route("/journal/changes", journal_changes, methods=["GET"]),
+    Route("/journal/{exchange_id:int}", exchange, methods=["GET"]),
+    Route("/calls", calls, methods=["GET"]),
 ]
+
+
+def admin_mount(wrap: Callable[[ASGIApp], ASGIApp] | None = None) -> Mount:
+    """Everything under ``/_mock/`` — the admin API and the dashboard — as one mounted app. ``wrap`` (e.g. a token
+    check) wraps all of it at once, so no admin or dashboard route can be reached around it."""
+    router: ASGIApp = Router([*ADMIN_ROUTES, *DASHBOARD_ROUTES])
+    return Mount(PREFIX, app=wrap(router) if wrap is not None else router)

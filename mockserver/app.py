@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from mockserver.admin import ADMIN_ROUTES
+from mockserver.admin import admin_mount
 from mockserver.appstate import install
 from mockserver.catalogue import Texts
 from mockserver.config import MockConfig
@@ -24,7 +24,7 @@ from mockserver.control import parse_controls
 from mockserver.errors import ConfigurationError, ControlError, HTTPError
 from mockserver.faults import ConnectionDropped
 from mockserver.http import json_response
-from mockserver.journal import JournalMiddleware
+from mockserver.journal import DEFAULT_SIZE, Journal, JournalMiddleware
 from mockserver.operations import OPERATIONS, PREFIXES
 from mockserver.store import Store
 
@@ -42,22 +42,27 @@ def create_app(
     admin: bool = True,
     max_body_bytes: int = 8 * 1024 * 1024,
     freeze_gc: bool = False,
+    journal_size: int = DEFAULT_SIZE,
 ) -> Starlette:
     """A mock Letta server as an ASGI app.
 
     ``seed`` makes ids and dates reproducible; ``agents`` closes the world to those agent ids (unknown ids then
     get Letta's 404s); ``fidelity="server"`` imitates the real server's quirks instead of the documented contract;
     ``controls`` are the default turn controls (``"scenario=tool_call; token_delay_ms=20"`` or a dict, see
-    ``mockserver.control``); ``admin=False`` leaves out the ``/_mock/`` admin API. ``freeze_gc`` (for a
-    long-running server process, as ``letta-mock serve``) keeps stored state out of full garbage collections.
+    ``mockserver.control``); ``admin=False`` leaves out the ``/_mock/`` admin API and its dashboard;
+    ``journal_size`` is how many exchanges the journal keeps (a ring buffer, ``mockserver.journal``).
+    ``freeze_gc`` (for a long-running server process, as ``letta-mock serve``) keeps stored state out of full
+    garbage collections.
     """
     config = MockConfig.build(seed=seed, agents=agents, fidelity=fidelity, max_body_bytes=max_body_bytes)
     try:
         defaults = parse_controls(controls, where="controls")
     except ControlError as error:
         raise ConfigurationError(str(error.detail)) from None
+    if isinstance(journal_size, bool) or not isinstance(journal_size, int) or journal_size < 1:
+        raise ConfigurationError(f"journal_size must be a whole number >= 1, not {journal_size!r}")
     app = Starlette(
-        routes=[*routes(), *(ADMIN_ROUTES if admin else [])],
+        routes=[*routes(), *([admin_mount()] if admin else [])],
         middleware=[
             # Browser front ends call from any origin with an Authorization header; preflights included.
             Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"], max_age=600),
@@ -68,7 +73,7 @@ def create_app(
     # A long-running server keeps everything it stored; full garbage collections over it paused every request
     # for 100-400 ms (bench/profile_http.py). Stored state lives on, so the process owner moves it out of the way.
     store = Store(seed=seed, agents=config.agents, on_growth=gc.freeze if freeze_gc else None)
-    install(app, config, defaults, store)
+    install(app, config, defaults, store, Journal(journal_size))
     return app
 
 

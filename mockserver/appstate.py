@@ -13,12 +13,12 @@ from mockserver.store import Store
 __all__ = ["install", "reset"]
 
 
-def install(app: Starlette, config: MockConfig, defaults: Controls, store: Store) -> None:
+def install(app: Starlette, config: MockConfig, defaults: Controls, store: Store, journal: Journal) -> None:
     app.state.config = config
     app.state.configured_defaults = defaults
     app.state.defaults = defaults
     app.state.store = store
-    app.state.journal = Journal()
+    app.state.journal = journal
 
 
 def reset(app: Starlette) -> None:

@@ -1,11 +1,19 @@
 """A mock server on a real localhost port, run by uvicorn in a background thread (for tests and tools).
 
 The socket outlives the app behind it: ``reset`` forgets all state (or, for other settings, puts a freshly built
-app behind the same port) and ``serve`` puts any app there, so a test session starts uvicorn once.
+app behind the same port) and ``serve`` puts any app there, so a test session starts uvicorn once. A reset runs on
+the server's own event loop, so it never races a turn still streaming from the previous test.
+
+The mock answers its own failures with Letta's 500 and logs them on the ``letta_mock`` logger; the server keeps
+those records (``errors``), and ``check()`` raises them in the caller's thread — pytest-httpserver's
+``check_assertions`` for a mock whose handlers are not yours.
 """
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import logging
 import threading
 import time
 from types import TracebackType
@@ -19,12 +27,76 @@ from mockserver.app import create_app
 from mockserver.appstate import reset
 from mockserver.serving import uvicorn_config
 
-__all__ = ["LiveServer"]
+__all__ = ["ErrorCapture", "LiveServer", "MockServerError"]
+
+_numbers = itertools.count(1)
+RESET_TIMEOUT_S = 10
+
+
+class MockServerError(AssertionError):
+    """The mock failed while answering a request; the first failure's exception is the ``__cause__``."""
+
+
+class ErrorCapture(logging.Handler):
+    """Keeps the ``letta_mock`` logger's errors (the mock's own failures), optionally only those of one thread."""
+
+    def __init__(self, thread_name: str | None = None) -> None:
+        super().__init__(logging.ERROR)
+        self.thread_name = thread_name
+        self.records: list[logging.LogRecord] = []
+        self._lock_records = threading.Lock()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.thread_name is None or record.threadName == self.thread_name:
+            with self._lock_records:
+                self.records.append(record)
+
+    def take(self) -> list[logging.LogRecord]:
+        with self._lock_records:
+            records, self.records = self.records, []
+        return records
+
+    def install(self) -> ErrorCapture:
+        logging.getLogger("letta_mock").addHandler(self)
+        return self
+
+    def uninstall(self) -> None:
+        logging.getLogger("letta_mock").removeHandler(self)
+
+    def check(self) -> None:
+        """Raise ``MockServerError`` for the errors kept so far (and forget them)."""
+        records = self.take()
+        if records:
+            raise failure(records)
+
+
+def failure(records: list[logging.LogRecord], after: BaseException | None = None) -> MockServerError:
+    """One error naming every failure the mock logged, caused by the first one's exception."""
+    formatter = logging.Formatter()
+    parts = []
+    for record in records:
+        text = record.getMessage()
+        if record.exc_info:
+            text += "\n" + formatter.formatException(record.exc_info)
+        parts.append(text)
+    head = f"letta-mock failed {len(records)} time(s) while answering this test's requests (it answered 500)"
+    if after is not None:
+        head += f"; the test then failed with {type(after).__name__}: {after}"
+    error = MockServerError(head + ":\n\n" + "\n\n".join(parts))
+    first = next((r.exc_info[1] for r in records if r.exc_info and r.exc_info[1] is not None), None)
+    error.__cause__ = first
+    return error
 
 
 class _Server(uvicorn.Server):
+    loop: asyncio.AbstractEventLoop | None = None
+
     def install_signal_handlers(self) -> None:  # the test runner's thread owns the signals
         pass
+
+    async def serve(self, sockets: Any = None) -> None:
+        self.loop = asyncio.get_running_loop()
+        await super().serve(sockets)
 
 
 class _Behind:
@@ -44,7 +116,9 @@ class LiveServer:
         self.options = options
         self._behind = _Behind(app if app is not None else create_app(**options))
         self._server = _Server(uvicorn_config(self._behind, host=host, port=port, log_level="warning"))
-        self._thread = threading.Thread(target=self._server.run, name="letta-mock", daemon=True)
+        name = f"letta-mock-{next(_numbers)}"
+        self._thread = threading.Thread(target=self._server.run, name=name, daemon=True)
+        self._errors = ErrorCapture(thread_name=name)
         self.host = host
         self.port = port
 
@@ -57,6 +131,15 @@ class LiveServer:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def errors(self) -> list[logging.LogRecord]:
+        """What the mock logged as its own failures since the last ``check``/``reset`` (records of ``letta_mock``)."""
+        return self._errors.records
+
+    def check(self) -> None:
+        """Raise ``MockServerError`` if the mock failed while answering since the last check or reset."""
+        self._errors.check()
+
     def serve(self, app: Starlette) -> str:
         """Serve ``app`` from now on, on the same socket; its URL."""
         self._behind.app = app
@@ -64,19 +147,34 @@ class LiveServer:
 
     def reset(self, **options: Any) -> str:
         """A mock as new, configured by ``options`` (``create_app``'s): the same app with its state forgotten, or a
-        new app when the settings differ. Its URL."""
+        new app when the settings differ. Failures kept from before are forgotten too. Its URL."""
+        self._errors.take()
         if options == self.options:
-            reset(self.app)
+            self._on_loop(reset, self.app)
         else:
             self.options = options
             self._behind.app = create_app(**options)
         return self.url
 
+    def _on_loop(self, function: Any, *args: Any) -> None:
+        """Run ``function(*args)`` on the server's event loop (where requests touch the state), and wait for it."""
+        loop = self._server.loop
+        if loop is None or not self._thread.is_alive():
+            function(*args)
+            return
+
+        async def call() -> None:
+            function(*args)
+
+        asyncio.run_coroutine_threadsafe(call(), loop).result(timeout=RESET_TIMEOUT_S)
+
     def start(self) -> LiveServer:
+        self._errors.install()
         self._thread.start()
         deadline = time.monotonic() + 10
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
+                self._errors.uninstall()
                 raise RuntimeError(f"letta-mock did not start on {self.host}:{self.port}")
             time.sleep(0.005)
         sockets = [s for server in self._server.servers for s in server.sockets]
@@ -86,6 +184,7 @@ class LiveServer:
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=10)
+        self._errors.uninstall()
 
     def __enter__(self) -> LiveServer:
         return self.start()

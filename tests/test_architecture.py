@@ -12,7 +12,7 @@ import pytest
 
 from mockserver import catalogue, control, faults, operations, records, scenarios
 from mockserver.app import routes
-from mockserver.journal import _OPERATION_IDS
+from mockserver.journal import operation_ids
 from mockserver.models import Run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,8 +24,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
      "schema_values"),
     ("records", "paging", "store"),
     ("synthesize", "engine"),
-    ("http", "sending", "runs", "history", "handlers", "operations", "journal", "admin", "appstate", "openapi"),
-    ("app", "serving", "live", "cli", "pytest_plugin", "hypothesis_hook", "__init__"),
+    ("http", "sending", "runs", "history", "handlers", "operations", "journal", "calls", "admin", "dashboard",
+     "appstate", "openapi"),
+    ("app", "serving", "live", "cli", "pytest_plugin", "testing", "hypothesis_hook", "__init__"),
 )
 LAYER = {name: index for index, names in enumerate(LAYERS) for name in names}
 # Below the HTTP layer nothing knows of Starlette or uvicorn: the engine and the state are plain Python.
@@ -159,7 +160,7 @@ def test_every_route_is_an_operation_and_the_journal_names_it_by_its_operation_i
     assert len(handlers) == len(set(handlers)), "a handler in two rows: the journal could not tell them apart"
     served = {route.endpoint for route in routes() if route.path != "/openapi.json"}  # type: ignore[attr-defined]
     assert served == set(handlers)
-    assert _OPERATION_IDS == {operation.handler: operation.operation_id for operation in operations.OPERATIONS}
+    assert operation_ids() == {operation.handler: operation.operation_id for operation in operations.OPERATIONS}
 
 
 def test_the_controls_follow_the_tables() -> None:

@@ -8,6 +8,7 @@ import sys
 from mockserver import __version__
 from mockserver.control import TRIGGERS
 from mockserver.faults import FAULTS
+from mockserver.journal import DEFAULT_SIZE
 from mockserver.scenarios import DEFAULT_SCENARIO, SCENARIOS
 
 __all__ = ["EPILOG", "REALISTIC_PACE", "add_arguments", "run"]
@@ -40,6 +41,7 @@ trigger phrases, typed as the message in a chat box:
 faults (fault=SPEC,SPEC in a control, or /fault SPEC):
 {_table([(kind.form, kind.help) for kind in FAULTS.values()])}
 
+dashboard at http://127.0.0.1:8283/_mock/ in a browser: the journal live, agents, controls, reset.
 admin API under /_mock/ (scripts per agent, defaults, journal, reset).
 then point a client at it, e.g. Letta(base_url="http://127.0.0.1:8283", api_key="anything")
 """
@@ -81,7 +83,14 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
         default=None,
         help="default turn controls, the X-Letta-Mock header's grammar (e.g. 'token_delay_ms=20; fault=no_done')",
     )
-    serve.add_argument("--no-admin", action="store_true", help="leave out the /_mock/ admin API")
+    serve.add_argument("--no-admin", action="store_true", help="leave out the /_mock/ admin API and dashboard")
+    serve.add_argument(
+        "--journal-size",
+        type=int,
+        metavar="N",
+        default=DEFAULT_SIZE,
+        help=f"exchanges the request journal keeps, oldest dropped first (default: {DEFAULT_SIZE})",
+    )
     serve.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
 
 
@@ -101,12 +110,15 @@ def run(args: argparse.Namespace) -> int:
             controls=controls,
             admin=not args.no_admin,
             freeze_gc=True,
+            journal_size=args.journal_size,
         )
     except (ControlError, ConfigurationError) as error:
         print(f"letta-mock: error: {error}", file=sys.stderr)
         return 2
     world = f"{len(args.agents)} agent(s)" if args.agents else "any agent-<uuid4>"
     print(f"letta-mock {__version__}: mock Letta server on http://{args.host}:{args.port} ({world})", flush=True)
+    if not args.no_admin:
+        print(f"dashboard: http://{args.host}:{args.port}/_mock/", flush=True)
     uvicorn.Server(uvicorn_config(app, host=args.host, port=args.port, log_level=args.log_level)).run()
     return 0
 

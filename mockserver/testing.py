@@ -1,0 +1,133 @@
+"""What the pytest plugin builds, kept out of its module so that loading the plugin imports nothing heavy.
+
+A test's settings (its ``letta_mock`` markers over the command line over the ini file) become ``create_app``
+keywords plus scripted turns (``Setup``); the in-process client (``LettaMockClient``) and the official SDK clients
+point at the mock; a failing test's report gets the mock's journal (``journal_report``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+
+from mockserver.app import create_app
+from mockserver.calls import Call, Calls, describe
+from mockserver.control import Controls, parse_controls
+from mockserver.errors import ConfigurationError, ControlError
+from mockserver.journal import Journal
+from mockserver.store import DEFAULT_AGENT_ID
+
+__all__ = ["REPORT_LIMIT", "LettaMockClient", "Setup", "async_sdk_client", "journal_report", "sdk_client"]
+
+REPORT_LIMIT = 50  # exchanges shown in a failing test's report (the last ones)
+SDK_API_KEY = "letta-mock"
+
+
+@dataclass(frozen=True)
+class Setup:
+    """A mock as a test asked for it: ``create_app`` keywords, and the agents' scripted turns."""
+
+    app_options: dict[str, Any] = field(default_factory=dict)
+    scripts: dict[str, list[Controls]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, keywords: dict[str, Any], scenario: str | None = None, script: Any = None) -> Setup:
+        """From the settings' ``create_app`` keywords and the plugin's own fields; ``ConfigurationError`` naming
+        what is wrong."""
+        options = dict(keywords)
+        if scenario is not None:
+            try:
+                merged = parse_controls(options.get("controls"), where="controls").as_dict()
+                merged.update(parse_controls({"scenario": scenario}, where="scenario").as_dict())
+            except ControlError as error:
+                raise ConfigurationError(str(error.detail)) from None
+            options["controls"] = merged
+        agents = options.get("agents")
+        return cls(options, _scripts(script, list(agents) if agents else [DEFAULT_AGENT_ID]))
+
+    @property
+    def agent_id(self) -> str:
+        """The agent a test talks to: the first of ``agents=``, else the store's default agent."""
+        agents = self.app_options.get("agents")
+        return str(next(iter(agents))) if agents else DEFAULT_AGENT_ID
+
+    def build(self) -> Starlette:
+        app = create_app(**self.app_options)
+        self.apply(app)
+        return app
+
+    def apply(self, app: Starlette) -> None:
+        """The scripted turns, on an app as new (after ``create_app`` or a reset)."""
+        for agent_id, turns in self.scripts.items():
+            app.state.store.set_script(agent_id, turns)
+
+
+def _scripts(script: Any, default_agents: list[str]) -> dict[str, list[Controls]]:
+    """``script=[turn, ...]`` scripts the test's agents (``agents=``, else the default agent);
+    ``script={agent_id: [turn, ...]}`` names them. A turn is a dict of controls or their ``k=v; ...`` text."""
+    if script is None:
+        return {}
+    if isinstance(script, Mapping):
+        targets = {str(agent): turns for agent, turns in script.items()}
+    elif isinstance(script, Sequence) and not isinstance(script, str):
+        targets = {agent: script for agent in default_agents}
+    else:
+        raise ConfigurationError(f"script must be a list of turns or {{agent_id: [turns]}}, not {script!r}")
+    out: dict[str, list[Controls]] = {}
+    for agent, turns in targets.items():
+        if isinstance(turns, str) or not isinstance(turns, Sequence):
+            raise ConfigurationError(f"script for {agent}: a list of turns, not {turns!r}")
+        try:
+            out[agent] = [parse_controls(turn, where=f"script[{index}]") for index, turn in enumerate(turns)]
+        except ControlError as error:
+            raise ConfigurationError(str(error.detail)) from None
+    return out
+
+
+class LettaMockClient(httpx.AsyncClient):
+    """An ``httpx.AsyncClient`` on the mock app in-process (no sockets), with the journal as ``calls``.
+
+    The mock's own failures reach the client as Letta's 500 (as over a socket); the plugin raises them at the end
+    of the test."""
+
+    def __init__(self, app: Starlette, **kwargs: Any) -> None:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        super().__init__(transport=transport, base_url="http://letta-mock", **kwargs)
+        self.app = app
+
+    @property
+    def calls(self) -> Calls:
+        app = self.app
+        return Calls(lambda: app.state.journal)
+
+
+def sdk_client(url: str) -> Any:
+    """The official sync client on ``url``, validating every response strictly."""
+    from letta_client import Letta
+
+    return Letta(base_url=url, api_key=SDK_API_KEY, _strict_response_validation=True)
+
+
+def async_sdk_client(url: str) -> Any:
+    """The official async client on ``url``, validating strictly. It keeps no idle connection, so it can be made
+    and dropped outside any event loop (the fixture works under pytest-asyncio and anyio alike)."""
+    from letta_client import AsyncLetta, DefaultAsyncHttpxClient
+
+    http = DefaultAsyncHttpxClient(limits=httpx.Limits(max_keepalive_connections=0))
+    return AsyncLetta(base_url=url, api_key=SDK_API_KEY, _strict_response_validation=True, http_client=http)
+
+
+def journal_report(journals: Sequence[Journal]) -> str:
+    """A failing test's section: what the mock received and answered, one line per exchange, the last
+    ``REPORT_LIMIT`` of them."""
+    lines: list[str] = []
+    for journal in journals:
+        entries = journal.entries
+        if len(entries) > REPORT_LIMIT:
+            lines.append(f"... {len(entries) - REPORT_LIMIT} earlier exchange(s) not shown")
+        lines += [describe(Call.of(entry)) for entry in entries[-REPORT_LIMIT:]]
+    return "\n".join(lines) if lines else "the mock received no request"
