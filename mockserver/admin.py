@@ -140,7 +140,10 @@ def _agent_summary(store: Store, agent: AgentRecord) -> dict[str, Any]:
         "last_stop_reason": agent.last_stop_reason,
         "active_runs": len(store.active_runs(agent)),
         "scripted_turns": len(store.scripts.get(agent.id, ())),
-        "conversations": sorted(c for c, owner in store.conversations.items() if owner == agent.id),
+        "conversations": sorted(c for c, record in store.conversations.items() if record.agent_id == agent.id),
+        "name": agent.profile.name,
+        "model": agent.profile.model,
+        "created": agent.created,
     }
 
 
