@@ -72,6 +72,8 @@ class Store:
         self.runs: dict[str, RunRecord] = {}
         self.conversations: dict[str, str] = {}  # conv id -> agent id
         self.scripts: dict[str, deque[Any]] = {}  # agent id -> its next turns' controls (admin API)
+        self.replay_counts: dict[str, int] = {}  # replay: answers given per recorded exchange group
+        self.replay_aliases: dict[str, str] = {}  # replay: a client's ids -> placeholders of normalised fixtures
         self._seq = 0
         for agent_id in self.known_agents or ():
             self._create_agent(agent_id)
@@ -86,6 +88,8 @@ class Store:
         self.runs.clear()
         self.conversations.clear()
         self.scripts.clear()
+        self.replay_counts.clear()
+        self.replay_aliases.clear()
         self._seq = 0
         for agent_id in self.known_agents or ():
             self._create_agent(agent_id)
@@ -346,3 +350,58 @@ class Store:
         # Readers wait on `changed`; swap in a fresh Event so each wait sees only later changes.
         changed, record.changed = record.changed, asyncio.Event()
         changed.set()
+
+    # -- replay (mockserver.recording) ----------------------------------------------------------------------
+
+    def replay_count(self, group: str) -> int:
+        """How many answers a group of identical recorded requests has given (sequences play in order)."""
+        return self.replay_counts.get(group, 0)
+
+    def replay_used(self, group: str) -> None:
+        self.replay_counts[group] = self.replay_counts.get(group, 0) + 1
+
+    def replay_alias(self, real: str, placeholder: str) -> None:
+        """From now on the client's ``real`` value stands for ``placeholder`` in normalised fixtures."""
+        self.replay_aliases[real] = placeholder
+
+    def replayed_turn(
+        self,
+        agent: AgentRecord,
+        *,
+        conversation_id: str | None,
+        run: Run,
+        inputs: Sequence[tuple[str, list[Message]]],
+        outputs: Sequence[tuple[str, list[Message]]],
+        events: Sequence[Any] | None,
+        pending: tuple[ApprovalRequestMessage, list[ToolCall]] | None,
+        answered: bool,
+    ) -> RunRecord:
+        """A turn a fixture answered, kept as if the mock had run it, so that history, runs and approvals agree
+        with what was replayed: the run (``events`` its whole log; None while it goes on elsewhere), the
+        client's input and the agent's output as stored messages (one already stored is not stored again: a
+        repeated answer), and what the agent now waits for."""
+        record = self.runs.get(run.id)
+        if record is None:
+            record = RunRecord(run=run)
+            self.runs[run.id] = record
+        else:
+            record.run = run
+        if events is not None:
+            record.events = list(events)
+            record.finished = True
+        agent.last_run_id = run.id
+        if run.stop_reason is not None:
+            agent.last_stop_reason = run.stop_reason
+        for message_id, items in [*inputs, *outputs]:
+            if message_id in self.messages or not items:
+                continue
+            self.add_message(
+                agent, message_id, items, conversation_id=conversation_id, run_id=run.id, created_at=items[0].date
+            )
+        if answered:
+            agent.pending = None
+        if pending is not None:
+            request, calls = pending
+            agent.pending = PendingApproval(request=request, calls=calls, run_id=run.id)
+        self._wake(record)
+        return record

@@ -23,7 +23,19 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("catalogue", "wire", "config", "sources", "scenarios", "faults", "control", "contract"),
     ("records", "paging", "store"),
     ("synthesize", "engine"),
-    ("http", "sending", "runs", "history", "handlers", "operations", "journal", "admin", "appstate", "openapi"),
+    (
+        "http",
+        "sending",
+        "runs",
+        "history",
+        "handlers",
+        "operations",
+        "journal",
+        "admin",
+        "appstate",
+        "openapi",
+        "recording",  # record and replay: the recording proxy and the replay layer are HTTP-level
+    ),
     ("app", "serving", "live", "cli", "pytest_plugin", "hypothesis_hook", "__init__"),
 )
 LAYER = {name: index for index, names in enumerate(LAYERS) for name in names}
