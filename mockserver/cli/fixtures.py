@@ -36,11 +36,22 @@ def add_arguments(fixtures: argparse.ArgumentParser) -> None:
         help="'server' admits the real server's documented quirks (its 422 body, naive run dates)",
     )  # fmt: skip
     actions.add_parser("list", help="list the curated fixtures")
+    curate = actions.add_parser(
+        "curate",
+        help="record the curated library again, from the mock itself (for maintainers)",
+        description="Record each curated fixture from a seeded mock through the recording proxy, normalised; "
+        "check it against our models and --spec; write it to --out for review (mockserver.recording.curate).",
+    )
+    curate.add_argument("--out", metavar="DIR", default="fixtures", help="where to write (default: ./fixtures)")
+    curate.add_argument("--only", nargs="+", metavar="NAME", default=None, help="only these fixtures")
+    curate.add_argument("--spec", metavar="FILE", default=None, help="Letta's OpenAPI document to check against")
 
 
 def run(args: argparse.Namespace) -> int:
     if args.action == "list":
         return _list()
+    if args.action == "curate":
+        return _curate(args)
     from mockserver.contract import Contract
     from mockserver.recording.check import check_paths, ours
     from mockserver.recording.drift import check_live
@@ -74,3 +85,26 @@ def _list() -> int:
             about = f"(cannot be loaded: {error.reason})"
         print(f"{name:32} {about}")
     return 0
+
+
+def _curate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from mockserver.contract import Contract
+    from mockserver.live import LiveServer
+    from mockserver.recording.check import ours
+    from mockserver.recording.curate import CURATED, curate, readme_table, write_readme_table
+
+    rows = [row for row in CURATED if args.only is None or row.name in args.only]
+    unknown = set(args.only or ()) - {row.name for row in CURATED}
+    if unknown:
+        print(f"letta-mock: error: no curated fixture {sorted(unknown)}", file=sys.stderr)
+        return 2
+    documents = [ours(), *([Contract.load(args.spec)] if args.spec else [])]
+    out = Path(args.out)
+    with LiveServer(seed=1) as server:
+        problems = curate(rows, out, documents, lambda: server.reset(seed=1))
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    write_readme_table(out / "README.md", readme_table(CURATED, out))
+    return 1 if problems else 0

@@ -39,8 +39,7 @@ def add_option(parser: pytest.Parser) -> None:
         OPTION,
         choices=_MODES,
         default=None,
-        help="record mode of every letta_mock cassette (overrides the markers' record=): once, new_episodes, all, "
-        "none",
+        help="record mode of every letta_mock cassette (overrides the markers' record=): once, new_episodes, all, none",
     )
 
 

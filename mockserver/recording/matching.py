@@ -182,6 +182,7 @@ def _query_differences(recorded: list[tuple[str, str]], received: list[tuple[str
             # A credential was redacted when recorded: any value matches it.
             b = [REDACTED if x == REDACTED else y for x, y in zip(a, b, strict=True)]
         if a != b:
+
             def one(values: Any) -> Any:
                 return values[0] if values is not ABSENT and len(values) == 1 else values
 

@@ -133,8 +133,8 @@ class Normaliser:
         return placeholder
 
     def _tool_id(self, value: str, side: Side, allocate: bool) -> str:
-        if value in self.aliases.values() or _UUID.search(value):
-            return value  # already a placeholder, or a bare UUID (the UUID rule places it)
+        if _TOOL_PLACEHOLDER.match(value) or value in self.aliases.values() or _UUID.search(value):
+            return value  # already a placeholder (one the client hands back), or a UUID (the UUID rule places it)
         known = self.aliases.get(value)
         if known is not None or not allocate:
             return known or value

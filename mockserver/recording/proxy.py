@@ -14,6 +14,8 @@ Rules (docs/fixtures.md, "Recording"):
   holds and records the rest (a recorded sequence that is used up counts as not recorded); ``once`` records into an
   empty directory and only replays a directory that holds a recording; ``all`` forwards and records everything,
   replacing an earlier recording in the directory once it writes its first exchange; ``none`` only replays;
+* an answer is handed on chunked, and its end only once its file is written: a client that has its answer finds
+  the exchange on disk;
 * files are ``NNNN-<method>-<path words>.json``, numbered on from the directory's highest number (``all``: from
   1), written whole (a temporary file renamed into place).
 """
@@ -24,10 +26,12 @@ import hashlib
 import logging
 import os
 import re
+import ssl
 import tempfile
 import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from functools import cache
 from pathlib import Path
 from typing import Literal
 
@@ -70,9 +74,17 @@ _HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding",
      "upgrade", "host", "content-length", "accept-encoding"}
 )  # fmt: skip
-_NOT_BACK = frozenset({"connection", "keep-alive", "transfer-encoding", "server", "date"})
+# Not handed back: hop-by-hop headers, uvicorn's own, and the length (the body goes on chunked, so the client has
+# its whole answer only once the exchange is written).
+_NOT_BACK = frozenset({"connection", "keep-alive", "transfer-encoding", "server", "date", "content-length"})
 _FILE = re.compile(r"^(\d{4,})-.*\.json$")
 _MAX_BODY = 64 * 1024 * 1024
+
+
+@cache
+def _tls() -> ssl.SSLContext:
+    # Building a TLS context costs ~50 ms; every recorder of a process shares one.
+    return ssl.create_default_context()
 
 
 def upstream_facts(url: str, *, spec: bool = True, timeout: float = 10.0) -> tuple[str | None, str | None]:
@@ -108,6 +120,7 @@ class Recorder:
         spec_sha256: str | None = None,
         replay_speed: float = 0.0,
         description: str | None = None,
+        normalise_dates: bool = True,
     ) -> None:
         if mode not in MODES:
             raise ConfigurationError(f"record mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -129,10 +142,14 @@ class Recorder:
         numbers = [int(m.group(1)) for p, _ in existing if (m := _FILE.match(p.name))]
         self._next = 1 if mode == "all" else max(numbers, default=0) + 1
         highest = max((placeholder_numbers(p.read_text(encoding="utf-8")) for p, _ in existing), default=0)
-        self.normaliser = Normaliser(self.session.aliases, server_start=highest) if normalise else None
+        self.normaliser = (
+            Normaliser(self.session.aliases, server_start=highest, dates=normalise_dates) if normalise else None
+        )
         self.written: list[Path] = []
         self.refused: list[str] = []
-        self._client: httpx.AsyncClient | None = None
+        # Made now, not on the first request, so its set-up is not in the first exchange's timing. No read
+        # timeout: Letta streams stay silent up to 20 s between keep-alive pings, and runs go on for minutes.
+        self._client = httpx.AsyncClient(timeout=httpx.Timeout(30.0, read=None), verify=_tls(), follow_redirects=False)
 
     def _existing(self) -> list[tuple[Path, Fixture]]:
         if not self.out.exists():
@@ -145,13 +162,14 @@ class Recorder:
             raise ConfigurationError(f"cannot record into {self.out}: {error}") from None
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        await self._client.aclose()
 
     # -- ASGI ---------------------------------------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
         if scope["type"] != "http":
             return
         clock = Clock(self.replay_speed)
@@ -177,13 +195,20 @@ class Recorder:
             return
         await self._forward(scope, send, incoming, started)
 
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
     async def _forward(self, scope: Scope, send: Send, incoming: Incoming, started: float) -> None:
         def now_ms() -> float:
             return (time.perf_counter() - started) * 1000
 
-        if self._client is None:
-            # No read timeout: Letta streams stay silent up to 20 s between keep-alive pings, runs for minutes.
-            self._client = httpx.AsyncClient(timeout=httpx.Timeout(30.0, read=None), follow_redirects=False)
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
         query: bytes = scope.get("query_string", b"")
         target = self.upstream.copy_with(raw_path=self.upstream.raw_path.rstrip(b"/") + raw_path +
@@ -199,8 +224,8 @@ class Recorder:
             return
         headers_at = now_ms()
         encoded = upstream.headers.get("content-encoding", "identity").lower() != "identity"
-        # A body the upstream compressed anyway is handed on decoded, without its encoding and length.
-        dropped = _NOT_BACK | ({"content-encoding", "content-length"} if encoded else set())
+        # A body the upstream compressed anyway is handed on decoded, without its encoding.
+        dropped = _NOT_BACK | ({"content-encoding"} if encoded else set())
         back = [(k, v) for k, v in upstream.headers.multi_items() if k.lower() not in dropped]
         await send({"type": "http.response.start", "status": upstream.status_code,
                     "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in back]})  # fmt: skip
