@@ -99,17 +99,19 @@ class ReplayMiddleware:
         self.replayer.use(hit, session)
         response = hit.entry.exchange.response
         writes = answer_bytes(response, hit.rewrite(session))
-        try:
-            remember(store, incoming.method, incoming.path, body, response.status, b"".join(d for _, d in writes),
-                     response.is_stream)  # fmt: skip
-        except HTTPError as refusal:  # e.g. a closed world without the recorded agent: the answer still stands
-            log.info("letta-mock replay: %s not kept in the store: %s", hit.entry.label, refusal.message)
         gone, watcher = watch_disconnect(receive)
         try:
             label = hit.entry.label.encode("latin-1", "replace")
             await play(send, response, writes, clock, headers=[(FIXTURE_HEADER, label)], disconnected=gone)
         finally:
             watcher.cancel()
+            # Stored once it is sent (parsing a long stream would delay its first bytes), also when the client
+            # left early: the server's turn happened all the same.
+            try:
+                remember(store, incoming.method, incoming.path, body, response.status,
+                         b"".join(d for _, d in writes), response.is_stream)  # fmt: skip
+            except HTTPError as refusal:  # e.g. a closed world without the recorded agent: the answer stands
+                log.info("letta-mock replay: %s not kept in the store: %s", hit.entry.label, refusal.message)
 
 
 def _replaying(read: list[dict[str, Any]], receive: Receive) -> Receive:
