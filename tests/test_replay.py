@@ -278,3 +278,16 @@ def test_a_har_without_usable_entries_says_so(tmp_path: Path) -> None:
     path.write_text(json.dumps(har))
     with pytest.raises(ConfigurationError, match=r"a HAR without usable entries \(2 entries: 1 not under /v1/"):
         create_app(fixtures=str(path))
+
+
+async def test_a_normalised_answer_names_the_clients_own_agent() -> None:
+    agent = "agent-31415926-5358-4979-8323-846264338327"
+    app = create_app(fixtures="async_run", replay_speed=0)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mock") as client:
+        run = (
+            await client.post(f"/v1/agents/{agent}/messages/async", json={"input": "Work on this in the background."})
+        ).json()
+        polled = (await client.get(f"/v1/runs/{run['id']}")).json()
+    assert run["agent_id"] == agent
+    assert polled["agent_id"] == agent
+    assert run["id"].startswith("run-00000000-0000-4000-8000-")  # the server's placeholder, as recorded

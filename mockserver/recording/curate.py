@@ -78,11 +78,19 @@ def _list(
                    until=lambda r: r.json() == [], note=note)  # fmt: skip
 
 
+# Stop reasons a turn reaches by itself; the others are forced after a reply (the ``stop_reason`` control).
+_NATURAL: dict[str, tuple[str, dict[str, Any]]] = {
+    "requires_approval": ("scenario=approval; tool=send_email", {}),  # with its approval request
+    "max_steps": ("scenario=multi_step; steps=3", {"max_steps": 1}),  # one tool step of three
+}
+
+
 def _stop_reason(reason: StopReasonType) -> Curated:
+    controls, extra = _NATURAL.get(reason, (f"scenario=reply; stop_reason={reason}", {}))
     return Curated(
         f"stop_reason_{reason}",
         f"a streamed turn that ends with stop_reason {reason}",
-        (_send(f"Please end this turn with {reason.replace('_', ' ')}.", f"scenario=reply; stop_reason={reason}"),),
+        (_send(f"Please end this turn with {reason.replace('_', ' ')}.", controls, **extra),),
     )
 
 

@@ -203,9 +203,9 @@ class RecordedResponse(_Model, _Body):
 
 
 class Exchange(_Model):
+    note: str | None = None  # a reviewer's remark: what this exchange is in its session
     request: RecordedRequest
     response: RecordedResponse
-    note: str | None = None  # a reviewer's remark
 
 
 class MatchRules(_Model):
@@ -276,7 +276,7 @@ def events_of(chunks: Sequence[tuple[float, bytes]]) -> list[Event]:
         if cut < 0:
             continue
         complete, rest = text[: cut + 2], text[cut + 2 :]
-        events += [_event(frame.event, frame.data, at_ms) for frame in decode(complete)]
+        events += [_event(frame.event, frame.data, round(at_ms, 1)) for frame in decode(complete)]
         pending = rest
     return events
 
