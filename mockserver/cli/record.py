@@ -53,7 +53,9 @@ def add_arguments(record: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import hashlib
+    import signal
     from pathlib import Path
+    from types import FrameType
 
     import httpx
     import uvicorn
@@ -94,7 +96,19 @@ def run(args: argparse.Namespace) -> int:
           f"({seen}), mode {args.mode}, writing {args.out}", flush=True)  # fmt: skip
     config = uvicorn_config(recorder, host=args.host, port=args.port, log_level=args.log_level)
     config.lifespan = "on"  # the proxy closes its upstream connections at shutdown
-    uvicorn.Server(config).run()
+
+    class Recording(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            # Stop as uvicorn does on Ctrl-C or SIGTERM, without raising the signal again once stopped: the
+            # summary below is the point of stopping.
+            if self.should_exit and sig == signal.SIGINT:
+                self.force_exit = True
+            self.should_exit = True
+
+    try:
+        Recording(config).run()
+    except KeyboardInterrupt:  # a uvicorn that re-raises it anyway
+        pass
     print(f"letta-mock record: {len(recorder.written)} file(s) written to {args.out}", flush=True)
     for reason in recorder.refused:
         print(f"letta-mock record: refused: {reason}", file=sys.stderr)
