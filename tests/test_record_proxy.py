@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
 import ssl
 import threading
 import time
@@ -323,3 +324,26 @@ def test_a_recorder_refuses_an_unknown_mode_or_a_bad_upstream(tmp_path: Path) ->
         Recorder("http://127.0.0.1:9", tmp_path, mode="sometimes")
     with pytest.raises(ValueError, match="upstream must be an http"):
         Recorder("ftp://x", tmp_path)
+
+
+def test_new_episodes_of_a_normalised_recording_keep_their_placeholders_apart(
+    serve: Callable[[Any], str], fresh_upstream: str, tmp_path: Path
+) -> None:
+    second_agent = "agent-9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a"
+    with httpx.Client(base_url=serve(Recorder(fresh_upstream, tmp_path, normalise=True))) as client:
+        client.post(f"/v1/agents/{AGENT}/messages", json={"input": "one"})
+    first = (tmp_path / "0001-post-agents-messages.json").read_text()
+    again = Recorder(fresh_upstream, tmp_path, normalise=True)
+    with httpx.Client(base_url=serve(again)) as client:
+        replayed = client.post(f"/v1/agents/{AGENT}/messages", json={"input": "one"})  # from the recording
+        client.post(f"/v1/agents/{second_agent}/messages", json={"input": "two"})  # new: recorded
+    assert replayed.headers["x-letta-mock-fixture"].endswith("0001-post-agents-messages.json")
+    [new] = again.written
+    recorded = load_fixture(new).exchanges[0]
+    # The second agent is the client's second id; the server's new ids do not reuse the first file's numbers.
+    assert recorded.request.path == "/v1/agents/agent-cccccccc-0000-4000-8000-000000000002/messages"
+    ours = set(re.findall(r"00000000-0000-4000-8000-\d{12}", first))
+    theirs = set(re.findall(r"00000000-0000-4000-8000-\d{12}", new.read_text()))
+    assert ours
+    assert theirs
+    assert not ours & theirs

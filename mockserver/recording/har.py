@@ -15,7 +15,6 @@ Rules (docs/fixtures.md, "HAR files"):
 from __future__ import annotations
 
 import base64
-import json
 import re
 from collections import Counter
 from typing import Any
@@ -138,8 +137,3 @@ def _query_of(query: str) -> list[tuple[str, str]]:
 
     return parse_qsl(query, keep_blank_values=True)
 
-
-def dumps_har(entries: list[dict[str, Any]]) -> str:
-    """A HAR 1.2 document around ``entries`` (for tests and tools that write one)."""
-    return json.dumps({"log": {"version": "1.2", "creator": {"name": "letta-mock", "version": __version__},
-                               "entries": entries}}, indent=1)  # fmt: skip

@@ -17,13 +17,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mockserver.recording.format import Exchange, Fixture, FixtureError, parse_fixture
 from mockserver.recording.har import is_har, parse_har
 
-__all__ = ["Entry", "Library", "curated_names", "curated_root", "load_library", "resolve"]
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
+__all__ = ["Entry", "Library", "curated_names", "curated_root", "from_fixtures", "load_library", "parse_any", "resolve"]
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 _SUFFIXES = (".json", ".har")
@@ -47,10 +50,6 @@ class Entry:
 class Library:
     entries: tuple[Entry, ...]
     sources: tuple[str, ...]
-
-    @property
-    def normalised(self) -> bool:
-        return any(entry.fixture.normalised for entry in self.entries)
 
 
 def curated_root() -> Traversable:

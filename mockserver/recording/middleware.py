@@ -112,6 +112,8 @@ class ReplayMiddleware:
                          b"".join(d for _, d in writes), response.is_stream)  # fmt: skip
             except HTTPError as refusal:  # e.g. a closed world without the recorded agent: the answer stands
                 log.info("letta-mock replay: %s not kept in the store: %s", hit.entry.label, refusal.message)
+            except Exception:  # the answer was sent as recorded; what it would have stored is lost, and said so
+                log.exception("letta-mock replay: %s not kept in the store", hit.entry.label)
 
 
 def _replaying(read: list[dict[str, Any]], receive: Receive) -> Receive:

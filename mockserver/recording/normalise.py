@@ -84,8 +84,16 @@ class Normaliser:
         self._date_offset: timedelta | None = None
         self._server = server_start
         self._client = 0
-        for value in self.aliases.values():
-            self._count(value)
+        self._counted = 0
+        self._recount()
+
+    def _recount(self) -> None:
+        # Aliases may also arrive from outside (a recorder's replayed answers add the client's): numbers go on
+        # from the highest in use, whoever made it.
+        if self._counted != len(self.aliases):
+            for value in self.aliases.values():
+                self._count(value)
+            self._counted = len(self.aliases)
 
     def _count(self, placeholder: str) -> None:
         match = _PLACEHOLDER.match(placeholder) or _TOOL_PLACEHOLDER.match(placeholder)
@@ -101,7 +109,9 @@ class Normaliser:
     def fork(self) -> Normaliser:
         """A copy to try a request on; ``new_aliases`` then says what it would add."""
         other = Normaliser(dict(self.aliases), dates=self.dates)
-        other._server, other._client, other._date_offset = self._server, self._client, self._date_offset
+        other._server = max(other._server, self._server)
+        other._client = max(other._client, self._client)
+        other._date_offset = self._date_offset
         return other
 
     def new_aliases(self, base: Normaliser) -> dict[str, str]:
@@ -109,6 +119,7 @@ class Normaliser:
 
     def _add(self, real: str, placeholder: str) -> None:
         self.aliases[real] = placeholder
+        self._counted += 1
         if self._bind is not None:
             self._bind(real, placeholder)
 
@@ -123,6 +134,7 @@ class Normaliser:
             return known
         if not allocate:
             return value
+        self._recount()
         if side == CLIENT:
             self._client += 1
             placeholder = _uuid_placeholder(CLIENT, self._client)
@@ -138,6 +150,7 @@ class Normaliser:
         known = self.aliases.get(value)
         if known is not None or not allocate:
             return known or value
+        self._recount()
         if side == CLIENT:
             self._client += 1
             placeholder = _tool_placeholder(value, CLIENT, self._client)

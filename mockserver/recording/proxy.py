@@ -157,7 +157,8 @@ class Recorder:
         if not self.out.is_dir():
             raise ConfigurationError(f"{self.out} is not a directory")
         try:
-            return [(path, load_fixture(path)) for path in sorted(self.out.rglob("*.json"))]
+            # Its own files only: a recorder writes (and in mode all removes) files directly in DIR.
+            return [(path, load_fixture(path)) for path in sorted(self.out.glob("*.json"))]
         except FixtureError as error:
             raise ConfigurationError(f"cannot record into {self.out}: {error}") from None
 

@@ -18,7 +18,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from urllib.parse import quote, quote_plus
 
 __all__ = [
@@ -27,6 +27,8 @@ __all__ = [
     "MIN_SECRET",
     "REDACTED",
     "credentials",
+    "is_credential_header",
+    "is_credential_param",
     "leaks",
     "redact_query",
     "request_headers",
@@ -141,7 +143,3 @@ def leaks(text: str, secrets: Iterable[str]) -> list[str]:
                 found.append(f"credential #{index} ({len(secret)} characters) found {encoding}")
     return found
 
-
-def mask(values: Mapping[str, str]) -> dict[str, str]:
-    """Headers with credential values masked, for messages and logs."""
-    return {name: REDACTED if is_credential_header(name) else value for name, value in values.items()}
