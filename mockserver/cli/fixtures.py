@@ -88,6 +88,7 @@ def _list() -> int:
 
 
 def _curate(args: argparse.Namespace) -> int:
+    import hashlib
     from pathlib import Path
 
     from mockserver.contract import Contract
@@ -101,9 +102,10 @@ def _curate(args: argparse.Namespace) -> int:
         print(f"letta-mock: error: no curated fixture {sorted(unknown)}", file=sys.stderr)
         return 2
     documents = [ours(), *([Contract.load(args.spec)] if args.spec else [])]
+    digest = hashlib.sha256(Path(args.spec).read_bytes()).hexdigest() if args.spec else None
     out = Path(args.out)
     with LiveServer(seed=1) as server:
-        problems = curate(rows, out, documents, lambda: server.reset(seed=1))
+        problems = curate(rows, out, documents, lambda: server.reset(seed=1), spec_sha256=digest)
     for problem in problems:
         print(problem, file=sys.stderr)
     write_readme_table(out / "README.md", readme_table(CURATED, out))

@@ -221,13 +221,12 @@ def _server_start(name: str) -> int:
     return (zlib.crc32(name.encode()) % 100_000) * 1000
 
 
-def record(curated: Curated, upstream: str, workdir: Path) -> Fixture:
+def record(curated: Curated, upstream: str, workdir: Path, *, spec_sha256: str | None = None) -> Fixture:
     """Record one curated session from the mock at ``upstream``: its exchanges as one normalised fixture."""
     out = workdir / curated.name
     # The seeded mock's dates are reproducible already: only ids become placeholders.
-    recorder = Recorder(upstream, out, mode="all", normalise=True, normalise_dates=False)
-    if recorder.normaliser is not None:
-        recorder.normaliser._server = _server_start(curated.name)
+    recorder = Recorder(upstream, out, mode="all", normalise=True, normalise_dates=False, spec_sha256=spec_sha256,
+                        placeholders_from=_server_start(curated.name))  # fmt: skip
     notes = asyncio.run(_session(recorder, curated))
     if recorder.refused:
         raise RuntimeError(f"{curated.name}: {recorder.refused}")
@@ -247,24 +246,46 @@ def _shape(path: str) -> str:
 
 
 def curate(
-    rows: Sequence[Curated], out: Path, documents: Sequence[Contract], fresh_mock: Callable[[], str]
+    rows: Sequence[Curated],
+    out: Path,
+    documents: Sequence[Contract],
+    fresh_mock: Callable[[], str],
+    *,
+    spec_sha256: str | None = None,
 ) -> list[str]:
     """Record (from the mock ``fresh_mock`` starts over and gives the URL of), check and write each row; the
-    problems of those not written."""
+    problems of those not written. ``spec_sha256``: of the Letta document the mock follows, noted in each file."""
     problems: list[str] = []
     out.mkdir(parents=True, exist_ok=True)
     starts = [_server_start(row.name) for row in CURATED]
     assert len(set(starts)) == len(starts), "two curated fixtures share their placeholder numbers"
     with tempfile.TemporaryDirectory() as scratch:
         for row in rows:
-            fixture = record(row, fresh_mock(), Path(scratch))
+            fixture = record(row, fresh_mock(), Path(scratch), spec_sha256=spec_sha256)
             found = fixture_problems(fixture, f"{row.name}.json", documents)
             if found:
                 problems += [str(f) for f in found]
                 continue
-            (out / f"{row.name}.json").write_text(dumps(fixture), encoding="utf-8")
+            target = out / f"{row.name}.json"
+            if target.exists() and _untimed(load_fixture(target)) == _untimed(fixture):
+                # Only the timing differs (it always does a little): keep the reviewed file, so a diff shows
+                # what changed.
+                print(f"{row.name}: unchanged")
+                continue
+            target.write_text(dumps(fixture), encoding="utf-8")
             print(f"{row.name}: {len(fixture.exchanges)} exchange(s)")
     return problems
+
+
+def _untimed(fixture: Fixture) -> Any:
+    def strip(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: strip(v) for k, v in node.items() if k not in ("at_ms", "done_at_ms")}
+        if isinstance(node, list):
+            return [strip(item) for item in node]
+        return node
+
+    return strip(fixture.model_dump(mode="json"))
 
 
 def readme_table(rows: Sequence[Curated], folder: Path) -> str:

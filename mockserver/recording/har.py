@@ -136,4 +136,3 @@ def _query_of(query: str) -> list[tuple[str, str]]:
     from urllib.parse import parse_qsl
 
     return parse_qsl(query, keep_blank_values=True)
-

@@ -121,6 +121,7 @@ class Recorder:
         replay_speed: float = 0.0,
         description: str | None = None,
         normalise_dates: bool = True,
+        placeholders_from: int = 0,
     ) -> None:
         if mode not in MODES:
             raise ConfigurationError(f"record mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -141,7 +142,9 @@ class Recorder:
         self.recording = mode in ("new_episodes", "all") or (mode == "once" and not existing)
         numbers = [int(m.group(1)) for p, _ in existing if (m := _FILE.match(p.name))]
         self._next = 1 if mode == "all" else max(numbers, default=0) + 1
+        # Server placeholders go on past those of the files already here (and ``placeholders_from``).
         highest = max((placeholder_numbers(p.read_text(encoding="utf-8")) for p, _ in existing), default=0)
+        highest = max(highest, placeholders_from)
         self.normaliser = (
             Normaliser(self.session.aliases, server_start=highest, dates=normalise_dates) if normalise else None
         )

@@ -142,4 +142,3 @@ def leaks(text: str, secrets: Iterable[str]) -> list[str]:
             if any(form and (form.lower() if haystack is lowered else form) in haystack for form in forms):
                 found.append(f"credential #{index} ({len(secret)} characters) found {encoding}")
     return found
-
