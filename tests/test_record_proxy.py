@@ -347,3 +347,33 @@ def test_new_episodes_of_a_normalised_recording_keep_their_placeholders_apart(
     assert ours
     assert theirs
     assert not ours & theirs
+
+
+async def _odd_stream(scope: Any, receive: Any, send: Any) -> None:
+    """An upstream whose stream is not Letta's framing: comments, CRLF line ends, a named event, split writes."""
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/event-stream; charset=utf-8")]})  # fmt: skip
+    for part in (b": hello\r\n\r\n", b'data: {"message_type":"ping"}\r\n\r\n', b"event: error\r\ndata: {\"a\"",
+                 b":1}\r\n\r\n", b"data: [DONE]\r\n\r\n"):  # fmt: skip
+        await send({"type": "http.response.body", "body": part, "more_body": True})
+        await asyncio.sleep(0.01)
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def test_comments_line_ends_and_split_events_survive_recording_and_replay(
+    serve: Callable[[Any], str], tmp_path: Path
+) -> None:
+    with LiveServer(_odd_stream) as odd:  # type: ignore[arg-type]
+        recorder = Recorder(odd.url, tmp_path)
+        with httpx.Client(base_url=serve(recorder)) as client:
+            recorded = client.post("/v1/agents/x/messages", json={"streaming": True}).content
+    stream = load_fixture(recorder.written[0]).exchanges[0].response.stream
+    assert stream is not None
+    assert stream.chunks is not None
+    assert [chunk.text for chunk in stream.chunks][2:4] == ['event: error\r\ndata: {"a"', ":1}\r\n\r\n"]
+    assert [(e.event, e.data, e.text) for e in stream.events] == [
+        (None, {"message_type": "ping"}, None), ("error", {"a": 1}, None), (None, None, "[DONE]")]  # fmt: skip
+    with httpx.Client(base_url=serve(create_app(fixtures=str(tmp_path), replay_speed=0))) as client:
+        assert client.post("/v1/agents/x/messages", json={"streaming": True}).content == recorded

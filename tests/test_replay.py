@@ -291,3 +291,21 @@ async def test_a_normalised_answer_names_the_clients_own_agent() -> None:
     assert run["agent_id"] == agent
     assert polled["agent_id"] == agent
     assert run["id"].startswith("run-00000000-0000-4000-8000-")  # the server's placeholder, as recorded
+
+
+async def test_replay_writes_each_recorded_chunk_as_one_write() -> None:
+    from mockserver.recording.format import Chunk
+    from mockserver.recording.playback import Clock, answer_bytes, play
+
+    chunks = [b'data: {"message_type":"ping"}\n', b"\ndata: [DO", b"NE]\n\n"]
+    stream = Stream(chunks=[Chunk.of(i * 5.0, data) for i, data in enumerate(chunks)])
+    response = RecordedResponse(status=200, headers={"content-type": "text/event-stream"}, stream=stream)
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    await play(send, response, answer_bytes(response, None), Clock(0), headers=[])
+    assert sent[0]["type"] == "http.response.start"
+    assert [m["body"] for m in sent[1:]] == [*chunks, b""]
+    assert [m["more_body"] for m in sent[1:]] == [True, True, True, False]
