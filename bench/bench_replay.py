@@ -126,6 +126,9 @@ def timing(cli: str, args: argparse.Namespace) -> None:
                     got, _, _ = stream(replay, agent, body, controls)
                     if len(got) != len(want):
                         sys.exit(f"replayed {len(got)} events, recorded {len(want)}")
+                    worst = max(abs(t - o / args.speed) for o, t in zip(want, got, strict=True))
+                    if args.verbose:
+                        print(f"    {agent}: first event {got[0]:.1f} ms (recorded {want[0]:.1f}), worst {worst:.1f}")
                     for ours, theirs, before in zip(want, got, then, strict=True):
                         difference = theirs - ours / args.speed
                         signed.append(difference)
@@ -178,6 +181,7 @@ def main() -> None:
     parser.add_argument("--token-delay-ms", type=int, default=15)
     parser.add_argument("--jitter-ms", type=int, default=10)
     parser.add_argument("--speed", type=float, default=1.0, help="timing: --replay-speed")
+    parser.add_argument("--verbose", action="store_true", help="timing: a line per replayed stream")
     parser.add_argument("--long-runs", type=int, default=15, help="overhead: streams each way")
     parser.add_argument("--long-tokens", type=int, default=3000, help="overhead: words of each reply")
     args = parser.parse_args()

@@ -28,6 +28,7 @@ from mockserver.recording.normalise import resplit
 __all__ = ["Clock", "answer_bytes", "play", "read_body", "watch_disconnect"]
 
 Rewrite = Callable[[str], str]
+_WAKE_UP_S = 0.001
 
 
 class Clock:
@@ -42,7 +43,9 @@ class Clock:
     async def until(self, at_ms: float | None, disconnected: asyncio.Event | None = None) -> None:
         if not self.speed or not at_ms:
             return
-        delay = self.start + at_ms / 1000 / self.speed - self._loop.time()
+        # The event loop wakes a timer up to a millisecond late (epoll rounds its timeout up to the next one);
+        # aiming that much early centres the error on the recorded offset.
+        delay = self.start + at_ms / 1000 / self.speed - self._loop.time() - _WAKE_UP_S
         if delay <= 0:
             return
         if disconnected is None:
