@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
@@ -43,6 +43,9 @@ def create_app(
     max_body_bytes: int = 8 * 1024 * 1024,
     freeze_gc: bool = False,
     journal_size: int = DEFAULT_SIZE,
+    fixtures: str | Sequence[str] | None = None,
+    replay_speed: float = 1.0,
+    on_miss: str = "error",
 ) -> Starlette:
     """A mock Letta server as an ASGI app.
 
@@ -53,6 +56,10 @@ def create_app(
     ``journal_size`` is how many exchanges the journal keeps (a ring buffer, ``mockserver.journal``).
     ``freeze_gc`` (for a long-running server process, as ``letta-mock serve``) keeps stored state out of full
     garbage collections.
+
+    ``fixtures`` (paths, HAR files or curated names; see ``mockserver.recording``) are replayed in front of the
+    routes, at ``replay_speed`` times their recorded pace (0: at once); a request none matches gets a 404 naming
+    the nearest recording, or with ``on_miss="synthesize"`` the synthesizing agent's answer.
     """
     config = MockConfig.build(seed=seed, agents=agents, fidelity=fidelity, max_body_bytes=max_body_bytes)
     try:
@@ -67,6 +74,7 @@ def create_app(
             # Browser front ends call from any origin with an Authorization header; preflights included.
             Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"], max_age=600),
             Middleware(JournalMiddleware),
+            *_replay(fixtures, replay_speed, on_miss),
         ],
         exception_handlers={HTTPError: _letta_error, HTTPException: _starlette_error, Exception: _unexpected},
     )
@@ -75,6 +83,25 @@ def create_app(
     store = Store(seed=seed, agents=config.agents, on_growth=gc.freeze if freeze_gc else None)
     install(app, config, defaults, store, Journal(journal_size))
     return app
+
+
+def _replay(fixtures: str | Sequence[str] | None, speed: float, on_miss: str) -> list[Middleware]:
+    """Record and replay (``mockserver.recording``): the replay layer, after the journal, before the routes."""
+    if fixtures is None or (not isinstance(fixtures, str) and not fixtures):
+        return []
+    if not (isinstance(speed, int | float) and speed >= 0):
+        raise ConfigurationError(f"replay_speed must be a number >= 0 (0: as fast as possible), not {speed!r}")
+    if on_miss not in ("error", "synthesize"):
+        raise ConfigurationError(f"on_miss must be 'error' or 'synthesize', not {on_miss!r}")
+    from mockserver.recording.format import FixtureError
+    from mockserver.recording.library import load_library
+    from mockserver.recording.middleware import ReplayMiddleware
+
+    try:
+        library = load_library([fixtures] if isinstance(fixtures, str) else fixtures)
+    except FixtureError as error:
+        raise ConfigurationError(f"fixtures: {error}") from None
+    return [Middleware(ReplayMiddleware, library=library, speed=float(speed), on_miss=on_miss)]  # type: ignore[arg-type]
 
 
 def routes() -> list[BaseRoute]:

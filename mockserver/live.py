@@ -113,7 +113,7 @@ class LiveServer:
     """``with LiveServer() as server: server.url`` — a mock listening on 127.0.0.1 (any free port by default)."""
 
     def __init__(self, app: Starlette | None = None, *, host: str = "127.0.0.1", port: int = 0, **options: Any) -> None:
-        self.options = options
+        self.options: dict[str, Any] | None = options
         self._behind = _Behind(app if app is not None else create_app(**options))
         self._server = _Server(uvicorn_config(self._behind, host=host, port=port, log_level="warning"))
         name = f"letta-mock-{next(_numbers)}"
@@ -141,7 +141,8 @@ class LiveServer:
         self._errors.check()
 
     def serve(self, app: Starlette) -> str:
-        """Serve ``app`` from now on, on the same socket; its URL."""
+        """Serve ``app`` from now on, on the same socket; its URL. (A later ``reset`` builds a new mock.)"""
+        self.options = None
         self._behind.app = app
         return self.url
 

@@ -15,6 +15,10 @@ Settings, strongest first: ``@pytest.mark.letta_mock(...)`` (the closest marker'
 (``--letta-mock-seed 7``), the ini file (``letta_mock_seed = 7``). ``SETTINGS`` is the one table of them: a row is
 a marker field, an option and an ini key, and names the ``create_app`` keyword it sets.
 
+Record and replay: ``fixtures="approval_round_trip"`` replays recorded exchanges in front of the mock;
+``record="once", upstream=URL`` gives the test a cassette of its own (``mockserver.recording.cassettes``;
+``--letta-mock-record-mode`` overrides ``record``).
+
 Nothing heavy is imported when the plugin loads (``pytest --help`` stays fast): the fixtures import what they use.
 """
 
@@ -68,6 +72,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("scenario", "default scenario of every turn (over controls)", str),
     Setting("journal_size", "exchanges the journal keeps", int, "journal_size"),
     Setting("script", "scripted turns: [turn, ...] for the test's agents, or {agent_id: [turn, ...]}"),
+    # Record and replay (mockserver.recording): fixtures in front of the mock, or a cassette instead of it.
+    Setting("fixtures", "replay recorded exchanges: fixture files, directories or curated names", _words, "fixtures"),
+    Setting("replay_speed", "replayed timing: 1 as recorded, 0 at once", float, "replay_speed"),
+    Setting("on_miss", "a request no fixture matches: 'error' (a 404) or 'synthesize'", str, "on_miss"),
+    Setting("record", "this test's cassette: record mode once, new_episodes, all or none"),
+    Setting("upstream", "the real Letta server a cassette records from (else $LETTA_MOCK_UPSTREAM)", str),
+    Setting("cassette", "the cassette's directory, relative to the test module"),
+    Setting("normalise", "record placeholders for ids and dates in the cassette"),
 )
 _FIELDS = {setting.name for setting in SETTINGS}
 
@@ -85,6 +97,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="port of the live server (default: any free port); worker gwN of pytest-xdist uses PORT+N",
     )  # fmt: skip
     parser.addini("letta_mock_port", "letta-mock: port of the live server (default: any free port)", default=None)
+    from mockserver.recording.cassettes import add_option
+
+    add_option(parser)  # --letta-mock-record-mode
     group.addoption(
         "--letta-mock-no-report", dest="letta_mock_no_report", action="store_true", default=False,
         help="leave the mock's journal out of failing tests' reports",
@@ -106,12 +121,11 @@ def _option(config: pytest.Config, name: str) -> Any:
     return None if value in (None, "", []) else value
 
 
-def _setup(request: pytest.FixtureRequest) -> Setup:
-    """This test's mock: markers (closest wins, field by field) over the command line over the ini file."""
-    from mockserver.errors import ConfigurationError
-    from mockserver.testing import Setup
-
+def _values(request: pytest.FixtureRequest) -> tuple[dict[str, Any], dict[str, Any]]:
+    """This test's settings (markers, closest wins field by field, over the command line over the ini file), and
+    those its markers set."""
     values: dict[str, Any] = {}
+    marked: dict[str, Any] = {}
     for setting in SETTINGS:
         raw = _option(request.config, setting.name) if setting.parse is not None else None
         if raw is not None:
@@ -126,7 +140,17 @@ def _setup(request: pytest.FixtureRequest) -> Setup:
         if unknown:
             pytest.fail(f"@pytest.mark.letta_mock: unknown field(s) {', '.join(unknown)} "
                         f"(known: {', '.join(s.name for s in SETTINGS)})", pytrace=False)  # fmt: skip
-        values.update(marker.kwargs)
+        marked.update(marker.kwargs)
+    values.update(marked)
+    return values, marked
+
+
+def _setup(request: pytest.FixtureRequest) -> Setup:
+    """This test's mock as its settings ask for it."""
+    from mockserver.errors import ConfigurationError
+    from mockserver.testing import Setup
+
+    values, _ = _values(request)
     keywords = {s.keyword: values[s.name] for s in SETTINGS if s.keyword is not None and s.name in values}
     try:
         return Setup.of(keywords, scenario=values.get("scenario"), script=values.get("script"))
@@ -146,9 +170,24 @@ def _built(setup: Setup, build: Callable[[], Any]) -> Any:
 # -- fixtures -----------------------------------------------------------------------------------------------------
 
 
+def _cassette(request: pytest.FixtureRequest) -> dict[str, Any] | None:
+    """The test's cassette settings, when its markers ask for one: the marker's fields, ``upstream`` from anywhere."""
+    from mockserver.recording.cassettes import wants_cassette
+
+    values, marked = _values(request)
+    if not wants_cassette(marked):
+        return None
+    return {**marked, **({"upstream": values["upstream"]} if "upstream" in values else {})}
+
+
 @pytest.fixture
 def letta_mock_app(request: pytest.FixtureRequest) -> Starlette:
-    """A fresh mock app for this test (in-process; nothing listens)."""
+    """A fresh mock app for this test (in-process; nothing listens); a cassette, when the marker asks for one."""
+    cassette = _cassette(request)
+    if cassette is not None:
+        from mockserver.recording.cassettes import cassette_app
+
+        return cassette_app(request, cassette)  # type: ignore[return-value]
     setup = _setup(request)
     app: Starlette = _built(setup, setup.build)
     return app
@@ -178,12 +217,20 @@ def letta_mock_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def letta_mock_url(letta_mock_server: LiveServer, request: pytest.FixtureRequest) -> str:
-    """The live mock's URL, the mock reset (state, scripts, journal, failures) and configured for this test."""
+def letta_mock_url(letta_mock_server: LiveServer, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The live mock's URL, the mock reset (state, scripts, journal, failures) and configured for this test; or the
+    test's cassette served on the same socket, the mock behind it again afterwards."""
+    cassette = _cassette(request)
+    if cassette is not None:
+        from mockserver.recording.cassettes import serve_cassette
+
+        with serve_cassette(letta_mock_server, request, cassette, afterwards=letta_mock_server.app) as url:
+            yield url
+        return
     setup = _setup(request)
     url: str = _built(setup, lambda: letta_mock_server.reset(**setup.app_options))
     setup.apply(letta_mock_server.app)
-    return url
+    yield url
 
 
 @pytest.fixture

@@ -41,7 +41,16 @@ class Command:
 
 COMMANDS: tuple[Command, ...] = (
     Command("serve", "serve", "run the mock server", "Run the mock Letta server."),
-)
+    Command(
+        "record", "record", "record a Letta server's answers as fixtures",
+        "Run a recording proxy: point a client at it, it forwards to the upstream Letta server and writes each "
+        "exchange (streams chunk by chunk, with their timing) as a fixture file.",
+    ),
+    Command(
+        "fixtures", "fixtures", "check and list fixtures",
+        "Check recorded fixtures against the contract (and a live server), or list the curated ones.",
+    ),
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

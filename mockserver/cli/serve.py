@@ -31,6 +31,8 @@ examples:
   letta-mock serve --pace realistic --scenario tool_call
                                                     # front-end work: timed token streams, a tool call every turn
   letta-mock serve --control 'fault=drop_after:5'   # every stream drops after five events
+  letta-mock serve --fixtures recorded/ --on-miss synthesize
+                                                    # replay a recording; what it lacks is synthesized
 
 scenarios (--scenario, or per request the header X-Letta-Mock: 'scenario=NAME; ...'):
 {_table([(s.name, s.help) for s in SCENARIOS.values()])}
@@ -91,6 +93,28 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
         default=DEFAULT_SIZE,
         help=f"exchanges the request journal keeps, oldest dropped first (default: {DEFAULT_SIZE})",
     )
+    # Record and replay (mockserver.recording, docs/fixtures.md).
+    serve.add_argument(
+        "--fixtures",
+        action="append",
+        metavar="PATH",
+        default=None,
+        help="replay recorded exchanges: a directory, a fixture or HAR file, or a curated fixture's name "
+        "(`letta-mock fixtures list`); repeatable",
+    )
+    serve.add_argument(
+        "--replay-speed",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help="replayed timing: 1 (default) as recorded, 2 twice as fast, 0 as fast as possible",
+    )
+    serve.add_argument(
+        "--on-miss",
+        choices=("error", "synthesize"),
+        default="error",
+        help="a request no fixture matches: 'error' (default, a 404 naming the nearest recording) or 'synthesize'",
+    )
     serve.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
 
 
@@ -111,11 +135,16 @@ def run(args: argparse.Namespace) -> int:
             admin=not args.no_admin,
             freeze_gc=True,
             journal_size=args.journal_size,
+            fixtures=args.fixtures,
+            replay_speed=args.replay_speed,
+            on_miss=args.on_miss,
         )
     except (ControlError, ConfigurationError) as error:
         print(f"letta-mock: error: {error}", file=sys.stderr)
         return 2
     world = f"{len(args.agents)} agent(s)" if args.agents else "any agent-<uuid4>"
+    if args.fixtures:
+        world += f"; replaying {', '.join(args.fixtures)}"
     print(f"letta-mock {__version__}: mock Letta server on http://{args.host}:{args.port} ({world})", flush=True)
     if not args.no_admin:
         print(f"dashboard: http://{args.host}:{args.port}/_mock/", flush=True)

@@ -12,6 +12,7 @@ record.) The class is split by concern, each part building on the one before it:
     agents         agents, their context window, approvals, scripts
     conversations  conversations of an agent
     runs           runs, their logs and steps
+    replay         turns a fixture answered (record and replay)
     (here)         what spans them: deleting an agent
 
 Open world (the default): every well-formed id names a resource, made up on first use. What a client *created*
@@ -24,12 +25,12 @@ from __future__ import annotations
 from mockserver.prompts import DEFAULT_SYSTEM_PROMPT as SYSTEM_PROMPT
 from mockserver.records import AgentRecord
 from mockserver.store.conversations import DEFAULT_AGENT_ID
-from mockserver.store.runs import RunStore
+from mockserver.store.replay import ReplayStore
 
 __all__ = ["DEFAULT_AGENT_ID", "SYSTEM_PROMPT", "Store"]
 
 
-class Store(RunStore):
+class Store(ReplayStore):
     """State of one mock server."""
 
     def delete_agent(self, agent: AgentRecord) -> None:

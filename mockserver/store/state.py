@@ -39,6 +39,8 @@ class State:
         self.tools: dict[str, Tool] = {}
         self.tool_names: dict[str, str] = {}  # tool name -> id (names are unique, as Letta's are per organization)
         self.scripts: dict[str, deque[Any]] = {}  # agent id -> its next turns' controls (admin API)
+        self.replay_counts: dict[str, int] = {}  # replay: answers given per recorded exchange group
+        self.replay_aliases: dict[str, str] = {}  # replay: a client's ids -> placeholders of normalised fixtures
         # Ids a client deleted: they are 404 from then on, in the open world too.
         self.deleted: set[str] = set()
         self._seq = 0
@@ -53,7 +55,7 @@ class State:
             record.cancel_requested = True
         self.ids, self.clock = Ids(self.seed), Clock(self.seed)  # a seeded mock starts over as it started
         for collection in (self.agents, self.messages, self.runs, self.conversations, self.tools, self.tool_names,
-                           self.scripts):  # fmt: skip
+                           self.scripts, self.replay_counts, self.replay_aliases):  # fmt: skip
             collection.clear()
         self.deleted.clear()
         self._seq = 0
