@@ -38,23 +38,32 @@ class MockServerError(AssertionError):
 
 
 class ErrorCapture(logging.Handler):
-    """Keeps the ``letta_mock`` logger's errors (the mock's own failures), optionally only those of one thread."""
+    """Keeps the ``letta_mock`` logger's errors (the mock's own failures), only those of the named threads when
+    any are named: a test's failures are its own thread's and its server's, not a late one of another server."""
 
-    def __init__(self, thread_name: str | None = None) -> None:
+    def __init__(self, *thread_names: str) -> None:
         super().__init__(logging.ERROR)
-        self.thread_name = thread_name
+        self.threads = set(thread_names)
         self.records: list[logging.LogRecord] = []
         self._lock_records = threading.Lock()
 
+    def watch(self, thread_name: str) -> None:
+        self.threads.add(thread_name)
+
     def emit(self, record: logging.LogRecord) -> None:
-        if self.thread_name is None or record.threadName == self.thread_name:
-            with self._lock_records:
-                self.records.append(record)
+        with self._lock_records:
+            self.records.append(record)
+
+    def kept(self) -> list[logging.LogRecord]:
+        """The errors kept so far of the watched threads, still kept."""
+        with self._lock_records:
+            return [r for r in self.records if not self.threads or r.threadName in self.threads]
 
     def take(self) -> list[logging.LogRecord]:
+        """The errors kept so far of the watched threads (all threads when none is named); all are forgotten."""
         with self._lock_records:
             records, self.records = self.records, []
-        return records
+        return [r for r in records if not self.threads or r.threadName in self.threads]
 
     def install(self) -> ErrorCapture:
         logging.getLogger("letta_mock").addHandler(self)
@@ -118,7 +127,7 @@ class LiveServer:
         self._server = _Server(uvicorn_config(self._behind, host=host, port=port, log_level="warning"))
         name = f"letta-mock-{next(_numbers)}"
         self._thread = threading.Thread(target=self._server.run, name=name, daemon=True)
-        self._errors = ErrorCapture(thread_name=name)
+        self._errors = ErrorCapture(name)
         self.host = host
         self.port = port
 
@@ -134,7 +143,15 @@ class LiveServer:
     @property
     def errors(self) -> list[logging.LogRecord]:
         """What the mock logged as its own failures since the last ``check``/``reset`` (records of ``letta_mock``)."""
-        return self._errors.records
+        return self._errors.kept()
+
+    @property
+    def thread_name(self) -> str:
+        """The thread the server answers on (its failures are logged there)."""
+        return self._thread.name
+
+    def forget_errors(self) -> None:
+        self._errors.take()
 
     def check(self) -> None:
         """Raise ``MockServerError`` if the mock failed while answering since the last check or reset."""

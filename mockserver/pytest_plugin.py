@@ -25,6 +25,7 @@ Nothing heavy is imported when the plugin loads (``pytest --help`` stays fast): 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -224,8 +225,8 @@ def letta_mock_url(letta_mock_server: LiveServer, request: pytest.FixtureRequest
     if cassette is not None:
         from mockserver.recording.cassettes import serve_cassette
 
-        with serve_cassette(letta_mock_server, request, cassette, afterwards=letta_mock_server.app) as url:
-            yield url
+        with serve_cassette(letta_mock_server, request, cassette, afterwards=letta_mock_server.app) as served:
+            yield served
         return
     setup = _setup(request)
     url: str = _built(setup, lambda: letta_mock_server.reset(**setup.app_options))
@@ -300,13 +301,16 @@ def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
     if _uses_mock(item):
         from mockserver.live import ErrorCapture
 
-        item.stash[_CAPTURE] = ErrorCapture().install()
+        item.stash[_CAPTURE] = ErrorCapture(threading.current_thread().name).install()  # in-process apps run here
     return (yield)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     capture = item.stash.get(_CAPTURE, None)
+    server = getattr(item, "funcargs", {}).get("letta_mock_server")
+    if capture is not None and server is not None:
+        capture.watch(server.thread_name)  # and the live server's thread; no other's late failure
     try:
         result = yield
     except Exception as failed:  # not pytest's skip/xfail outcomes
@@ -332,7 +336,7 @@ def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
             capture.uninstall()
             server = getattr(item, "funcargs", {}).get("letta_mock_server")
             if server is not None:
-                server.errors.clear()  # reported by this test's capture already
+                server.forget_errors()  # reported by this test's capture already
 
 
 @pytest.hookimpl(wrapper=True)
@@ -356,4 +360,5 @@ def _journals(item: pytest.Item) -> list[Any]:
         apps.append(funcargs["letta_mock_app"])
     if "letta_mock_server" in funcargs:
         apps.append(funcargs["letta_mock_server"].app)
-    return [app.state.journal for app in apps]
+    # A cassette (a recorder, not a mock) keeps no journal.
+    return [app.state.journal for app in apps if hasattr(getattr(app, "state", None), "journal")]

@@ -146,6 +146,28 @@ def test_the_mocks_own_failure_fails_the_test_that_caused_it_with_its_traceback(
     assert "the test then failed with InternalServerError" in out.split("_ test_the_test_failed_too _")[1]
 
 
+OTHER_THREADS_FAILURE = """
+    import logging, threading
+
+    def test_another_servers_late_failure_is_not_this_tests(letta_mock_client):
+        late = threading.Thread(target=lambda: logging.getLogger("letta_mock").error("another server failed"),
+                                name="letta-mock-elsewhere")
+        late.start()
+        late.join()
+        letta_mock_client.agents.messages.list("AGENT_ID")
+
+    def test_this_tests_own_thread_is_watched(letta_mock_client):
+        logging.getLogger("letta_mock").error("failed on the test's thread")
+"""
+
+
+def test_a_test_is_failed_only_by_its_own_threads_and_its_servers(pytester: pytest.Pytester) -> None:
+    result = run(pytester, OTHER_THREADS_FAILURE)
+    result.assert_outcomes(passed=1, failed=1)
+    assert "failed on the test's thread" in result.stdout.str()
+    assert "another server failed" not in result.stdout.str()
+
+
 def test_a_live_server_checks_its_failures_outside_pytest() -> None:
     import httpx
 

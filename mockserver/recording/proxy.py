@@ -272,14 +272,14 @@ class Recorder:
             fixture = self._fixture(incoming, upstream, headers_at, done_at, chunks, end, headers)
             text = dumps(fixture)
         except (ValueError, UnicodeError) as error:  # a body the format cannot hold: say so, keep proxying
-            log.error("letta-mock record: %s %s not recorded: %s", incoming.method, incoming.path, error)
+            log.warning("letta-mock record: %s %s not recorded: %s", incoming.method, incoming.path, error)
             self.refused.append(f"{incoming.method} {incoming.path}: {error}")
             return
         found = redact.leaks(text, secrets)
         if found:
             what = "; ".join(found)
             reason = f"{incoming.method} {incoming.path} not recorded: the file would hold a credential: {what}"
-            log.error("letta-mock record: %s", reason)
+            log.warning("letta-mock record: %s", reason)
             self.refused.append(reason)
             return
         self._write(text, incoming)
