@@ -41,6 +41,12 @@ class Command:
 
 COMMANDS: tuple[Command, ...] = (
     Command("serve", "serve", "run the mock server", "Run the mock Letta server."),
+    Command(
+        "fuzz",
+        "fuzz",
+        "fuzz a Letta server with schemathesis",
+        "Fuzz any Letta server with schemathesis, with checks that understand agent streams.",
+    ),
 )
 
 
