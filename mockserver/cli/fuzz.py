@@ -63,7 +63,7 @@ def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from mockserver.fuzz.runner import MESSAGES_OPERATIONS, PHASES
+    from mockserver.fuzz import MESSAGES_OPERATIONS, PHASES
 
     add = parser.add_argument
     add("url", metavar="URL", help="the Letta server to fuzz, e.g. http://127.0.0.1:8283")
@@ -73,6 +73,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"operationIds to fuzz, or 'all' (default: the {len(MESSAGES_OPERATIONS)} messages operations)")
     add("--checks", metavar="NAME,NAME", type=_names, default=("all",),
         help="checks to run, schemathesis' and ours (default: all)")
+    add("--exclude-checks", metavar="NAME,NAME", type=_names, default=(), help="checks not to run")
     add("--max-examples", metavar="N", type=_positive(int), default=20, help="cases per operation (default: 20)")
     add("--seed", metavar="N", type=int, default=None, help="reproduce a run (its seed is printed at its end)")
     add("--header", metavar="'Name: value'", type=_header, action="append", default=[],
@@ -104,7 +105,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def command_of(args: argparse.Namespace, seed: int | None) -> list[str]:
     """The command that runs the same cases again: these options with this seed."""
-    from mockserver.fuzz.runner import MESSAGES_OPERATIONS, PHASES
+    from mockserver.fuzz import MESSAGES_OPERATIONS, PHASES
 
     command = ["letta-mock", "fuzz", args.url]
     if args.spec:
@@ -113,6 +114,10 @@ def command_of(args: argparse.Namespace, seed: int | None) -> list[str]:
         command += ["--operations", ",".join(args.operations)]
     if tuple(args.phases) != PHASES:
         command += ["--phases", ",".join(args.phases)]
+    if tuple(args.checks) != ("all",):
+        command += ["--checks", ",".join(args.checks)]
+    if args.exclude_checks:
+        command += ["--exclude-checks", ",".join(args.exclude_checks)]
     command += ["--max-examples", str(args.max_examples)]
     if seed is not None:
         command += ["--seed", str(seed)]
@@ -134,12 +139,13 @@ def run(args: argparse.Namespace) -> int:
         spec=args.spec,
         operations=() if tuple(args.operations) == ("all",) else tuple(args.operations),
         checks=tuple(args.checks),
+        exclude_checks=tuple(args.exclude_checks),
         max_examples=int(args.max_examples),
         seed=args.seed,
         headers=dict(args.header),
         auth=args.auth,
         phases=tuple(args.phases),
-        stream=StreamBounds(timeout=args.stream_timeout, max_events=int(args.stream_max_events)),
+        stream=StreamBounds(args.stream_timeout, int(args.stream_max_events), min(1.0, args.stream_timeout)),
         workers=int(args.workers),
         junit=tuple(path for kind, path in args.report if kind == "junit"),
         json=tuple(path for kind, path in args.report if kind == "json"),

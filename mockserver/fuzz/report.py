@@ -44,7 +44,8 @@ def failures_of(ctx: ExecutionContext, seed: int | None, rerun: str | None) -> l
         for case_id, group in groups.items():
             for failure in group.failures:
                 found.append({
-                    "operation": label,
+                    "operation": failure.operation or label,
+                    "group": label,  # where schemathesis (and its JUnit report) files it: "Stateful tests" for a chain
                     "title": failure.title,
                     "code": failure.code,
                     "type": type(failure).__name__,

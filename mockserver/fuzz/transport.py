@@ -27,16 +27,27 @@ from mockserver.fuzz.streams import StreamBounds, StreamReading, read_stream
 if TYPE_CHECKING:
     from schemathesis import BaseSchema, Case
 
-__all__ = ["BoundedStreamAdapter", "StreamingTransport", "bind", "reading_of"]
+__all__ = ["BoundedStreamAdapter", "StreamingTransport", "bind", "contract_of", "keep_reading", "reading_of"]
 
 _READING = "letta_mock_stream_reading"  # the attribute of the PreparedRequest that carries its StreamReading
 Schema = TypeVar("Schema", bound="BaseSchema")
+
+
+def keep_reading(request: Any, reading: StreamReading) -> None:
+    """Keep ``reading`` with the request it answers, for the checks (``reading_of``)."""
+    setattr(request, _READING, reading)
 
 
 def reading_of(request: Any) -> StreamReading | None:
     """The ``StreamReading`` of the event stream answering ``request`` (a requests ``PreparedRequest``), if any."""
     reading = getattr(request, _READING, None)
     return reading if isinstance(reading, StreamReading) else None
+
+
+def contract_of(schema: Any) -> Contract | None:
+    """The contract a bound schema checks streams against (None for a schema ``bind`` did not bind)."""
+    contract = getattr(getattr(type(schema), "transport", None), "contract", None)
+    return contract if isinstance(contract, Contract) else None
 
 
 class _Read:
@@ -101,7 +112,7 @@ class BoundedStreamAdapter(HTTPAdapter):
             return response
         raw = response.raw
         reading = read_stream(raw, self.contract, self.bounds, set_timeout=_socket_timeout(raw))
-        setattr(request, _READING, reading)
+        keep_reading(request, reading)
         response.raw = _Read(raw, reading.complete, reading.finished)
         return response
 
@@ -137,13 +148,15 @@ class StreamingTransport(RequestsTransport):
 _BOUND: dict[type, type] = {}
 
 
-def bind(schema: Schema, bounds: StreamBounds) -> Schema:
-    """``schema``, sending through ``StreamingTransport`` from now on (its clones too), its document the contract.
+def bind(schema: Schema, bounds: StreamBounds, *, source: str | None = None) -> Schema:
+    """``schema``, sending through ``StreamingTransport`` from now on (its clones too), its document the contract
+    (``source``: where the document came from, for messages).
 
     schemathesis picks a schema's transport by the schema's class; the schema's class becomes a subclass that names
     ours. schemathesis' own stream limit is lifted above ours so that it never cuts what we hand it.
     """
-    transport = StreamingTransport(bounds, Contract(schema.raw_schema, source=schema.location or "<document>"))
+    contract = Contract(schema.raw_schema, source=source or schema.location or "<document>")
+    transport = StreamingTransport(bounds, contract)
     base = _BOUND.get(type(schema), type(schema))
     bound = type(f"LettaFuzz{base.__name__}", (base,), {"transport": transport, "__module__": __name__})
     _BOUND[bound] = base
