@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("records", "paging", "store"),
     ("synthesize", "engine"),
     ("http", "sending", "runs", "history", "handlers", "operations", "journal", "admin", "appstate", "openapi"),
-    ("app", "serving", "live", "cli", "pytest_plugin", "hypothesis_hook", "__init__"),
+    ("app", "serving", "live", "cli", "pytest_plugin", "hypothesis_hook", "fuzz", "__init__"),
 )
 LAYER = {name: index for index, names in enumerate(LAYERS) for name in names}
 # Below the HTTP layer nothing knows of Starlette or uvicorn: the engine and the state are plain Python.

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -130,6 +131,11 @@ def command_of(args: argparse.Namespace, seed: int | None) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        import schemathesis  # noqa: F401
+    except ImportError:
+        print("letta-mock fuzz: error: schemathesis is not installed: pip install 'letta-mock[fuzz]'", file=sys.stderr)
+        return 2
     from mockserver.fuzz.resources import Resources
     from mockserver.fuzz.runner import FuzzOptions, fuzz
     from mockserver.fuzz.streams import StreamBounds

@@ -32,7 +32,7 @@ class OperationTally:
     cases: int = 0
     statuses: Counter[str] = field(default_factory=Counter)  # "2xx" -> count
     streams: int = 0
-    events: int = 0
+    stream_events: int = 0
     slowest_stream: float = 0.0
     failed_checks: set[str] = field(default_factory=set)
 
@@ -95,7 +95,7 @@ class Tally(EventHandler["ExecutionContext"]):
                 reading = reading_of(response.request)
                 if reading is not None:
                     tally.streams += 1
-                    tally.events += len(reading.arrivals)
+                    tally.stream_events += len(reading.arrivals)
                     tally.slowest_stream = max(tally.slowest_stream, reading.elapsed)
             for check in recorder.checks.get(case_id, []):
                 verdict = {Status.SUCCESS: "passed", Status.FAILURE: "failed"}.get(check.status, "errored")
@@ -110,7 +110,7 @@ class Tally(EventHandler["ExecutionContext"]):
         out = ["", "letta-mock fuzz, per operation (cases, statuses, streams read):"]
         for label, tally in sorted(self.operations.items()):
             statuses = " ".join(f"{k} {v}" for k, v in sorted(tally.statuses.items()))
-            streams = f"  streams {tally.streams} ({tally.events} events, slowest {tally.slowest_stream:.2f} s)"
+            streams = f"  streams {tally.streams} ({tally.stream_events} events, slowest {tally.slowest_stream:.2f} s)"
             verdict = f"  FAILED: {', '.join(sorted(tally.failed_checks))}" if tally.failed_checks else ""
             out.append(f"  {label.ljust(width)}  {tally.cases:4d} cases  {statuses}"
                        f"{streams if tally.streams else ''}{verdict}")  # fmt: skip
@@ -140,7 +140,7 @@ class Tally(EventHandler["ExecutionContext"]):
                     "cases": t.cases,
                     "statuses": dict(t.statuses),
                     "streams": t.streams,
-                    "stream_events": t.events,
+                    "stream_events": t.stream_events,
                     "slowest_stream_s": round(t.slowest_stream, 3),
                     "failed_checks": sorted(t.failed_checks),
                 }
