@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from types import SimpleNamespace
 from typing import Any
@@ -20,6 +21,7 @@ from mockserver.fuzz import checks, history
 from mockserver.fuzz.schema import letta_schema
 from mockserver.fuzz.streams import Arrival, StreamBounds, StreamReading, check_event
 from mockserver.fuzz.transport import contract_of, keep_reading
+from mockserver.live import LiveServer
 from mockserver.models import (
     AssistantMessage,
     LettaErrorMessage,
@@ -316,9 +318,16 @@ def test_after_a_stateful_send_the_check_finds_it_in_the_agent_s_history_and_its
     assert history.letta_history(STATEFUL, answer, the_case) is None
 
 
+@pytest.fixture(scope="module")
+def broken_url() -> Iterator[str]:
+    # Its own socket: the plugin's session server resets whatever app it serves, and this is no letta-mock app.
+    with LiveServer(BrokenLetta()) as server:  # type: ignore[arg-type]
+        yield server.url
+
+
 @pytest.mark.parametrize("body", SENDS, ids=["json", "token stream"])
-def test_a_run_that_lists_nothing_after_a_send_is_reported(serve: Any, body: dict[str, Any]) -> None:
-    the_case, answer = sent(serve(BrokenLetta()), body)  # its run listings are always empty
+def test_a_run_that_lists_nothing_after_a_send_is_reported(broken_url: str, body: dict[str, Any]) -> None:
+    the_case, answer = sent(broken_url, body)  # its run listings are always empty
     text = message_of(history.letta_history, answer, the_case, STATEFUL)
     assert re.match(r"^(\d+) of the \1 messages the send answered with are not in run run-\S+ \(GET /v1/runs/", text)
 

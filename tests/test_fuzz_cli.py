@@ -89,3 +89,8 @@ def test_the_rerun_command_keeps_what_changes_the_cases() -> None:
     defaults = build_parser().parse_args(["fuzz", "http://x"])
     assert defaults.operations == MESSAGES_OPERATIONS
     assert command_of(defaults, None) == ["letta-mock", "fuzz", "http://x", "--max-examples", "20"]
+
+
+def test_a_usage_error_is_found_before_the_server_is_asked(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fuzz", f"http://127.0.0.1:{free_port()}", "--checks", "not_a_check"]) == 2
+    assert "--checks: unknown not_a_check" in capsys.readouterr().err

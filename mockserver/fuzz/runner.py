@@ -1,9 +1,10 @@
 """One fuzz run: a Letta document, schemathesis' engine with our transport and checks, its console output, reports.
 
 The rule: schemathesis does the work (generation, phases, its checks, its console output and JUnit report); this
-module prepares what it is given — the document with our links and the credentials rule, the configuration, real
-resources, our transport — and returns the exit status: 0 nothing failed, 1 failures, 2 a usage or connection
-error (or nothing could be tested).
+module checks the options (a usage error before anything is sent), checks the server answers, provides real
+resources (``resources``), has ``schema.letta_schema`` prepare the rest, runs the engine with schemathesis' console
+output and JUnit report beside our ``report.Tally``, and returns the exit status: 0 nothing failed, 1 failures,
+2 a usage or connection error (or nothing could be tested).
 """
 
 from __future__ import annotations
@@ -87,13 +88,8 @@ def _fuzz(options: FuzzOptions) -> int:
     from mockserver.fuzz.schema import letta_schema
     from mockserver.fuzz.transport import contract_of
 
-    _reachable(options.url)
-    headers = dict(options.headers)
-    if options.auth is not None:
-        headers["Authorization"] = f"Bearer {options.auth}"
-    with provide(options.url, options.resources, headers=headers, create=options.create_resources,
-                 model=options.model, embedding=options.embedding) as resources:  # fmt: skip
-        schema = letta_schema(
+    def schema_with(parameters: dict[str, str]) -> Any:
+        return letta_schema(
             options.url,
             spec=options.spec,
             headers=options.headers,
@@ -105,11 +101,20 @@ def _fuzz(options: FuzzOptions) -> int:
             max_examples=options.max_examples,
             seed=options.seed,
             stream=options.stream,
-            parameters=resources.parameters(),
+            parameters=parameters,
             workers=options.workers,
             request_timeout=options.request_timeout,
             shrink=options.shrink,
         )
+
+    schema_with({})  # a usage error is one before anything is sent or created
+    _reachable(options.url)
+    headers = dict(options.headers)
+    if options.auth is not None:
+        headers["Authorization"] = f"Bearer {options.auth}"
+    with provide(options.url, options.resources, headers=headers, create=options.create_resources,
+                 model=options.model, embedding=options.embedding) as resources:  # fmt: skip
+        schema = schema_with(resources.parameters())
         contract = contract_of(schema)
         location = contract.source if contract is not None else str(options.spec)
         project = schema.config
