@@ -6,7 +6,8 @@ The package builds on schemathesis (``pip install 'letta-mock[fuzz]'``) and re-w
   the union rules generators miss;
 * ``streams``, ``transport``: event streams read as they arrive, checked event by event, within time and event
   bounds (schemathesis reads a stream whole; a stream that never ends is reported, not waited for);
-* ``checks``: our checks, registered with schemathesis when imported;
+* ``checks`` (with ``history`` and their shared ``failures``): our checks, registered with schemathesis when
+  imported;
 * ``schema``: ``letta_schema(url)``, a schemathesis schema ready to fuzz a Letta server — the CLI's and pytest's;
 * ``resources``, ``report``, ``runner``: real agents to fuzz with, what a run found, the run itself.
 
