@@ -14,6 +14,8 @@ Where it differs from Letta's document (../shared/spec/letta-openapi.json), on p
   server fidelity), not only 422; an operation that streams lists only what it answers before the stream starts.
 * Parameters keep Letta's names, locations and patterns; query parameters are typed without ``null`` (a query string
   cannot carry one).
+* Responses carry OpenAPI **links** (``LINKS``) for stateful fuzzing: send → list → retrieve, async → run → run
+  messages → run stream, cancel. ``letta-mock fuzz`` adds the same links to Letta's document.
 
 Not described: the ``X-Letta-Mock`` header and the trigger phrases (``/error llm_timeout``) and the failures they
 script, the ``/latest`` aliases, and the server-fidelity 422 body (a repr string, wire doc §15.2): this document is
@@ -45,7 +47,15 @@ from mockserver.models import (
 from mockserver.operations import OPERATIONS, Operation
 from mockserver.wire.sse import DONE
 
-__all__ = ["OPENAPI_VERSION", "SSE_EVENT", "openapi_document"]
+__all__ = [
+    "LINKS",
+    "NULLABLE_BODIES",
+    "OPENAPI_VERSION",
+    "SSE_EVENT",
+    "input_message_union",
+    "is_input_message_union",
+    "openapi_document",
+]
 
 OPENAPI_VERSION = "3.2.0"
 SSE_EVENT = "LettaServerSentEvent"  # the component every text/event-stream itemSchema refers to
@@ -346,15 +356,22 @@ def _rewrite(node: Any, renames: dict[str, str]) -> Any:
         # pydantic refuses a member without its tag even where the member's own schema defaults it ("type" of
         # content parts): the union requires the tag.
         out["required"] = [out["discriminator"]["propertyName"]]
-    if [member.get("$ref") for member in out.get("oneOf", ())] == [_REF.format(model=m) for m in _INPUT_MESSAGES]:
-        out = _input_message(out)
+    if is_input_message_union(out):
+        out = input_message_union(out)
     return out
 
 
 _INPUT_MESSAGES = ("MessageCreate", "ApprovalCreate", "ToolReturnCreate")
 
 
-def _input_message(union: JsonSchemaValue) -> JsonSchemaValue:
+def is_input_message_union(node: JsonSchemaValue) -> bool:
+    """``node`` is the plain union of the three input messages (pydantic's ``oneOf``, Letta's ``anyOf``)."""
+    members = node.get("oneOf", node.get("anyOf")) or ()
+    refs = [member.get("$ref") if isinstance(member, dict) else None for member in members]
+    return refs == [_REF.format(model=m) for m in _INPUT_MESSAGES]
+
+
+def input_message_union(union: JsonSchemaValue) -> JsonSchemaValue:
     """``InputMessage``: pydantic emits a bare ``oneOf`` for its callable discriminator, which a message without
     ``type`` (matching both MessageCreate and the all-optional ApprovalCreate) fails. Letta's rule, as guards that
     exclude each other (wire doc §3): ``type`` picks the member; without it (or null) an item is an approval when
@@ -367,7 +384,7 @@ def _input_message(union: JsonSchemaValue) -> JsonSchemaValue:
 
     message, approval, tool_return = (_ref(name) for name in _INPUT_MESSAGES)
     return {
-        **{key: value for key, value in union.items() if key != "oneOf"},
+        **{key: value for key, value in union.items() if key not in ("oneOf", "anyOf")},
         "oneOf": [
             {"allOf": [message, {"anyOf": [typed("message"), {**untyped, "not": approval_fields}]}]},
             {"allOf": [approval, {"anyOf": [typed("approval"), {**untyped, **approval_fields}]}]},
@@ -409,6 +426,9 @@ def _sse_event() -> JsonSchemaValue:
 
 # -- the document -----------------------------------------------------------------------------------------------
 
+# Bodies that may be JSON null, as in Letta's document (the handlers parse them with ``nullable=True``).
+NULLABLE_BODIES = frozenset({"summarize_messages", "compact_conversation"})
+
 _ERRORS: dict[int, tuple[str, str]] = {
     400: ("NotFoundError", "Refused by one of Letta's rules, or a malformed trigger phrase in a sent message."),
     404: ("NotFoundError", 'Not found (a closed-world mock only): `{"detail": "<text>"}`.'),
@@ -418,6 +438,63 @@ _ERRORS: dict[int, tuple[str, str]] = {
 }
 
 
+# Links of each operation's 200, by operationId: what the answer names that a next request can use (OpenAPI 3 link
+# objects; parameters as `location.name`). Kept by operationId so the same table serves Letta's document.
+_AGENT_PATH = {"path.agent_id": "$request.path.agent_id"}
+_CONVERSATION_PATH = {"path.conversation_id": "$request.path.conversation_id"}
+_RUN_OF_BODY = {"path.run_id": "$response.body#/id"}
+
+
+def _link(operation_id: str, description: str, parameters: dict[str, str], **extra: Any) -> JsonSchemaValue:
+    return {"operationId": operation_id, "description": description, "parameters": parameters, **extra}
+
+
+_LIST = _link("list_messages", "The history now holds what was sent and answered.", _AGENT_PATH)
+_FIRST_MESSAGE = _link("retrieve_message", "The first message listed.", {"path.message_id": "$response.body#/0/id"})
+_RUN_MESSAGES = _link("list_messages_for_run", "The run's messages.", _RUN_OF_BODY)
+_RUN_STREAM = _link("retrieve_stream_for_run", "The run's stream, replayed.", _RUN_OF_BODY)
+_CONVERSATION = _link("list_conversation_messages", "The conversation's history.", _CONVERSATION_PATH)
+# After the context window is reset or compacted, the agent goes on: a send (of each kind) to the same agent.
+_GO_ON = {
+    "Send": _link("send_message", "The agent answers on from here.", _AGENT_PATH),
+    "SendStreaming": _link("create_agent_message_stream", "The agent streams on from here.", _AGENT_PATH),
+    "SendAsync": _link("create_agent_message_async", "A run on from here.", _AGENT_PATH),
+}
+LINKS: dict[str, dict[str, JsonSchemaValue]] = {
+    "send_message": {
+        "ListMessages": _LIST,
+        "RetrieveMessage": _link("retrieve_message", "The first message of the answer.",
+                                 {"path.message_id": "$response.body#/messages/0/id"}),
+        "ListRunMessages": _link("list_messages_for_run", "The messages of the answer's run.",
+                                 {"path.run_id": "$response.body#/messages/0/run_id"}),
+        "Cancel": _link("cancel_message", "Cancel what the agent still runs.", _AGENT_PATH),
+    },
+    "create_agent_message_stream": {"ListMessages": _LIST},
+    "create_agent_message_async": {
+        "RetrieveRun": _link("retrieve_run", "The run started.", _RUN_OF_BODY),
+        "ListRunMessages": _RUN_MESSAGES,
+        "StreamRun": _RUN_STREAM,
+        "CancelRun": _link("cancel_message", "Cancel the run started.", _AGENT_PATH,
+                           requestBody={"run_ids": ["$response.body#/id"]}),
+    },
+    "retrieve_run": {"ListRunMessages": _RUN_MESSAGES, "StreamRun": _RUN_STREAM},
+    "list_messages": {"RetrieveMessage": _FIRST_MESSAGE},
+    "list_messages_for_run": {"RetrieveMessage": _FIRST_MESSAGE},
+    "list_all_messages": {"RetrieveMessage": _FIRST_MESSAGE},
+    "reset_messages": {"ListMessages": _LIST, **_GO_ON},
+    "summarize_messages": {"ListMessages": _LIST, **_GO_ON},
+    "send_conversation_message": {
+        "ListConversationMessages": _CONVERSATION,
+        "StreamConversation": _link("retrieve_conversation_stream", "The conversation's latest run, replayed.",
+                                    _CONVERSATION_PATH),
+    },
+    "compact_conversation": {
+        "ListConversationMessages": _CONVERSATION,
+        "SendConversation": _link("send_conversation_message", "The conversation goes on.", _CONVERSATION_PATH),
+    },
+}  # fmt: skip
+
+
 def _operation(operation: Operation) -> JsonSchemaValue:
     content: dict[str, JsonSchemaValue] = {}
     if operation.json is not None:
@@ -425,6 +502,8 @@ def _operation(operation: Operation) -> JsonSchemaValue:
     if operation.sse:
         content["text/event-stream"] = {"itemSchema": _ref(SSE_EVENT)}
     responses: dict[str, JsonSchemaValue] = {"200": {"description": "Successful response", "content": content}}
+    if operation.operation_id in LINKS:
+        responses["200"]["links"] = LINKS[operation.operation_id]
     for status in operation.errors:
         name, text = _ERRORS[status]
         responses[str(status)] = {"description": text, "content": {"application/json": {"schema": _ref(name)}}}
@@ -439,7 +518,9 @@ def _operation(operation: Operation) -> JsonSchemaValue:
     if operation.parameters:
         out["parameters"] = [_parameter(name) for name in operation.parameters]
     if operation.body is not None:
-        schema = _ref(operation.body.__name__)
+        schema: JsonSchemaValue = _ref(operation.body.__name__)
+        if operation.operation_id in NULLABLE_BODIES:
+            schema = {"anyOf": [schema, {"type": "null"}]}
         out["requestBody"] = {"required": operation.body_required, "content": {"application/json": {"schema": schema}}}
     out["responses"] = responses
     return out

@@ -133,7 +133,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "PATCH", _AGENT + "/reset-messages", "reset_messages", agent_messages.reset_messages, "agents",
         "Reset Messages", "Start the agent's context window over; stored history stays listable.",
-        ("agent_id",), ResetMessagesRequest, False, ref("AgentState"), errors=(404, 413, 422),
+        ("agent_id",), ResetMessagesRequest, True, ref("AgentState"), errors=(404, 413, 422),
     ),
     Operation(
         "POST", _AGENT + "/summarize", "summarize_messages", agent_messages.summarize_messages, "agents",

@@ -50,6 +50,10 @@ COMMANDS: tuple[Command, ...] = (
         "fixtures", "fixtures", "check and list fixtures",
         "Check recorded fixtures against the contract (and a live server), or list the curated ones.",
     ),
+    Command(
+        "fuzz", "fuzz", "fuzz a Letta server with schemathesis",
+        "Fuzz any Letta server with schemathesis, with checks that understand agent streams.",
+    ),
 )  # fmt: skip
 
 

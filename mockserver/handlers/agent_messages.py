@@ -128,7 +128,7 @@ async def cancel_message(request: Request) -> Response:
 
 async def reset_messages(request: Request) -> Response:
     agent_id = path_id(request, "agent_id")
-    await parse_body(request, ResetMessagesRequest, required=False)
+    await parse_body(request, ResetMessagesRequest)  # required, as Letta's document says (the SDKs send {})
     state = store(request)
     agent = state.agent(agent_id, not_found=Texts.agent_not_found_reset(agent_id))
     state.reset_context(agent)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic.json_schema import SkipJsonSchema
 
 from mockserver.models._base import JsonInt
 
@@ -117,12 +116,20 @@ class SummarizedReasoningContentPart(Part):
     text: str
 
 
+def no_default_in_schema(schema: dict[str, Any]) -> None:
+    """For a field that may be left out but not sent as null: its schema states no default (null is not one)."""
+    schema.pop("default", None)
+
+
 class SummarizedReasoningContent(Part):
     type: Literal["summarized_reasoning"] = "summarized_reasoning"
     id: str
     summary: list[SummarizedReasoningContentPart]
-    # Optional non-null in the document: a missing value is left out rather than written as null.
-    encrypted_content: str | SkipJsonSchema[None] = Field(default=None, exclude_if=lambda value: value is None)
+    # Optional non-null in the document: a missing value is left out rather than written as null, and a request
+    # that sends null is refused (as the real server refuses it).
+    encrypted_content: str = Field(  # type: ignore[assignment]
+        default=None, exclude_if=lambda value: value is None, json_schema_extra=no_default_in_schema
+    )
 
 
 UserContentPart = Annotated[TextContent | ImageContent, Field(discriminator="type")]

@@ -12,8 +12,15 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, Discriminator, Field, Tag
 
 from mockserver.models._base import JsonInt, RequestModel
-from mockserver.models.content import ApprovalReturn, InputContentPart, MessageContentPart, ToolReturn
+from mockserver.models.content import (
+    ApprovalReturn,
+    InputContentPart,
+    MessageContentPart,
+    ToolReturn,
+    no_default_in_schema,
+)
 from mockserver.models.messages import MessageType
+from mockserver.models.settings import ModelSettings
 
 __all__ = [
     "ApprovalCreate",
@@ -118,7 +125,8 @@ class LettaRequest(RequestModel):
     assistant_message_tool_kwarg: str = "message"
     include_return_message_types: list[MessageType] | None = None
     # Declared a string by Letta although its default is the boolean true (wire doc §17.8); deprecated, ignored.
-    enable_thinking: str | bool = True
+    # Only a string is accepted, as the document says (the SDKs send one); the default stays Letta's.
+    enable_thinking: str = Field(default=True)  # type: ignore[assignment]
     client_tools: list[ClientToolSchema] | None = None
     client_skills: list[ClientSkillSchema] | None = None
     override_model: str | None = None
@@ -166,12 +174,13 @@ class CompactionSettings(RequestModel):
     """How to compact; the mock honours ``mode`` and ``prompt`` and accepts the rest as given."""
 
     model: str | None = None
-    model_settings: dict[str, Any] | None = None
+    model_settings: ModelSettings | None = None  # one of Letta's provider settings, by provider_type
     prompt: str | None = None
     prompt_acknowledgement: bool = False
     clip_chars: JsonInt | None = 50000
     mode: Literal["all", "sliding_window", "self_compact_all", "self_compact_sliding_window"] = "sliding_window"
-    sliding_window_percentage: float | None = None
+    # A number, never null, as Letta's document says; absent when not given (Letta's default is not documented).
+    sliding_window_percentage: float = Field(default=None, json_schema_extra=no_default_in_schema)  # type: ignore[assignment]
 
 
 class CompactionRequest(RequestModel):

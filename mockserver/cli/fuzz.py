@@ -1,0 +1,166 @@
+"""``letta-mock fuzz URL``: schemathesis against any Letta server, with checks that understand agent streams.
+
+Options map onto ``mockserver.fuzz.runner.FuzzOptions``; the run itself is ``mockserver.fuzz.runner.fuzz``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = ["EPILOG", "add_arguments", "command_of", "run"]
+
+EPILOG = """\
+examples:
+  letta-mock fuzz http://127.0.0.1:8283             # the mock itself, with letta-mock's own document
+  letta-mock fuzz http://127.0.0.1:8283 --spec ../shared/spec/letta-openapi.json --phases examples,fuzzing
+  letta-mock fuzz https://letta.example --spec https://letta.example/openapi.json --auth $LETTA_API_KEY \\
+      --header 'X-Stainless-Package-Version: 1.12.0' --report junit:fuzz.xml --report json:fuzz.json
+
+checks (all by default; --checks NAME,NAME picks some), besides schemathesis' own:
+  letta_stream_events    every stream event as it arrives, against the event union, message_type required
+  letta_stream_grammar   framing; one stop_reason, usage_statistics, [DONE] last; token chunks share id and otid;
+                         seq_id increasing in background streams
+  letta_stream_finished  the stream ends within --stream-timeout / --stream-max-events and closes after [DONE]
+  letta_error_shape      422 {"detail": [{loc, msg, type}]}, other 4xx {"detail": ...}
+  letta_history          stateful: what a send answered is listed after it; a completed run lists its messages
+
+exit status: 0 nothing failed, 1 failures found, 2 a usage or connection error. docs/fuzz.md says more.
+"""
+
+
+def _header(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition(":")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected 'Name: value', got {text!r}")
+    return name.strip(), value.strip()
+
+
+def _report(text: str) -> tuple[str, Path]:
+    kind, sep, path = text.partition(":")
+    if not sep or kind not in ("junit", "json") or not path:
+        raise argparse.ArgumentTypeError(f"expected junit:PATH or json:PATH, got {text!r}")
+    return kind, Path(path)
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in text.split(",") if name.strip())
+
+
+def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+
+    return parse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from mockserver.fuzz import MESSAGES_OPERATIONS, PHASES
+
+    add = parser.add_argument
+    add("url", metavar="URL", help="the Letta server to fuzz, e.g. http://127.0.0.1:8283")
+    add("--spec", metavar="FILE|URL", default=None, help="the OpenAPI document (default: letta-mock's own, with "
+        "its SSE event schemas; a Letta server serves its own at URL/openapi.json)")
+    add("--operations", metavar="ID,ID", type=_names, default=MESSAGES_OPERATIONS,
+        help=f"operationIds to fuzz, or 'all' (default: the {len(MESSAGES_OPERATIONS)} messages operations)")
+    add("--checks", metavar="NAME,NAME", type=_names, default=("all",),
+        help="checks to run, schemathesis' and ours (default: all)")
+    add("--exclude-checks", metavar="NAME,NAME", type=_names, default=(), help="checks not to run")
+    add("--max-examples", metavar="N", type=_positive(int), default=20, help="cases per operation (default: 20)")
+    add("--seed", metavar="N", type=int, default=None, help="reproduce a run (its seed is printed at its end)")
+    add("--header", metavar="'Name: value'", type=_header, action="append", default=[],
+        help="a header for every request (repeatable)")
+    add("--auth", metavar="TOKEN", default=None,
+        help="a bearer token; then requests without it must also be refused (checked)")
+    add("--phases", metavar="P,P", type=_names, default=PHASES,
+        help=f"phases to run, of {', '.join(PHASES)} (default: all)")
+    add("--stream-timeout", metavar="SECONDS", type=_positive(float), default=30.0,
+        help="how long one stream may take to finish (default: 30)")
+    add("--stream-max-events", metavar="N", type=_positive(int), default=1000,
+        help="how many events one stream may send before [DONE] (default: 1000)")
+    add("--workers", metavar="N", type=_positive(int), default=1, help="concurrent workers (default: 1)")
+    add("--report", metavar="junit:PATH|json:PATH", type=_report, action="append", default=[],
+        help="write a report (repeatable)")
+    add("--request-timeout", metavar="SECONDS", type=_positive(float), default=30.0,
+        help="how long a JSON answer may take (default: 30)")
+    add("--no-shrink", action="store_true", help="report failures as found, without minimising them")
+    resources = parser.add_argument_group(
+        "real resources (default: created through the API when the server offers it, and deleted after)"
+    )
+    for name in ("agent", "conversation", "run", "message"):
+        resources.add_argument(f"--{name}-id", metavar="ID", default=None, help=f"an existing {name} to fuzz with")
+    resources.add_argument("--no-create", action="store_true", help="create nothing; ids not given are generated")
+    resources.add_argument("--model", metavar="HANDLE", default=None,
+                           help="the model of a created agent (default: the first listed, not letta/*)")
+    resources.add_argument("--embedding", metavar="HANDLE", default=None, help="the embedding of a created agent")
+
+
+def command_of(args: argparse.Namespace, seed: int | None) -> list[str]:
+    """The command that runs the same cases again: these options with this seed."""
+    from mockserver.fuzz import MESSAGES_OPERATIONS, PHASES
+
+    command = ["letta-mock", "fuzz", args.url]
+    if args.spec:
+        command += ["--spec", args.spec]
+    if tuple(args.operations) != MESSAGES_OPERATIONS:
+        command += ["--operations", ",".join(args.operations)]
+    if tuple(args.phases) != PHASES:
+        command += ["--phases", ",".join(args.phases)]
+    if tuple(args.checks) != ("all",):
+        command += ["--checks", ",".join(args.checks)]
+    if args.exclude_checks:
+        command += ["--exclude-checks", ",".join(args.exclude_checks)]
+    command += ["--max-examples", str(args.max_examples)]
+    if seed is not None:
+        command += ["--seed", str(seed)]
+    for name, value in args.header:
+        command += ["--header", f"{name}: {value}"]
+    for option in ("agent_id", "conversation_id", "run_id", "message_id"):
+        if getattr(args, option):
+            command += [f"--{option.replace('_', '-')}", getattr(args, option)]
+    return command
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        import schemathesis  # noqa: F401
+    except ImportError:
+        print("letta-mock fuzz: error: schemathesis is not installed: pip install 'letta-mock[fuzz]'", file=sys.stderr)
+        return 2
+    from mockserver.fuzz.resources import Resources
+    from mockserver.fuzz.runner import FuzzOptions, fuzz
+    from mockserver.fuzz.streams import StreamBounds
+
+    options = FuzzOptions(
+        url=args.url.rstrip("/"),
+        spec=args.spec,
+        operations=() if tuple(args.operations) == ("all",) else tuple(args.operations),
+        checks=tuple(args.checks),
+        exclude_checks=tuple(args.exclude_checks),
+        max_examples=int(args.max_examples),
+        seed=args.seed,
+        headers=dict(args.header),
+        auth=args.auth,
+        phases=tuple(args.phases),
+        stream=StreamBounds(args.stream_timeout, int(args.stream_max_events), min(1.0, args.stream_timeout)),
+        workers=int(args.workers),
+        junit=tuple(path for kind, path in args.report if kind == "junit"),
+        json=tuple(path for kind, path in args.report if kind == "json"),
+        resources=Resources(args.agent_id, args.conversation_id, args.run_id, args.message_id),
+        create_resources=not args.no_create,
+        model=args.model,
+        embedding=args.embedding,
+        request_timeout=args.request_timeout,
+        shrink=not args.no_shrink,
+        rerun=lambda seed: shlex.join(command_of(args, seed)),
+    )
+    return fuzz(options)

@@ -1,0 +1,140 @@
+"""One fuzz run: a Letta document, schemathesis' engine with our transport and checks, its console output, reports.
+
+The rule: schemathesis does the work (generation, phases, its checks, its console output and JUnit report); this
+module checks the options (a usage error before anything is sent), checks the server answers, provides real
+resources (``resources``), has ``schema.letta_schema`` prepare the rest, runs the engine with schemathesis' console
+output and JUnit report beside our ``report.Tally``, and returns the exit status: 0 nothing failed, 1 failures,
+2 a usage or connection error (or nothing could be tested).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mockserver.fuzz import MESSAGES_OPERATIONS, PHASES
+from mockserver.fuzz.document import FuzzError
+from mockserver.fuzz.resources import Resources
+from mockserver.fuzz.streams import StreamBounds
+
+__all__ = ["FuzzOptions", "fuzz"]
+
+
+@dataclass(frozen=True)
+class FuzzOptions:
+    url: str
+    spec: str | None = None  # a file or URL; None: our own document
+    operations: tuple[str, ...] = MESSAGES_OPERATIONS  # operationIds; () for every operation of the document
+    checks: tuple[str, ...] = ("all",)
+    exclude_checks: tuple[str, ...] = ()
+    max_examples: int = 20
+    seed: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    auth: str | None = None
+    phases: tuple[str, ...] = PHASES
+    stream: StreamBounds = field(default_factory=StreamBounds)
+    workers: int = 1
+    junit: tuple[Path, ...] = ()
+    json: tuple[Path, ...] = ()
+    resources: Resources = field(default_factory=Resources)
+    create_resources: bool = True
+    model: str | None = None
+    embedding: str | None = None
+    request_timeout: float = 30.0
+    shrink: bool = True  # minimise failing cases (schemathesis' default)
+    rerun: Callable[[int | None], str] | None = None  # the command running the same cases again, given the seed
+
+
+def _reachable(url: str) -> None:
+    import httpx
+
+    try:
+        httpx.get(url.rstrip("/") + "/v1/health/", timeout=10)
+    except httpx.HTTPError as error:
+        raise FuzzError(f"cannot connect to {url}: {error}") from None
+
+
+def _events(schema: Any, location: str) -> Generator[Any, None, None]:
+    from schemathesis.cli.events import LoadingFinished, LoadingStarted
+    from schemathesis.engine import from_schema
+
+    started = LoadingStarted(location=location)
+    yield started
+    yield LoadingFinished.from_schema(schema, location=location, start_time=started.timestamp,
+                                      base_url=schema.get_base_url())  # fmt: skip
+    yield from from_schema(schema).execute()
+
+
+def fuzz(options: FuzzOptions) -> int:
+    """Run ``options``; the exit status. Prints schemathesis' console output and our summary to stdout."""
+    try:
+        return _fuzz(options)
+    except FuzzError as error:
+        print(f"letta-mock fuzz: error: {error}", file=sys.stderr)
+        return 2
+
+
+def _fuzz(options: FuzzOptions) -> int:
+    from schemathesis.cli.commands.run.context import ExecutionContext
+    from schemathesis.cli.commands.run.handlers.junitxml import JunitXMLHandler
+    from schemathesis.cli.commands.run.handlers.output import OutputHandler
+    from schemathesis.cli.constants import ExitCode
+
+    from mockserver.fuzz.report import Tally
+    from mockserver.fuzz.resources import provide
+    from mockserver.fuzz.schema import letta_schema
+    from mockserver.fuzz.transport import contract_of
+
+    def schema_with(parameters: dict[str, str]) -> Any:
+        return letta_schema(
+            options.url,
+            spec=options.spec,
+            headers=options.headers,
+            auth=options.auth,
+            operations=options.operations,
+            checks=options.checks,
+            exclude_checks=options.exclude_checks,
+            phases=options.phases,
+            max_examples=options.max_examples,
+            seed=options.seed,
+            stream=options.stream,
+            parameters=parameters,
+            workers=options.workers,
+            request_timeout=options.request_timeout,
+            shrink=options.shrink,
+        )
+
+    schema_with({})  # a usage error is one before anything is sent or created
+    _reachable(options.url)
+    headers = dict(options.headers)
+    if options.auth is not None:
+        headers["Authorization"] = f"Bearer {options.auth}"
+    with provide(options.url, options.resources, headers=headers, create=options.create_resources,
+                 model=options.model, embedding=options.embedding) as resources:  # fmt: skip
+        schema = schema_with(resources.parameters())
+        contract = contract_of(schema)
+        location = contract.source if contract is not None else str(options.spec)
+        project = schema.config
+        rerun = options.rerun(project.seed) if options.rerun is not None else None
+        tally = Tally(target=options.url, document=location, seed=project.seed, rerun=rerun, json_paths=options.json,
+                      notes=resources.notes)  # fmt: skip
+        handlers: list[Any] = [tally, *(JunitXMLHandler(path) for path in options.junit), OutputHandler(config=project)]
+        ctx = ExecutionContext(config=project)
+        stream = _events(schema, location)
+        try:
+            for handler in handlers:
+                handler.start(ctx)
+            for event in stream:
+                ctx.on_event(event)
+                for handler in handlers:
+                    handler.handle_event(ctx, event)
+        except KeyboardInterrupt:
+            ctx.exit_code = ExitCode.INTERRUPTED
+        finally:
+            stream.close()
+            for handler in handlers:
+                handler.shutdown(ctx)
+        return int(ctx.exit_code)

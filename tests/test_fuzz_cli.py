@@ -1,0 +1,96 @@
+"""``letta-mock fuzz``'s command line: every option documented, usage and connection problems exit 2 with a clear
+message before anything is sent, and the run's own "run it again" command reproduces it."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mockserver.cli import build_parser, main
+from mockserver.cli.fuzz import command_of
+from mockserver.fuzz import MESSAGES_OPERATIONS
+
+LETTA_MOCK = str(Path(sys.executable).with_name("letta-mock"))
+OPTIONS = ["--spec", "--operations", "--checks", "--exclude-checks", "--max-examples", "--seed", "--header", "--auth",
+           "--phases", "--stream-timeout", "--stream-max-events", "--workers", "--report", "--request-timeout",
+           "--no-shrink", "--agent-id", "--conversation-id", "--run-id", "--message-id", "--no-create", "--model",
+           "--embedding"]  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def test_the_fuzz_command_is_listed() -> None:
+    result = subprocess.run([LETTA_MOCK, "--help"], capture_output=True, text=True, check=True, timeout=60)
+    assert "fuzz" in result.stdout
+    assert "fuzz a Letta server with schemathesis" in result.stdout
+
+
+def test_fuzz_help_documents_every_option_and_our_checks() -> None:
+    result = subprocess.run([LETTA_MOCK, "fuzz", "--help"], capture_output=True, text=True, check=True, timeout=60)
+    for option in OPTIONS:
+        assert option in result.stdout, option
+    for check in ("letta_stream_events", "letta_stream_grammar", "letta_stream_finished", "letta_error_shape",
+                  "letta_history"):  # fmt: skip
+        assert check in result.stdout
+    assert "exit status: 0 nothing failed, 1 failures found, 2 a usage or connection error" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--header", "no colon"], ["--report", "html:x.html"], ["--max-examples", "0"], ["--stream-timeout", "soon"]],
+    ids=["header", "report", "max-examples", "stream-timeout"],
+)
+def test_a_malformed_option_is_a_usage_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["fuzz", "http://127.0.0.1:1", *argv])
+    assert exit_.value.code == 2
+    assert "letta-mock fuzz: error: argument" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--checks", "not_a_check"], "--checks: unknown not_a_check"),
+        (["--operations", "create_agent_lol"], "--operations: not in letta-mock's own document: create_agent_lol"),
+        (["--phases", "warmup"], "--phases: unknown warmup"),
+        (["--spec", "/nonexistent/openapi.json"], "--spec /nonexistent/openapi.json: no such file"),
+    ],
+)
+def test_a_wrong_choice_is_a_usage_error_before_anything_is_sent(
+    argv: list[str], says: str, capsys: pytest.CaptureFixture[str], letta_mock_url: str
+) -> None:
+    assert main(["fuzz", letta_mock_url, "--no-create", *argv]) == 2
+    assert says in capsys.readouterr().err
+
+
+def test_a_server_that_does_not_answer_is_a_connection_error(capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    assert main(["fuzz", url]) == 2
+    assert f"letta-mock fuzz: error: cannot connect to {url}" in capsys.readouterr().err
+
+
+def test_the_rerun_command_keeps_what_changes_the_cases() -> None:
+    args = build_parser().parse_args(["fuzz", "http://x", "--spec", "doc.json", "--operations",
+                                      "send_message,list_messages", "--header", "X-A: 1", "--max-examples", "3",
+                                      "--agent-id", "agent-1"])  # fmt: skip
+    assert command_of(args, 42) == [
+        "letta-mock", "fuzz", "http://x", "--spec", "doc.json", "--operations", "send_message,list_messages",
+        "--max-examples", "3", "--seed", "42", "--header", "X-A: 1", "--agent-id", "agent-1",
+    ]  # fmt: skip
+    defaults = build_parser().parse_args(["fuzz", "http://x"])
+    assert defaults.operations == MESSAGES_OPERATIONS
+    assert command_of(defaults, None) == ["letta-mock", "fuzz", "http://x", "--max-examples", "20"]
+
+
+def test_a_usage_error_is_found_before_the_server_is_asked(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fuzz", f"http://127.0.0.1:{free_port()}", "--checks", "not_a_check"]) == 2
+    assert "--checks: unknown not_a_check" in capsys.readouterr().err
