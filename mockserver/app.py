@@ -14,7 +14,8 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Match, Route
+from starlette.types import Receive, Scope, Send
 
 from mockserver.admin import admin_mount
 from mockserver.appstate import install
@@ -69,7 +70,7 @@ def create_app(
     if isinstance(journal_size, bool) or not isinstance(journal_size, int) or journal_size < 1:
         raise ConfigurationError(f"journal_size must be a whole number >= 1, not {journal_size!r}")
     app = Starlette(
-        routes=[*routes(), *([admin_mount()] if admin else [])],
+        routes=[*routes(config.fidelity), *([admin_mount()] if admin else [])],
         middleware=[
             # Browser front ends call from any origin with an Authorization header; preflights included.
             Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"], max_age=600),
@@ -104,23 +105,69 @@ def _replay(fixtures: str | Sequence[str] | None, speed: float, on_miss: str) ->
     return [Middleware(ReplayMiddleware, library=library, speed=float(speed), on_miss=on_miss)]  # type: ignore[arg-type]
 
 
-def routes() -> list[BaseRoute]:
-    """Every operation under each of Letta's prefixes, and our OpenAPI document."""
+def routes(fidelity: str = "contract") -> list[BaseRoute]:
+    """Every operation under each of Letta's prefixes, and our OpenAPI document.
+
+    Where a template and a literal path overlap (``/messages/{message_id}`` and ``/messages/async``), the contract
+    profile lets the template name no literal sibling: ``PATCH .../messages/async`` is not the message "async"
+    (its id could never fit the pattern) but a method ``/messages/async`` does not serve, a 405. Letta's server
+    (``fidelity="server"``) tries the template and answers 422 for the id, as FastAPI does."""
+    paths = [(prefix + path.removeprefix("/v1"), operation) for prefix in PREFIXES for operation in OPERATIONS
+             for path in (operation.path, *operation.aliases)]  # fmt: skip
+    every = [path for path, _ in paths]
     out: list[BaseRoute] = []
-    for prefix in PREFIXES:
-        for operation in OPERATIONS:
-            for path in (operation.path, *operation.aliases):
-                out.append(_exact(Route(prefix + path.removeprefix("/v1"), operation.handler,
-                                        methods=[operation.method], name=operation.operation_id)))  # fmt: skip
-    out.append(Route("/openapi.json", _openapi_document, methods=["GET"]))
+    for path, operation in paths:
+        reserved = _literal_siblings(path, every) if fidelity != "server" else {}
+        out.append(_Route(path, operation.handler, [operation.method], operation.operation_id, reserved))
+    out.append(_Route("/openapi.json", _openapi_document, ["GET"], None, {}))
     return out
 
 
-def _exact(route: Route) -> Route:
-    # Starlette's patterns end in "$", which also matches before a final newline: /v1/runs/%0A would be the runs
-    # list rather than the run "\n". "\Z" ends a match at the end of the path only.
-    route.path_regex = re.compile(route.path_regex.pattern.removesuffix("$") + r"\Z")
-    return route
+def _literal_siblings(template: str, paths: list[str]) -> dict[str, set[str]]:
+    """For each path parameter of ``template``, the literal words other paths put in its place."""
+    segments = template.split("/")
+    out: dict[str, set[str]] = {}
+    for other in paths:
+        theirs = other.split("/")
+        if len(theirs) != len(segments) or other == template:
+            continue
+        differing = [i for i, (a, b) in enumerate(zip(segments, theirs, strict=True)) if a != b]
+        if len(differing) == 1:
+            mine, word = segments[differing[0]], theirs[differing[0]]
+            if mine.startswith("{") and not word.startswith("{"):
+                out.setdefault(mine.strip("{}"), set()).add(word)
+    return out
+
+
+class _Route(Route):
+    """A route of one method. A 405 names every method the URL is served with (Starlette's own ``Allow`` names
+    only the first route it tried); a path parameter never matches the ``reserved`` words of literal siblings."""
+
+    def __init__(
+        self, path: str, endpoint: Any, methods: list[str], name: str | None, reserved: dict[str, set[str]]
+    ) -> None:
+        super().__init__(path, endpoint, methods=methods, name=name)
+        pattern = self.path_regex.pattern
+        for parameter, words in sorted(reserved.items()):
+            group = f"(?P<{parameter}>"
+            alternatives = "|".join(re.escape(word) for word in sorted(words))
+            pattern = pattern.replace(group, f"{group}(?!(?:{alternatives})(?:/|$))")
+        # Starlette's patterns end in "$", which also matches before a final newline: /v1/runs/%0A would be the
+        # runs list rather than the run "\n". "\Z" ends a match at the end of the path only.
+        self.path_regex = re.compile(pattern.removesuffix("$") + r"\Z")
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.methods and scope["method"] not in self.methods:
+            raise HTTPException(405, headers={"Allow": _allowed(scope)})
+        await super().handle(scope, receive, send)
+
+
+def _allowed(scope: Scope) -> str:
+    methods: set[str] = set()
+    for route in scope["router"].routes:
+        if isinstance(route, Route) and route.matches(scope)[0] is not Match.NONE:
+            methods.update(route.methods or ())
+    return ", ".join(sorted(methods))
 
 
 async def _openapi_document(request: Request) -> Response:

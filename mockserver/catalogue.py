@@ -23,6 +23,7 @@ from typing import Any, Literal
 from mockserver.models import RunStatus, StopReasonType
 
 __all__ = [
+    "INT64_MAX",
     "COMPLETED_STOP_REASONS",
     "ERRORS",
     "ERROR_STOP_REASONS",
@@ -47,6 +48,7 @@ __all__ = [
 ]
 
 LETTA_VERSION = "0.16.8"
+INT64_MAX = 2**63 - 1  # the largest limit the real server's database takes (beyond: a 500, "A database error")
 KEEPALIVE_INTERVAL_MS = 20_000  # the server's keepalive_interval setting (§6.4; its function's own default is 30 s)
 
 BodyKind = Literal["provider", "detail", "unknown"]
@@ -241,7 +243,6 @@ class Texts:
     )
     UNKNOWN_ERROR = "An unknown error occurred"
     NOT_FOUND = "Not Found"
-    METHOD_NOT_ALLOWED = "Method Not Allowed"
     MESSAGE_EDITING = (
         "Message editing is no longer supported. Messages are immutable as they may be shared across multiple "
         "conversations via forking."

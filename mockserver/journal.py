@@ -182,6 +182,10 @@ class Entry:
         for frame in decode(complete):
             self.event_count += 1
             kind = _message_type(frame.data)
+            if frame.data == DONE:
+                # The client may stop reading here and look at the journal before the (empty) last write: for it
+                # the exchange is over. A drop after [DONE] still says "dropped".
+                self.state, self.duration_ms = "done", at
             if kind == "stop_reason" and self.stop_reason is None:
                 value = _parsed(frame.data.encode())
                 self.stop_reason = value.get("stop_reason") if isinstance(value, dict) else None

@@ -13,7 +13,7 @@ Where it differs from Letta's document (../shared/spec/letta-openapi.json), on p
 * Each operation lists the errors the mock can answer with in some configuration (open or closed world, contract or
   server fidelity), not only 422; an operation that streams lists only what it answers before the stream starts.
 * Parameters keep Letta's names, locations and patterns; query parameters are typed without ``null`` (a query string
-  cannot carry one).
+  cannot carry one). ``limit`` is bounded (0 to 2^63-1): Letta's server answers 500 beyond that.
 * Responses carry OpenAPI **links** (``LINKS``) for stateful fuzzing: send → list → retrieve, async → run → run
   messages → run stream, cancel. ``letta-mock fuzz`` adds the same links to Letta's document.
 
@@ -32,7 +32,7 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaV
 from pydantic_core import CoreSchema
 
 from mockserver import __version__, models
-from mockserver.catalogue import LETTA_VERSION
+from mockserver.catalogue import INT64_MAX, LETTA_VERSION
 from mockserver.http import PATH_PATTERNS
 from mockserver.models import (
     MESSAGE_TYPES,
@@ -133,7 +133,9 @@ def _flag(name: str, description: str, default: bool | None = None, **extra: Any
 
 
 def _limit(default: int, what: str) -> JsonSchemaValue:
-    return _query("limit", {"type": "integer", "default": default}, f"How many {what} the page holds at most.")
+    # Bounded where Letta's document is not: its server answers 500 beyond these (a database error).
+    schema = {"type": "integer", "minimum": 0, "maximum": INT64_MAX, "default": default}
+    return _query("limit", schema, f"How many {what} the page holds at most.")
 
 
 def _cursor(name: str, what: str) -> JsonSchemaValue:
@@ -171,7 +173,7 @@ PARAMETERS: dict[str, JsonSchemaValue] = {
                   "description": "A project slug (Letta Cloud); accepted, ignored."},
     "before": _query("before", {"type": "string"}, _CURSOR.format("before")),
     "after": _query("after", {"type": "string"}, _CURSOR.format("after")),
-    "limit": _query("limit", {"type": "integer", "default": 100}, "How many stored messages the page holds at most."),
+    "limit": _limit(100, "stored messages"),
     "order": _order("desc"),
     "order_asc": _order("asc"),
     "order_by": _query("order_by", {"type": "string", "const": "created_at", "default": "created_at"}, "Sort key."),

@@ -127,10 +127,6 @@ OPERATIONS: tuple[Operation, ...] = (
         "PATCH", _AGENT + "/messages/{message_id}", "modify_message", agent_messages.edit_message, documented=False,
     ),
     Operation(
-        "GET", _AGENT + "/messages/{message_id}", "retrieve_agent_message", agent_messages.method_not_allowed,
-        documented=False,
-    ),
-    Operation(
         "PATCH", _AGENT + "/reset-messages", "reset_messages", agent_messages.reset_messages, "agents",
         "Reset Messages", "Start the agent's context window over; stored history stays listable.",
         ("agent_id",), ResetMessagesRequest, True, ref("AgentState"), errors=(404, 413, 422),

@@ -86,11 +86,13 @@ def assert_validation_error(response: httpx.Response, loc: list[Any], type_: str
 # -- 422: the request is not what the document allows -----------------------------------------------------------
 
 Request = tuple[str, str, dict[str, Any]]
+JSON = "application/json"
 
 
-def post(path: str, body: Any = None, *, raw: bytes | None = None) -> Request:
+def post(path: str, body: Any = None, *, raw: bytes | None = None, content_type: str | None = JSON) -> Request:
     if raw is not None:
-        return "POST", path, {"content": raw}
+        headers = {} if content_type is None else {"content-type": content_type}
+        return "POST", path, {"content": raw, "headers": headers}
     return "POST", path, {} if body is None else {"json": body}
 
 
@@ -175,6 +177,29 @@ INVALID: list[tuple[str, Request, list[Any], str | None]] = [
         "int_type",
     ),
     ("a limit that is not a number", get(SEND, limit="abc"), ["query", "limit"], "int_parsing"),
+    ("an empty limit", get(SEND, limit=""), ["query", "limit"], "int_parsing"),
+    ("a limit in other digits", get(SEND, limit="\u0661\u0662"), ["query", "limit"], "int_parsing"),
+    ("a limit with an underscore", get(SEND, limit="1_000"), ["query", "limit"], "int_parsing"),
+    ("a negative limit", get(SEND, limit="-1"), ["query", "limit"], "greater_than_equal"),
+    ("a very negative limit", get(SEND, limit="-100"), ["query", "limit"], "greater_than_equal"),
+    ("a limit beyond 64 bits", get(SEND, limit="99999999999999999999999"), ["query", "limit"], "less_than_equal"),
+    ("a limit one past 64 bits", get(SEND, limit=str(2**63)), ["query", "limit"], "less_than_equal"),
+    ("a negative limit of all messages", get("/v1/messages/", limit="-5"), ["query", "limit"], "greater_than_equal"),
+    ("a negative limit of a run's messages", get(f"/v1/runs/{RUN}/messages", limit="-1"), ["query", "limit"],
+     "greater_than_equal"),
+    ("a negative limit of a conversation", get("/v1/conversations/default/messages", agent_id=AGENT, limit="-1"),
+     ["query", "limit"], "greater_than_equal"),
+    ("runs listed zero at a time", get("/v1/runs/", limit="0"), ["query", "limit"], "greater_than_equal"),
+    ("runs listed beyond 1000", get("/v1/runs/", limit="1001"), ["query", "limit"], "less_than_equal"),
+    ("a text/plain body", post(SEND, raw=b'{"input": "hi"}', content_type="text/plain"), ["body"],
+     "model_attributes_type"),
+    ("a form body", post(SEND, raw=b"input=hi", content_type="application/x-www-form-urlencoded"), ["body"],
+     "model_attributes_type"),
+    ("a JSON body without a content type", post(SEND, raw=b'{"input": "hi"}', content_type=None), ["body"],
+     "model_attributes_type"),
+    ("a JSON body declared as XML", post(SEND, raw=b'{"input": "hi"}', content_type="application/xml"), ["body"],
+     "model_attributes_type"),
+    ("a whitespace body", post(f"/v1/agents/{AGENT}/summarize", raw=b"\r\r"), ["body", 2], "json_invalid"),
     ("an unknown order", get(SEND, order="sideways"), ["query", "order"], "literal_error"),
     ("an unknown order_by", get(SEND, order_by="id"), ["query", "order_by"], "literal_error"),
     ("an include_err that is not a boolean", get(SEND, include_err="maybe"), ["query", "include_err"], "bool_parsing"),
@@ -328,6 +353,69 @@ def test_the_sdk_raises_not_found_for_an_unknown_agent(
 # -- routes and methods (§1.1) ---------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("content_type", [JSON, "application/json; charset=utf-8", "Application/JSON",
+                                          "application/vnd.api+json"])  # fmt: skip
+async def test_a_body_declared_as_json_in_any_of_its_spellings_is_parsed(
+    opened: httpx.AsyncClient, content_type: str
+) -> None:
+    response = await opened.post(SEND, content=b'{"input": "hi"}', headers={"content-type": content_type})
+    assert response.status_code == 200, response.text
+
+
+async def test_server_fidelity_parses_a_body_without_a_content_type_as_the_real_server_does(
+    server: httpx.AsyncClient,
+) -> None:
+    # Letta 0.16.8 (FastAPI) reads a body that names no content type as JSON; the contract profile refuses it.
+    response = await server.patch(f"/v1/agents/{AGENT}/reset-messages", content=b"{}")
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("DELETE", SEND, "GET, HEAD, POST"),
+        ("OPTIONS", SEND, "GET, HEAD, POST"),
+        ("DELETE", f"/v1/agents/{AGENT}/messages/stream", "POST"),
+        ("PUT", f"/v1/agents/{AGENT}", "DELETE, GET, HEAD, PATCH"),
+    ],
+)
+async def test_a_405_names_every_method_its_path_serves(
+    opened: httpx.AsyncClient, method: str, path: str, allowed: str
+) -> None:
+    response = await opened.request(method, path)
+    assert response.status_code == 405
+    assert response.headers["allow"] == allowed
+
+
+@pytest.mark.parametrize(("word", "allowed"), [("async", "POST"), ("cancel", "POST"), ("stream", "POST")])
+async def test_a_method_a_literal_path_does_not_serve_is_405_not_a_message_of_that_name(
+    opened: httpx.AsyncClient, word: str, allowed: str
+) -> None:
+    # The document's /messages/{message_id} names only message ids: PATCH .../messages/async is not a message.
+    response = await opened.patch(f"/v1/agents/{AGENT}/messages/{word}", json={"content": "x"})
+    assert (response.status_code, response.headers["allow"]) == (405, allowed)
+    assert response.json() == {"detail": "Method Not Allowed"}
+
+
+@pytest.mark.parametrize("path", [f"/v1/agents/{AGENT}/messages/async", "/v1/messages/search", "/v1/agents/count"])
+async def test_a_path_of_a_literal_and_a_template_allows_the_literal_s_methods(
+    opened: httpx.AsyncClient, path: str
+) -> None:
+    response = await opened.request("OPTIONS", path)
+    served = {"/v1/agents/count": "GET, HEAD"}.get(path, "POST")
+    assert (response.status_code, response.headers["allow"]) == (405, served)
+
+
+@pytest.mark.parametrize("word", ["async", "cancel", "stream"])
+async def test_server_fidelity_patching_a_word_that_is_not_a_message_id_is_422_naming_the_path(
+    server: httpx.AsyncClient, word: str
+) -> None:
+    # Letta's FastAPI tries PATCH .../messages/{message_id} and checks the id before it refuses message editing.
+    response = await server.patch(f"/v1/agents/{AGENT}/messages/{word}", json={"content": "x"})
+    assert response.status_code == 422
+    assert "message_id" in response.text
+
+
 @pytest.mark.parametrize(
     ("method", "path"),
     [
@@ -392,7 +480,7 @@ async def test_a_body_over_the_limit_is_413_and_changes_nothing(
 async def test_a_body_at_the_limit_is_accepted(client_for: Callable[..., httpx.AsyncClient]) -> None:
     body = json.dumps({"input": "x"}).encode()
     client = client_for(create_app(seed=1, max_body_bytes=len(body)))
-    assert (await client.post(SEND, content=body)).status_code == 200
+    assert (await client.post(SEND, content=body, headers={"content-type": JSON})).status_code == 200
 
 
 # -- never a 500 ---------------------------------------------------------------------------------------------------

@@ -29,9 +29,7 @@ from mockserver.openapi import openapi_document
 
 LETTA_MOCK = str(Path(sys.executable).with_name("letta-mock"))
 HANG_GUARD_S = 300  # not a speed target: a run that hangs fails instead of stalling the suite
-COMMON = ["--seed", "1", "--stream-timeout", "0.5", "--no-shrink",
-          # The mock answers a 405 with the Allow header of one route, as Letta (FastAPI) does; not a flaw here.
-          "--exclude-checks", "unsupported_method,allow_header_conformance"]  # fmt: skip
+COMMON = ["--seed", "1", "--stream-timeout", "0.5", "--no-shrink"]
 RUNS = {
     "streams": ["--phases", "examples,fuzzing", "--max-examples", "5"],
     "invalid": ["--phases", "coverage", "--operations", "search_all_messages,list_messages"],

@@ -18,6 +18,7 @@ from mockserver.fuzz.document import (
     FuzzError,
     add_examples,
     add_links,
+    bound_limits,
     credentials,
     load_document,
     operation_ids,
@@ -123,3 +124,14 @@ def test_a_document_that_cannot_be_loaded_is_a_usage_error(tmp_path: Any) -> Non
         letta_schema("http://letta.invalid", operations=("no_such_operation",))
     with pytest.raises(FuzzError, match="--phases: unknown"):
         letta_schema("http://letta.invalid", phases=("warmup",))
+
+
+def test_unbounded_limits_get_the_bounds_letta_s_server_can_serve_and_bounded_ones_stay() -> None:
+    document = upstream()
+    assert bound_limits(document) > 10
+    listing = document["paths"]["/v1/agents/{agent_id}/messages"]["get"]["parameters"]
+    (limit,) = [p for p in listing if p["name"] == "limit"]
+    assert {"type": "integer", "minimum": 0, "maximum": 2**63 - 1} in limit["schema"]["anyOf"]
+    runs = [p for p in document["paths"]["/v1/runs/{run_id}/trace"]["get"]["parameters"] if p["name"] == "limit"]
+    assert (runs[0]["schema"]["minimum"], runs[0]["schema"]["maximum"]) == (1, 5000)  # its own bounds kept
+    assert bound_limits(document) == 0  # once is enough

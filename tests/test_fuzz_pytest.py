@@ -21,11 +21,8 @@ AT_A_URL = '''
 import os
 
 from mockserver.fuzz.schema import letta_schema
-
-# The mock answers a 405 with one route's Allow header, as Letta does: not what this suite is about.
-ROUTING = ("unsupported_method", "allow_header_conformance")
 schema = letta_schema(os.environ["LETTA_URL"], operations=("send_message", "list_messages"), max_examples=5,
-                      phases=("examples", "fuzzing"), exclude_checks=ROUTING)
+                      phases=("examples", "fuzzing"))
 
 
 @schema.parametrize()
@@ -41,12 +38,10 @@ from mockserver.fuzz import MESSAGES_OPERATIONS
 from mockserver.fuzz.schema import letta_schema
 
 
-ROUTING = ("unsupported_method", "allow_header_conformance")  # the mock's 405s are Letta's: one route's Allow
-
 
 @pytest.fixture
 def letta_mock_schema(letta_mock_url):
-    return letta_schema(letta_mock_url, exclude_checks=ROUTING)
+    return letta_schema(letta_mock_url)
 
 
 @pytest.mark.parametrize("operation_id", MESSAGES_OPERATIONS)
@@ -62,7 +57,7 @@ def test_the_mock_keeps_its_contract(letta_mock_schema, operation_id):
 AGAINST_THE_BROKEN_DOUBLE = WITH_THE_MOCK.replace(
     '''@pytest.fixture
 def letta_mock_schema(letta_mock_url):
-    return letta_schema(letta_mock_url, exclude_checks=ROUTING)''',
+    return letta_schema(letta_mock_url)''',
     '''@pytest.fixture
 def letta_mock_schema():
     from broken_letta import BrokenLetta
@@ -70,7 +65,7 @@ def letta_mock_schema():
     from mockserver.live import LiveServer
 
     with LiveServer(BrokenLetta()) as server:
-        yield letta_schema(server.url, stream=StreamBounds(timeout=0.5), exclude_checks=ROUTING)''',
+        yield letta_schema(server.url, stream=StreamBounds(timeout=0.5))''',
 ).replace("MESSAGES_OPERATIONS)", '["send_message", "retrieve_stream_for_run"])')
 
 

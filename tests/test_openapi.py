@@ -53,7 +53,6 @@ RESOURCE_OPERATION_IDS = {
 # Served under /v1 only to refuse with 405: Letta's message editing, which the mock does not offer.
 UNDOCUMENTED = {
     ("PATCH", "/v1/agents/{agent_id}/messages/{message_id}"),
-    ("GET", "/v1/agents/{agent_id}/messages/{message_id}"),
 }
 AGENT = "agent-123e4567-e89b-42d3-8456-426614174000"
 

@@ -13,6 +13,9 @@ copy). It adds
 * Letta's rule for input messages without ``type`` (wire doc §3: an approval when it has ``approve`` or
   ``approval_request_id``, else a message), which Letta's plain ``anyOf`` cannot state — ``{"foo": 1}`` would pass
   as an all-optional ``ApprovalCreate``; our document states it the same way;
+* the bounds of ``limit`` (0 to 2^63-1) where a document states none, as ours does: Letta's server cannot serve
+  others (its database refuses them: a 500) and the mock refuses them with a 422 naming ``limit``; beyond the
+  bounds they are invalid data, which the negative phase still sends (and a 500 is still a failure);
 * the credentials rule: without ``--auth`` the server's authentication is not under test (the document's
   ``security`` goes); with it the document requires a bearer token (ours declares none, so one is added).
 """
@@ -24,10 +27,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from mockserver.catalogue import INT64_MAX
 from mockserver.openapi import LINKS, input_message_union, is_input_message_union
 
-__all__ = ["EXAMPLES", "OUR_DOCUMENT", "FuzzError", "add_examples", "add_links", "credentials", "load_document",
-           "operation_ids", "state_union_rules"]  # fmt: skip
+__all__ = ["EXAMPLES", "OUR_DOCUMENT", "FuzzError", "add_examples", "add_links", "bound_limits", "credentials",
+           "load_document", "operation_ids", "state_union_rules"]  # fmt: skip
 
 OUR_DOCUMENT = "letta-mock's own document"
 _HELLO = "Hello!"
@@ -156,6 +160,22 @@ def state_union_rules(node: Any) -> int:
         node.clear()
         node.update(rewritten)
         count += 1
+    return count
+
+
+def bound_limits(document: dict[str, Any]) -> int:
+    """Bound every integer ``limit`` query parameter that states no bounds (in place); how many were bounded."""
+    count = 0
+    for item in document.get("paths", {}).values():
+        for operation in item.values() if isinstance(item, dict) else ():
+            for parameter in operation.get("parameters", ()) if isinstance(operation, dict) else ():
+                if parameter.get("name") != "limit" or parameter.get("in") != "query":
+                    continue
+                schema = parameter.get("schema", {})
+                for member in [schema, *schema.get("anyOf", ())]:
+                    if member.get("type") == "integer" and not {"minimum", "maximum"} & member.keys():
+                        member.update(minimum=0, maximum=INT64_MAX)
+                        count += 1
     return count
 
 

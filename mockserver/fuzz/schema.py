@@ -17,6 +17,7 @@ from mockserver.fuzz.document import (
     FuzzError,
     add_examples,
     add_links,
+    bound_limits,
     credentials,
     load_document,
     operation_ids,
@@ -33,6 +34,7 @@ def prepare(document: dict[str, Any], *, auth: str | None) -> list[str]:
     add_links(document)
     add_examples(document)
     state_union_rules(document)
+    bound_limits(document)
     return credentials(document, auth)
 
 

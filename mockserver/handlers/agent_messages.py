@@ -31,7 +31,6 @@ __all__ = [
     "create_agent_message_stream",
     "edit_message",
     "list_messages",
-    "method_not_allowed",
     "reset_messages",
     "send_message",
     "summarize_messages",
@@ -146,8 +145,8 @@ async def summarize_messages(request: Request) -> Response:
 
 
 async def edit_message(request: Request) -> Response:
+    # FastAPI checks the path first: PATCH .../messages/async names no message, a 422 as in Letta.
+    path_id(request, "agent_id")
+    path_id(request, "message_id")
     raise MethodNotAllowed(Texts.MESSAGE_EDITING)
 
-
-async def method_not_allowed(request: Request) -> Response:
-    raise MethodNotAllowed(Texts.METHOD_NOT_ALLOWED)

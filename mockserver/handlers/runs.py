@@ -82,7 +82,7 @@ async def list_runs(request: Request) -> Response:
     query_choice(request, "order_by", ("created_at",), "created_at")
     if order == "desc":
         runs.reverse()
-    limit = query_int(request, "limit", 100) or 0
+    limit = query_int(request, "limit", 100, minimum=1, maximum=1000) or 0
     page = resource_page(runs, lambda r: r.run.id, after=params.get("after"), before=params.get("before"), limit=limit)
     return json_response([r.run.model_dump(mode="json") for r in page])
 
