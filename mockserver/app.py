@@ -19,6 +19,7 @@ from starlette.types import Receive, Scope, Send
 
 from mockserver.admin import admin_mount
 from mockserver.appstate import install
+from mockserver.auth import TokenCheck
 from mockserver.catalogue import Texts
 from mockserver.config import MockConfig
 from mockserver.control import parse_controls
@@ -47,6 +48,8 @@ def create_app(
     fixtures: str | Sequence[str] | None = None,
     replay_speed: float = 1.0,
     on_miss: str = "error",
+    auth_token: str | None = None,
+    cors_origins: Iterable[str] | None = None,
 ) -> Starlette:
     """A mock Letta server as an ASGI app.
 
@@ -61,8 +64,12 @@ def create_app(
     ``fixtures`` (paths, HAR files or curated names; see ``mockserver.recording``) are replayed in front of the
     routes, at ``replay_speed`` times their recorded pace (0: at once); a request none matches gets a 404 naming
     the nearest recording, or with ``on_miss="synthesize"`` the synthesizing agent's answer.
+
+    ``auth_token`` makes every route, the admin API and the dashboard included, answer 401 to a caller without it
+    (``mockserver.auth``); ``cors_origins`` are the origins browsers may call from (default: any).
     """
-    config = MockConfig.build(seed=seed, agents=agents, fidelity=fidelity, max_body_bytes=max_body_bytes)
+    config = MockConfig.build(seed=seed, agents=agents, fidelity=fidelity, max_body_bytes=max_body_bytes,
+                              auth_token=auth_token, cors_origins=cors_origins)  # fmt: skip
     try:
         defaults = parse_controls(controls, where="controls")
     except ControlError as error:
@@ -72,9 +79,14 @@ def create_app(
     app = Starlette(
         routes=[*routes(config.fidelity), *([admin_mount()] if admin else [])],
         middleware=[
-            # Browser front ends call from any origin with an Authorization header; preflights included.
-            Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"], max_age=600),
-            Middleware(JournalMiddleware),
+            # Browser front ends call with an Authorization header; preflights are answered here, before the token
+            # check (a browser sends no credentials on one).
+            Middleware(
+                CORSMiddleware, allow_origins=list(config.cors_origins), allow_methods=["*"], allow_headers=["*"],
+                max_age=600,
+            ),
+            Middleware(JournalMiddleware),  # a refused caller's 401 is in the journal too
+            *([Middleware(TokenCheck, token=config.auth_token)] if config.auth_token is not None else []),
             *_replay(fixtures, replay_speed, on_miss),
         ],
         exception_handlers={HTTPError: _letta_error, HTTPException: _starlette_error, Exception: _unexpected},

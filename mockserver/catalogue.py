@@ -243,6 +243,7 @@ class Texts:
     )
     UNKNOWN_ERROR = "An unknown error occurred"
     NOT_FOUND = "Not Found"
+    UNAUTHORIZED = "Unauthorized"  # password mode without the password (§1.2)
     MESSAGE_EDITING = (
         "Message editing is no longer supported. Messages are immutable as they may be shared across multiple "
         "conversations via forking."

@@ -28,6 +28,8 @@ class MockConfig:
     agents: tuple[str, ...] | None = None
     fidelity: Fidelity = "contract"
     max_body_bytes: int = 8 * 1024 * 1024
+    auth_token: str | None = None  # None: any caller (``mockserver.auth``)
+    cors_origins: tuple[str, ...] = ("*",)  # origins a browser may call from
 
     @classmethod
     def build(
@@ -37,6 +39,8 @@ class MockConfig:
         agents: Iterable[str] | None = None,
         fidelity: str = "contract",
         max_body_bytes: int = 8 * 1024 * 1024,
+        auth_token: str | None = None,
+        cors_origins: Iterable[str] | None = None,
     ) -> MockConfig:
         if fidelity not in ("contract", "server"):
             raise ConfigurationError(f"fidelity must be 'contract' or 'server', not {fidelity!r}")
@@ -46,4 +50,11 @@ class MockConfig:
                 raise ConfigurationError(f"{agent_id!r} is not an agent id: expected 'agent-<uuid4>' in lower case")
         if max_body_bytes <= 0:
             raise ConfigurationError(f"max_body_bytes must be positive, not {max_body_bytes}")
-        return cls(seed=seed, agents=chosen, fidelity=fidelity, max_body_bytes=max_body_bytes)  # type: ignore[arg-type]
+        if auth_token is not None and (not auth_token or not all("!" <= c <= "~" for c in auth_token)):
+            raise ConfigurationError("auth_token must be visible ASCII characters without spaces (a header carries it)")
+        origins = ("*",) if cors_origins is None else tuple(cors_origins)
+        for origin in origins:
+            if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
+                raise ConfigurationError(f"cors origin {origin!r}: expected '*' or scheme://host[:port], no path")
+        return cls(seed=seed, agents=chosen, fidelity=fidelity, max_body_bytes=max_body_bytes,  # type: ignore[arg-type]
+                   auth_token=auth_token, cors_origins=origins)  # fmt: skip

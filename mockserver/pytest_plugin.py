@@ -72,6 +72,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("controls", "default turn controls, e.g. 'scenario=tool_call; token_delay_ms=20'", str, "controls"),
     Setting("scenario", "default scenario of every turn (over controls)", str),
     Setting("journal_size", "exchanges the journal keeps", int, "journal_size"),
+    Setting("auth_token", "answer only callers with this bearer token (the clients send it)", str, "auth_token"),
     Setting("script", "scripted turns: [turn, ...] for the test's agents, or {agent_id: [turn, ...]}"),
     # Record and replay (mockserver.recording): fixtures in front of the mock, or a cassette instead of it.
     Setting("fixtures", "replay recorded exchanges: fixture files, directories or curated names", _words, "fixtures"),
@@ -242,26 +243,29 @@ def letta_mock_agent_id(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def letta_mock_client(letta_mock_url: str) -> Iterator[Any]:
-    """The official ``letta_client.Letta`` on the live mock, with ``_strict_response_validation=True``."""
+def letta_mock_client(letta_mock_url: str, letta_mock_server: LiveServer) -> Iterator[Any]:
+    """The official ``letta_client.Letta`` on the live mock, with ``_strict_response_validation=True`` (and the
+    mock's auth token as its ``api_key``, when it has one)."""
     from mockserver.testing import sdk_client
 
-    with _sdk(sdk_client, letta_mock_url) as client:
+    with _sdk(sdk_client, letta_mock_url, letta_mock_server) as client:
         yield client
 
 
 @pytest.fixture
-def letta_mock_async_client(letta_mock_url: str) -> Any:
+def letta_mock_async_client(letta_mock_url: str, letta_mock_server: LiveServer) -> Any:
     """The official ``letta_client.AsyncLetta`` on the live mock, strict. A plain fixture keeping no idle
     connection, so any asyncio test can use it (pytest-asyncio in any mode, anyio)."""
     from mockserver.testing import async_sdk_client
 
-    return _sdk(async_sdk_client, letta_mock_url)
+    return _sdk(async_sdk_client, letta_mock_url, letta_mock_server)
 
 
-def _sdk(make: Callable[[str], Any], url: str) -> Any:
+def _sdk(make: Callable[[str, str | None], Any], url: str, server: LiveServer) -> Any:
+    from mockserver.testing import auth_token
+
     try:
-        return make(url)
+        return make(url, auth_token(server.app))
     except ImportError as error:
         pytest.fail(f"letta_mock_client needs the official SDK: pip install letta-client ({error})", pytrace=False)
 

@@ -21,7 +21,15 @@ from mockserver.errors import ConfigurationError, ControlError
 from mockserver.journal import Journal
 from mockserver.store import DEFAULT_AGENT_ID
 
-__all__ = ["REPORT_LIMIT", "LettaMockClient", "Setup", "async_sdk_client", "journal_report", "sdk_client"]
+__all__ = [
+    "REPORT_LIMIT",
+    "LettaMockClient",
+    "Setup",
+    "async_sdk_client",
+    "auth_token",
+    "journal_report",
+    "sdk_client",
+]
 
 REPORT_LIMIT = 50  # exchanges shown in a failing test's report (the last ones)
 SDK_API_KEY = "letta-mock"
@@ -96,6 +104,9 @@ class LettaMockClient(httpx.AsyncClient):
 
     def __init__(self, app: Starlette, **kwargs: Any) -> None:
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        token = auth_token(app)
+        if token is not None:
+            kwargs["headers"] = {"authorization": f"Bearer {token}", **kwargs.get("headers", {})}
         super().__init__(transport=transport, base_url="http://letta-mock", **kwargs)
         self.app = app
 
@@ -105,20 +116,28 @@ class LettaMockClient(httpx.AsyncClient):
         return Calls(lambda: app.state.journal)
 
 
-def sdk_client(url: str) -> Any:
+def auth_token(app: Any) -> str | None:
+    """The token a mock app answers to (``create_app(auth_token=...)``), None for any caller or another app."""
+    config = getattr(getattr(app, "state", None), "config", None)
+    token: str | None = getattr(config, "auth_token", None)
+    return token
+
+
+def sdk_client(url: str, api_key: str | None = None) -> Any:
     """The official sync client on ``url``, validating every response strictly."""
     from letta_client import Letta
 
-    return Letta(base_url=url, api_key=SDK_API_KEY, _strict_response_validation=True)
+    return Letta(base_url=url, api_key=api_key or SDK_API_KEY, _strict_response_validation=True)
 
 
-def async_sdk_client(url: str) -> Any:
+def async_sdk_client(url: str, api_key: str | None = None) -> Any:
     """The official async client on ``url``, validating strictly. It keeps no idle connection, so it can be made
     and dropped outside any event loop (the fixture works under pytest-asyncio and anyio alike)."""
     from letta_client import AsyncLetta, DefaultAsyncHttpxClient
 
     http = DefaultAsyncHttpxClient(limits=httpx.Limits(max_keepalive_connections=0))
-    return AsyncLetta(base_url=url, api_key=SDK_API_KEY, _strict_response_validation=True, http_client=http)
+    return AsyncLetta(base_url=url, api_key=api_key or SDK_API_KEY, _strict_response_validation=True,
+                      http_client=http)  # fmt: skip
 
 
 def journal_report(journals: Sequence[Journal]) -> str:

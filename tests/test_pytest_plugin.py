@@ -419,3 +419,33 @@ def test_the_sdk_fixtures_say_what_to_install_when_letta_client_is_missing(pytes
     )
     result.assert_outcomes(errors=2)
     assert result.stdout.str().count("letta_mock_client needs the official SDK: pip install letta-client") == 2
+
+
+def test_an_auth_token_guards_the_mock_and_the_plugins_clients_carry_it(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+        import httpx
+        import pytest
+
+        pytestmark = pytest.mark.letta_mock(auth_token="t0ken")
+
+        def test_the_sdk_client_carries_it(letta_mock_client, letta_mock_url):
+            assert letta_mock_client.agents.messages.create("AGENT_ID", input="hi").messages
+            assert httpx.get(f"{letta_mock_url}/v1/agents/AGENT_ID/messages").status_code == 401
+            headers = {"authorization": "Bearer t0ken"}
+            assert httpx.get(f"{letta_mock_url}/v1/agents/AGENT_ID/messages", headers=headers).status_code == 200
+
+        async def test_the_async_clients_carry_it(letta_mock, letta_mock_async_client):
+            assert (await letta_mock.get("/v1/agents/AGENT_ID/messages")).status_code == 200
+            wrong = await letta_mock.get("/v1/agents/AGENT_ID/messages", headers={"authorization": "x"})
+            assert wrong.status_code == 401
+            assert (await letta_mock_async_client.agents.messages.list("AGENT_ID")).items
+
+        @pytest.mark.letta_mock(auth_token=None)
+        def test_a_closer_marker_opens_it_again(letta_mock_url):
+            assert httpx.get(f"{letta_mock_url}/v1/agents/AGENT_ID/messages").status_code == 200
+        """,
+        "-o", "asyncio_mode=auto", "--letta-mock-auth-token", "from-the-command-line",
+    )  # fmt: skip
+    result.assert_outcomes(passed=3)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from mockserver import __version__
@@ -11,8 +12,9 @@ from mockserver.faults import FAULTS
 from mockserver.journal import DEFAULT_SIZE
 from mockserver.scenarios import DEFAULT_SCENARIO, SCENARIOS
 
-__all__ = ["EPILOG", "REALISTIC_PACE", "add_arguments", "run"]
+__all__ = ["EPILOG", "REALISTIC_PACE", "TOKEN_ENV", "add_arguments", "run"]
 
+TOKEN_ENV = "LETTA_MOCK_AUTH_TOKEN"
 REALISTIC_PACE = {"first_event_delay_ms": 600, "token_delay_ms": 30, "jitter_ms": 10}
 
 
@@ -33,6 +35,8 @@ examples:
   letta-mock serve --control 'fault=drop_after:5'   # every stream drops after five events
   letta-mock serve --fixtures recorded/ --on-miss synthesize
                                                     # replay a recording; what it lacks is synthesized
+  letta-mock serve --host 0.0.0.0 --auth-token s3cret --cors-origin http://localhost:5173
+                                                    # reachable from other machines: callers need the token
 
 scenarios (--scenario, or per request the header X-Letta-Mock: 'scenario=NAME; ...'):
 {_table([(s.name, s.help) for s in SCENARIOS.values()])}
@@ -43,7 +47,8 @@ trigger phrases, typed as the message in a chat box:
 faults (fault=SPEC,SPEC in a control, or /fault SPEC):
 {_table([(kind.form, kind.help) for kind in FAULTS.values()])}
 
-dashboard at http://127.0.0.1:8283/_mock/ in a browser: the journal live, agents, controls, reset.
+dashboard at http://127.0.0.1:8283/_mock/ in a browser: the journal live, agents, controls, reset
+(with --auth-token T, open http://127.0.0.1:8283/_mock/?token=T once).
 admin API under /_mock/ (scripts per agent, defaults, journal, reset).
 then point a client at it, e.g. Letta(base_url="http://127.0.0.1:8283", api_key="anything")
 """
@@ -115,6 +120,20 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
         default="error",
         help="a request no fixture matches: 'error' (default, a 404 naming the nearest recording) or 'synthesize'",
     )
+    serve.add_argument(
+        "--auth-token",
+        metavar="TOKEN",
+        default=os.environ.get(TOKEN_ENV),
+        help=f"answer only callers sending 'Authorization: Bearer TOKEN' (the SDKs' api_key); everything else, the "
+        f"admin API and dashboard included, gets 401 (default: ${TOKEN_ENV}, else none)",
+    )
+    serve.add_argument(
+        "--cors-origin",
+        action="append",
+        metavar="ORIGIN",
+        default=None,
+        help="an origin browsers may call from, e.g. http://localhost:5173; repeatable (default: any origin)",
+    )
     serve.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
 
 
@@ -138,6 +157,8 @@ def run(args: argparse.Namespace) -> int:
             fixtures=args.fixtures,
             replay_speed=args.replay_speed,
             on_miss=args.on_miss,
+            auth_token=args.auth_token,
+            cors_origins=args.cors_origin,
         )
     except (ControlError, ConfigurationError) as error:
         print(f"letta-mock: error: {error}", file=sys.stderr)
@@ -147,9 +168,23 @@ def run(args: argparse.Namespace) -> int:
         world += f"; replaying {', '.join(args.fixtures)}"
     print(f"letta-mock {__version__}: mock Letta server on http://{args.host}:{args.port} ({world})", flush=True)
     if not args.no_admin:
-        print(f"dashboard: http://{args.host}:{args.port}/_mock/", flush=True)
+        print(f"dashboard: http://{args.host}:{args.port}/_mock/{'?token=...' if args.auth_token else ''}", flush=True)
+    if not _loopback(args.host) and args.auth_token is None:
+        print(f"letta-mock: warning: {args.host} is reachable from other machines and no --auth-token is set: anyone "
+              "there can read and change this mock's state", file=sys.stderr, flush=True)  # fmt: skip
     uvicorn.Server(uvicorn_config(app, host=args.host, port=args.port, log_level=args.log_level)).run()
     return 0
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
 
 
 def _defaults(args: argparse.Namespace) -> dict[str, object]:
