@@ -521,6 +521,35 @@ async def test_garbage_bodies_are_refused_with_a_4xx_and_never_a_500(
         assert await snapshot(opened, open_app) == before
 
 
+HOSTILE: list[tuple[str, str, str, bytes | None]] = [
+    ("invalid UTF-8", "POST", SEND, b'{"input": "\xff\xfe"}'),
+    ("a raw NUL byte in a string", "POST", SEND, b'{"input": "a\x00b"}'),
+    ("a byte-order mark", "POST", SEND, b'\xef\xbb\xbf{"input": "x"}'),
+    ("trailing bytes after the JSON", "POST", SEND, b'{"input": "x"} and more'),
+    ("NaN", "POST", SEND, b'{"input": NaN}'),
+    ("a number beyond a float", "POST", f"/v1/runs/{RUN}/stream", b'{"starting_after": 1e999}'),
+    ("a NUL in an id", "GET", f"/v1/agents/{AGENT}%00/messages", None),
+    ("a 10,000-character id", "GET", f"/v1/agents/{'a' * 10_000}/messages", None),
+    ("a non-ASCII character in an id", "GET", "/v1/messages/message-123e4567-e89b-42d3-8456-42661417400%C3%A9", None),
+    ("an empty path segment", "GET", f"/v1//agents/{AGENT}/messages", None),
+    ("a later repeat of limit that is negative", "GET", f"{SEND}?limit=1&limit=-1", None),
+    ("a NUL as a message type", "GET", f"{SEND}?include_return_message_types=%00", None),
+    ("source code that does not parse", "POST", "/v1/tools/", b'{"source_code": "def f(:\n  pass"}'),
+    ("source code nested past the parser", "POST", "/v1/tools/", b'{"source_code": "' + b"(" * 5000 + b'"}'),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [pytest.param(*case[1:], id=case[0]) for case in HOSTILE])
+async def test_a_hostile_request_is_a_clean_4xx_in_letta_s_shape_and_changes_nothing(
+    opened: httpx.AsyncClient, open_app: Starlette, method: str, path: str, body: bytes | None
+) -> None:
+    before = await snapshot(opened, open_app)
+    response = await opened.request(method, path, content=body, headers={"content-type": JSON})
+    assert 400 <= response.status_code < 500, response.text
+    assert set(response.json()) == {"detail"}
+    assert await snapshot(opened, open_app) == before
+
+
 @pytest.mark.parametrize(
     "params",
     [
