@@ -157,7 +157,9 @@ def _reply_by_tool(step: Step) -> Step:
 def _after_tools(messages: Sequence[InputMessage]) -> str:
     for message in messages:
         if isinstance(message, ApprovalCreate):
-            decisions = [getattr(a, "approve", True) for a in message.approvals or ()]
-            if message.approve is False or False in decisions:
-                return "Understood, I did not run that tool."
+            denied = [a for a in message.approvals or () if getattr(a, "approve", True) is False]
+            if message.approve is False or denied:
+                # A model reads the reason it is given; the agent says it took it in.
+                reasons = [r for r in (message.reason, *(getattr(a, "reason", None) for a in denied)) if r]
+                return "Understood, I did not run that tool." + "".join(f" Noted: {r}" for r in reasons)
     return "The tool finished; here is the result."

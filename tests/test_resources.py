@@ -207,6 +207,12 @@ async def test_a_tool_that_requires_approval_waits_for_it(any_letta: Any) -> Non
     assert (await call(any_letta.agents.retrieve(agent.id))).pending_approval.id == request.id
     with pytest.raises(ConflictError):
         await call(any_letta.agents.messages.create(agent.id, input="something else"))
+    denial = {"type": "approval", "tool_call_id": request.tool_call.tool_call_id, "approve": False,
+              "reason": "the code is 7408"}  # fmt: skip
+    answered = await call(any_letta.agents.messages.create(agent.id, messages=[{"type": "approval",
+                                                                                "approvals": [denial]}]))  # fmt: skip
+    reply = [m for m in answered.messages if m.message_type == "assistant_message"][-1]
+    assert "the code is 7408" in reply.content  # the agent read the reason it was given
 
 
 # -- conversations ------------------------------------------------------------------------------------------------
