@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -12,6 +13,7 @@ from mockserver.control import Controls
 from mockserver.engine import run_turn
 from mockserver.engine.items import approval_response, tool_return
 from mockserver.errors import Conflict
+from mockserver.history import paged
 from mockserver.models import ApprovalReturn, InputMessage, LettaAsyncRequest
 from mockserver.records import AgentRecord, RunRecord
 from mockserver.scenarios import PlannedCall
@@ -52,13 +54,24 @@ async def run_async_turn(
         await _post_callback(store, record)
 
 
+def _result(store: Store, record: RunRecord) -> dict[str, Any]:
+    """The run's result as Letta's callback carries it: the run's messages as ``GET /v1/runs/{id}/messages``
+    lists them (the user's input included, wire doc §10), its stop reason and usage."""
+    config = record.run.request_config
+    query = {"before": None, "after": None, "limit": 100, "order": "asc",
+             "types": config.include_return_message_types if config else None}  # fmt: skip
+    rows = [store.messages[i] for i in record.message_ids]
+    listed = paged(store, rows, query, owner=record.run.id, chronological=False, reverse_items=True)
+    return {**collect(record).model_dump(mode="json"), "messages": json.loads(store.items_json(listed))}
+
+
 async def _post_callback(store: Store, record: RunRecord) -> None:
     run = record.run
     payload: dict[str, Any] = {
         "run_id": run.id,
         "status": run.status,
         "completed_at": run.model_dump(mode="json")["completed_at"],
-        "metadata": {**(run.metadata or {}), "result": collect(record).model_dump(mode="json")},
+        "metadata": {**(run.metadata or {}), "result": _result(store, record)},
     }
     import httpx  # only runs with a callback need it; keeps it out of start-up
 

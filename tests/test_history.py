@@ -484,7 +484,10 @@ def test_an_async_run_posts_its_result_to_the_callback_url(
     result = payload["metadata"]["result"]
     assert set(result) >= {"messages", "stop_reason", "usage"}
     assert result["stop_reason"] == {"message_type": "stop_reason", "stop_reason": "end_turn"}
-    assert [m["message_type"] for m in result["messages"]] == ["reasoning_message", "assistant_message"]
+    # The run's messages as its listing has them, the user's input included (Letta's own callback test).
+    assert [m["message_type"] for m in result["messages"]] == ["user_message", "reasoning_message", "assistant_message"]
+    listed = letta.runs.messages.list(run.id)
+    assert [m["id"] for m in result["messages"]] == [m.id for m in listed.items]
 
 
 def test_an_unreachable_callback_url_is_recorded_on_the_run_and_does_not_fail_it(letta: Letta) -> None:
