@@ -416,6 +416,7 @@ def test_the_sdk_fixtures_say_what_to_install_when_letta_client_is_missing(pytes
         def test_async(letta_mock_async_client):
             pass
         """,
+        "-rN",  # no short summary: it repeats the message, truncated or not depending on the terminal and $CI
     )
     result.assert_outcomes(errors=2)
     assert result.stdout.str().count("letta_mock_client needs the official SDK: pip install letta-client") == 2
