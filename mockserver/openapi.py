@@ -429,7 +429,7 @@ def _sse_event() -> JsonSchemaValue:
 # -- the document -----------------------------------------------------------------------------------------------
 
 # Bodies that may be JSON null, as in Letta's document (the handlers parse them with ``nullable=True``).
-NULLABLE_BODIES = frozenset({"summarize_messages", "compact_conversation"})
+NULLABLE_BODIES = frozenset({"summarize_messages", "compact_conversation", "recompile_conversation"})
 
 _ERRORS: dict[int, tuple[str, str]] = {
     400: ("NotFoundError", "Refused by one of Letta's rules, or a malformed trigger phrase in a sent message."),

@@ -237,6 +237,21 @@ async def test_a_conversation_has_its_own_system_message_and_last_message_time(a
     assert [m.message_type for m in default] == ["system_message"]  # the conversation kept to itself
 
 
+async def test_recompiling_shows_the_agent_s_current_memory_and_a_dry_run_stores_nothing(any_letta: Any) -> None:
+    agent = await new_agent(any_letta, memory_blocks=[{"label": "human", "value": "The user is a test user."}])
+    conversation = await call(any_letta.conversations.create(agent_id=agent.id))
+    await call(any_letta.agents.blocks.update("human", agent_id=agent.id, value="The user likes MARKER_42."))
+    dry = await call(any_letta.conversations.recompile(conversation.id, dry_run=True))
+    assert "MARKER_42" in dry
+    first = (await call(any_letta.conversations.messages.list(conversation.id, order="asc"))).items[0]
+    assert "MARKER_42" not in first.content  # not stored
+    assert "MARKER_42" in await call(any_letta.conversations.recompile(conversation.id))
+    stored = (await call(any_letta.conversations.messages.list(conversation.id, order="asc"))).items[0]
+    assert "MARKER_42" in stored.content
+    # The agent's own ("default") conversation, the agent named in the body as Letta's SDK sends it.
+    assert "MARKER_42" in await call(any_letta.conversations.recompile("default", agent_id=agent.id))
+
+
 async def test_a_conversation_is_updated_forked_cancelled_and_deleted(any_letta: Any) -> None:
     agent = await new_agent(any_letta)
     conversation = await call(any_letta.conversations.create(agent_id=agent.id))

@@ -186,9 +186,11 @@ async def cancel_conversation(request: Request) -> Response:
 async def recompile_conversation(request: Request) -> Response:
     """The conversation's system message, rebuilt from the agent's current memory (``dry_run``: not stored)."""
     conversation_id = path_id(request, "conversation_id")
-    state = store(request)
-    agent, stored_conversation = state.conversation_agent(conversation_id, request.query_params.get("agent_id"))
     persist = not query_bool(request, "dry_run", False)
+    # The agent of the "default" conversation is named in the body, as for compact (Letta's own tests send it so).
+    body = await parse_body(request, ConversationCompactionRequest, required=False, nullable=True)
+    state = store(request)
+    agent, stored_conversation = state.conversation_agent(conversation_id, body.agent_id)
     return json_response(state.recompile(agent, stored_conversation, persist=persist))
 
 
