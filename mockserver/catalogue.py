@@ -253,6 +253,7 @@ class Texts:
     BOTH_INPUTS = "Value error, Cannot specify both 'input' and 'messages'. Use one or the other."
     NO_INPUT = "Value error, Must specify either 'input' or 'messages'."
     NOT_BACKGROUND = "INVALID_ARGUMENT: Run was not created in background mode, so it cannot be retrieved."
+    RUN_EXPIRED = "EXPIRED: Run was created more than 3 hours ago, and is now expired."  # 410 (wire doc §13.3)
     SUMMARIZE_FAILED = (
         "Summarization failed to reduce the number of messages. You may not have enough messages to compact or "
         "need to use a different CompactionSettings (e.g. using `all` mode)."
