@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from mockserver.models import RunStatus, StopReasonType
@@ -175,6 +176,7 @@ MODELS: tuple[ModelFamily, ...] = (
 )
 
 
+@lru_cache(maxsize=512)  # asked on every send; a mock sees a handful of model handles
 def model_family(handle: str) -> ModelFamily:
     return next(family for family in MODELS if re.match(family.pattern, handle))
 

@@ -45,9 +45,11 @@ __all__ = [
     "Blob",
     "Entry",
     "Journal",
+    "JsonItems",
     "JournalMiddleware",
     "Sent",
     "operation_ids",
+    "share_items",
 ]
 
 ADMIN_PREFIX = "/_mock"
@@ -78,7 +80,7 @@ class Blob:
     __slots__ = ("_state", "size")
 
     def __init__(self) -> None:
-        self._state: tuple[bool, bytes | bytearray] = (False, bytearray())
+        self._state: tuple[bool, bytes | bytearray | JsonItems] = (False, bytearray())
         self.size = 0
 
     def append(self, data: bytes) -> None:
@@ -94,9 +96,35 @@ class Blob:
         if not packed:
             self._state = (True, zlib.compress(bytes(buffer), 1))
 
+    def share(self, items: JsonItems) -> None:
+        """The bytes are a JSON array of items the store keeps anyway: held by reference, not compressed (a
+        listing is the biggest body there is, and compressing it was a third of its cost)."""
+        self._state = (True, items)
+
     def read(self) -> bytes:
         packed, buffer = self._state
+        if isinstance(buffer, JsonItems):
+            return bytes(buffer)
         return zlib.decompress(buffer) if packed else bytes(buffer)
+
+
+@dataclass(frozen=True, slots=True)
+class JsonItems:
+    """A JSON array given as its items' bytes (the store's cached item JSON, ``Store.item_json``)."""
+
+    items: tuple[bytes, ...]
+
+    def __bytes__(self) -> bytes:
+        return b"[" + b",".join(self.items) + b"]"
+
+
+_SHARED = "letta_mock.journal_items"
+
+
+def share_items(scope: Scope, items: list[bytes]) -> bytes:
+    """A response body that is a JSON array of ``items``; the journal keeps the items, not a copy of the body."""
+    scope.setdefault("state", {})[_SHARED] = JsonItems(tuple(items))
+    return b"[" + b",".join(items) + b"]"
 
 
 @dataclass(eq=False)
@@ -389,6 +417,9 @@ class JournalMiddleware:
                 entry.duration_ms = entry.elapsed_ms()
             if entry.state == "open":
                 entry.state = "done"
+            shared = scope.get("state", {}).get(_SHARED)
+            if shared is not None and not entry.streamed and entry.response_bytes <= BODY_LIMIT:
+                entry.response_raw.share(shared)
             entry.pack()
             journal.touch(entry)
 

@@ -52,16 +52,19 @@ class MessageStore(State):
             run.messages.append(stored)
         return stored
 
-    def items_json(self, rows: Iterable[tuple[StoredMessage, int]]) -> bytes:
-        """A JSON array of stored items, given as (stored message, item index). Each item is serialised once:
-        listing is mostly serialisation (bench/profile_http.py), and a stored item never changes (streams send
-        copies)."""
+    def item_json(self, rows: Iterable[tuple[StoredMessage, int]]) -> list[bytes]:
+        """Each stored item's JSON, given as (stored message, item index). Each item is serialised once: listing
+        is mostly serialisation (bench/profile_http.py), and a stored item never changes (streams send copies)."""
         parts = []
         for stored, index in rows:
             if stored.json is None:
                 stored.json = [item.model_dump_json().encode() for item in stored.items]
             parts.append(stored.json[index])
-        return b"[" + b",".join(parts) + b"]"
+        return parts
+
+    def items_json(self, rows: Iterable[tuple[StoredMessage, int]]) -> bytes:
+        """A JSON array of stored items (``item_json``)."""
+        return b"[" + b",".join(self.item_json(rows)) + b"]"
 
     def cursor(self, message_id: str | None, view: View, not_found: str) -> int | None:
         """The sequence number of a cursor id, None for no cursor, ``UNKNOWN`` for an id that names nothing
