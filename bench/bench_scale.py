@@ -4,7 +4,8 @@ Sections (``--sections``, default all):
 
 ``throughput``  ``letta-mock serve`` (fresh store) and a bare Starlette app (the *ceiling*: no middleware, one
                 route answering fixed bytes) on identical uvicorn settings (``mockserver.serving.uvicorn_config``),
-                loaded by wrk over loopback at 1 and 16 connections, alternately (ceiling, mock, ceiling, mock...).
+                loaded by wrk over loopback at 1 and 16 connections, alternately (ceiling, mock, ceiling, mock...,
+                ``--rounds`` times; the median of each).
                 Everything happens on ONE agent, whose history grows through the run: each non-streaming create
                 (``POST /v1/agents/A/messages {"input": "hello"}``) stores 2 messages and nothing rotates. Lists:
                 ``GET /v1/agents/A/messages`` (the default page, 100 stored messages) and ``?limit=10``. The
@@ -303,6 +304,11 @@ def load(target: Server, method: str, path: str, connections: int, seconds: floa
     )
 
 
+def middle(figures: list[Figure]) -> Figure:
+    """The run with the median req/s."""
+    return sorted(figures, key=lambda f: f.rps)[len(figures) // 2]
+
+
 def fetch(target: Server, method: str, path: str) -> bytes:
     data = HELLO.encode() if method == "POST" else None
     request = urllib.request.Request(
@@ -334,8 +340,13 @@ def section_throughput(args: argparse.Namespace, env: dict[str, str]) -> None:
                 tiny = load(bare, "GET", "/tiny", connections, args.duration, args.warmup)
                 print(f"{'ceiling GET [] (reference)':<34} {connections:>3}  ceiling {tiny.cells()}")
                 for name, method, where in scenarios:
-                    top = load(bare, method, "/" + name, connections, args.duration, args.warmup)
-                    got = load(mock, method, where, connections, args.duration, args.warmup)
+                    # Ceiling and mock alternate ``--rounds`` times; the median of each is the figure (neighbours
+                    # on a shared 2-core machine move single runs by a factor of two).
+                    tops, gots = [], []
+                    for _ in range(args.rounds):
+                        tops.append(load(bare, method, "/" + name, connections, args.duration, args.warmup))
+                        gots.append(load(mock, method, where, connections, args.duration, args.warmup))
+                    top, got = middle(tops), middle(gots)
                     stored = stored_messages(mock)
                     ratio = got.rps / top.rps if top.rps else 0.0
                     label = f"{method} {name} ({len(bodies[name])} B)"
@@ -505,6 +516,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma list of {','.join(SECTIONS)}")
     parser.add_argument("--duration", type=float, default=5.0, help="s per throughput measurement (5)")
     parser.add_argument("--depth-duration", type=float, default=3.0, help="s per depth measurement (3)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternations of ceiling and mock per figure (3)")
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured s before each measurement (1)")
     parser.add_argument("--prefill", type=int, default=60, help="turns sent before the throughput runs (60)")
     parser.add_argument("--depths", default="0,1000,10000,100000", help="stored messages (0,1000,10000,100000)")

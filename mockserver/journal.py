@@ -55,6 +55,7 @@ __all__ = [
 ADMIN_PREFIX = "/_mock"
 DEFAULT_SIZE = 1000  # exchanges kept
 BODY_LIMIT = 64 * 1024  # a request or response body above this is summarised, not kept
+PACK_ABOVE = 4096  # bytes: a kept body or stream larger than this is compressed once the exchange is over
 STREAM_DATA_LIMIT = 256 * 1024  # a stream's event data kept; later events keep offset and type only
 STREAM_EVENT_LIMIT = 5000  # events kept per stream; later ones are counted
 _MASKED = frozenset({"authorization", "cookie"})  # shown as "<n characters>": journals get pasted into issues
@@ -93,8 +94,10 @@ class Blob:
 
     def pack(self) -> None:
         packed, buffer = self._state
-        if not packed:
-            self._state = (True, zlib.compress(bytes(buffer), 1))
+        if packed or isinstance(buffer, JsonItems):
+            return
+        # A small body is kept as it is: compressing a turn's answer cost more time than its bytes are worth.
+        self._state = (True, zlib.compress(bytes(buffer), 1) if len(buffer) > PACK_ABOVE else bytes(buffer))
 
     def share(self, items: JsonItems) -> None:
         """The bytes are a JSON array of items the store keeps anyway: held by reference, not compressed (a
@@ -105,7 +108,7 @@ class Blob:
         packed, buffer = self._state
         if isinstance(buffer, JsonItems):
             return bytes(buffer)
-        return zlib.decompress(buffer) if packed else bytes(buffer)
+        return zlib.decompress(buffer) if packed and self.size > PACK_ABOVE else bytes(buffer)
 
 
 @dataclass(frozen=True, slots=True)
