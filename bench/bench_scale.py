@@ -25,6 +25,10 @@ Sections (``--sections``, default all):
                 ``"hello"``: 2 stored messages, 3 listed items each), and again once every item has been listed
                 (``Store.items_json`` over the whole history in-process: the journal's copies stay out of it).
 ``startup``     ``bench_startup.py`` (spawn ``letta-mock serve`` -> first 200), median of ``--startup-runs``.
+``abandon``     rounds of ``--abandon`` streams (100 open at a time) that the client closes after the first event
+                while the turn thinks; RSS once the turns have ended, after each round: the first round's growth
+                (the target: < 30 MB, the 1,000 turns' history and journal included), then whether later rounds
+                add more (a leak) or not.
 ``streams``     ``bench_streams.py``: time to first event, events/s of a long token stream, 1,000 concurrent
                 streams with keep-alive pings (memory per stream), closed by the client mid-stream (abandoned):
                 RSS once the server-side turns are over.
@@ -41,6 +45,7 @@ same time:
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import re
@@ -503,11 +508,61 @@ def section_streams(args: argparse.Namespace, env: dict[str, str]) -> None:
     )
 
 
+ABANDON_CONTROL = "think_ms=300; ping_interval_ms=50"  # a turn that thinks, pinging, while its client leaves
+
+
+async def _abandon_round(url: str, count: int, concurrency: int) -> None:
+    import httpx
+
+    gate = asyncio.Semaphore(concurrency)
+    headers = {"X-Letta-Mock": ABANDON_CONTROL}
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=30) as client:
+
+        async def abandon(n: int) -> None:
+            body = {"input": f"hi {n}", "streaming": True, "stream_tokens": True}
+            async with gate, client.stream("POST", f"/v1/agents/{AGENT}/messages", json=body) as response:
+                async for line in response.aiter_lines():
+                    if line.startswith("data:"):
+                        return  # the first event (a ping): the client closes the stream mid-turn
+
+        await asyncio.gather(*(abandon(n) for n in range(count)))
+        deadline = time.monotonic() + 60
+        while (await client.get("/v1/runs/active")).json() and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)  # the turns run on without their readers, then end
+
+
+def section_abandon(args: argparse.Namespace, env: dict[str, str]) -> None:
+    print(f"\n== abandoned streams: rounds of {args.abandon} streams closed by the client after the first event "
+          f"({args.abandon_concurrency} at a time; {ABANDON_CONTROL}), RSS once their turns have ended ==")  # fmt: skip
+    with mock_serve(args.cli, env) as mock:
+        for _ in range(20):
+            fetch(mock, "POST", f"/v1/agents/{AGENT}/messages")  # warm: every code path imported and built
+        idle = mock.rss_kb()
+        print(f"idle {idle / 1024:.1f} MB")
+        previous = idle
+        for number in range(1, args.abandon_rounds + 1):
+            began = time.monotonic()
+            asyncio.run(_abandon_round(mock.url, args.abandon, args.abandon_concurrency))
+            rss = mock.rss_kb()
+            print(f"round {number}: {time.monotonic() - began:.1f} s, RSS {rss / 1024:.1f} MB "
+                  f"({(rss - previous) / 1024:+.1f} MB; {(rss - idle) / 1024:+.1f} MB since idle), "
+                  f"{stored_messages(mock)} stored messages")  # fmt: skip
+            if number == 1:
+                SUMMARY.append((f"RSS growth after {args.abandon} abandoned streams", f"{(rss - idle) / 1024:.1f} MB",
+                                "< 30 MB", "ok" if rss - idle < 30 * 1024 else "MISSED"))  # fmt: skip
+            last, previous = rss - previous, rss
+        if args.abandon_rounds > 1:
+            SUMMARY.append((f"RSS growth in round {args.abandon_rounds} of {args.abandon} abandoned streams",
+                            f"{last / 1024:+.1f} MB", "-", "-"))  # fmt: skip
+
+
 SECTIONS = {
     "throughput": section_throughput,
     "depth": section_depth,
     "startup": section_startup,
     "streams": section_streams,
+    "abandon": section_abandon,
 }
 
 
@@ -520,6 +575,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured s before each measurement (1)")
     parser.add_argument("--prefill", type=int, default=60, help="turns sent before the throughput runs (60)")
     parser.add_argument("--depths", default="0,1000,10000,100000", help="stored messages (0,1000,10000,100000)")
+    parser.add_argument("--abandon", type=int, default=1000, help="streams abandoned per round (1000)")
+    parser.add_argument("--abandon-rounds", type=int, default=3, help="rounds of abandoned streams (3)")
+    parser.add_argument("--abandon-concurrency", type=int, default=100, help="streams open at once (100)")
     parser.add_argument("--startup-runs", type=int, default=10, help="start-ups timed (10)")
     parser.add_argument("--cli", default=None, help="letta-mock executable (default: the one beside this python)")
     parser.add_argument("--src", default=None, metavar="DIR", help="serve the mockserver package found in DIR")
