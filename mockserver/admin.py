@@ -39,7 +39,7 @@ from mockserver.faults import FAULTS
 from mockserver.http import json_response, path_id, query_int
 from mockserver.journal import ADMIN_PREFIX, Journal
 from mockserver.models import STOP_REASONS
-from mockserver.records import AgentRecord
+from mockserver.records import AgentRecord, StoredMessage
 from mockserver.scenarios import SCENARIOS
 from mockserver.store import Store
 
@@ -159,7 +159,12 @@ async def agent_messages(request: Request) -> Response:
     if agent is None:  # looking never creates: the open world's agents appear when a Letta route uses them
         raise NotFound(f"Agent {agent_id} has not been used")
     limit = query_int(request, "limit", HISTORY_LIMIT) or HISTORY_LIMIT
-    rows = [(stored, index) for stored in agent.messages for index in range(len(stored.items))][-limit:]
+    rows: list[tuple[StoredMessage, int]] = []  # the last `limit` items, read from the end (history can be long)
+    for stored in reversed(agent.messages):
+        if len(rows) >= limit:
+            break
+        rows.extend((stored, index) for index in reversed(range(len(stored.items))))
+    rows = rows[:limit][::-1]
     return Response(store.items_json(rows), media_type="application/json")
 
 

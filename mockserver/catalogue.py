@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from mockserver.models import RunStatus, StopReasonType
@@ -175,6 +176,7 @@ MODELS: tuple[ModelFamily, ...] = (
 )
 
 
+@lru_cache(maxsize=512)  # asked on every send; a mock sees a handful of model handles
 def model_family(handle: str) -> ModelFamily:
     return next(family for family in MODELS if re.match(family.pattern, handle))
 
@@ -253,6 +255,7 @@ class Texts:
     BOTH_INPUTS = "Value error, Cannot specify both 'input' and 'messages'. Use one or the other."
     NO_INPUT = "Value error, Must specify either 'input' or 'messages'."
     NOT_BACKGROUND = "INVALID_ARGUMENT: Run was not created in background mode, so it cannot be retrieved."
+    RUN_EXPIRED = "EXPIRED: Run was created more than 3 hours ago, and is now expired."  # 410 (wire doc §13.3)
     SUMMARIZE_FAILED = (
         "Summarization failed to reduce the number of messages. You may not have enough messages to compact or "
         "need to use a different CompactionSettings (e.g. using `all` mode)."

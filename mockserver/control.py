@@ -56,10 +56,10 @@ class Controls:
 
     def over(self, weaker: Controls) -> Controls:
         """These controls, with what they leave unset taken from ``weaker``."""
-        merged = {f.name: getattr(self, f.name) for f in fields(self)}
-        for name, value in merged.items():
-            if value is None:
-                merged[name] = getattr(weaker, name)
+        merged = {}
+        for name in _CONTROL_NAMES:
+            value = getattr(self, name)
+            merged[name] = getattr(weaker, name) if value is None else value
         return Controls(**merged)
 
     def get(self, name: str, default: Any) -> Any:
@@ -74,6 +74,8 @@ class Controls:
                 out[f.name] = ",".join(map(str, value)) if f.name == "fault" else value
         return out
 
+
+_CONTROL_NAMES = tuple(f.name for f in fields(Controls))
 
 # -- the keys -----------------------------------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ __all__ = [
     "ConfigurationError",
     "Conflict",
     "ControlError",
+    "Gone",
     "HTTPError",
     "LettaMockError",
     "MethodNotAllowed",
@@ -84,6 +85,10 @@ class PayloadTooLarge(HTTPError):
 
 class NotFound(HTTPError):
     status_code = 404
+
+
+class Gone(HTTPError):
+    status_code = 410
 
 
 class MethodNotAllowed(HTTPError):

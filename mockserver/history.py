@@ -22,12 +22,23 @@ from mockserver.models import (
     UserMessage,
     UserMessageListResult,
 )
-from mockserver.paging import Row, page
-from mockserver.records import AgentRecord, StoredMessage
+from mockserver.paging import Row, View, page
+from mockserver.records import AgentRecord, RunRecord, StoredMessage
 from mockserver.store import Store
 from mockserver.wire.ids import otid_for
 
-__all__ = ["compact", "in_conversation", "item_text", "page_query", "paged", "search"]
+__all__ = [
+    "agent_history",
+    "compact",
+    "conversation_history",
+    "in_conversation",
+    "item_text",
+    "organization_history",
+    "page_query",
+    "paged",
+    "run_history",
+    "search",
+]
 
 
 def in_conversation(message: StoredMessage, conversation: str | None) -> bool:
@@ -51,9 +62,51 @@ def page_query(request: Request, default_order: str = "desc") -> dict[str, Any]:
     }
 
 
+# -- what each listing pages over: the store's sequences as they are, nothing copied or filtered ---------------------
+
+
+def _filtered(messages: list[StoredMessage], by_conversation: dict[str | None, list[StoredMessage]],
+              conversation: str | None) -> View:  # fmt: skip
+    """``messages``, or those of one conversation (``in_conversation``'s rule: "default" is no conversation)."""
+    if conversation is None:
+        return View.of(messages)
+    return View.of(by_conversation.get(None if conversation == "default" else conversation, ()))
+
+
+def agent_history(agent: AgentRecord, conversation: str | None) -> View:
+    """An agent's history (``GET /v1/agents/{id}/messages``, ``conversation_id`` filtering it)."""
+    return _filtered(agent.messages, agent.by_conversation, conversation)
+
+
+def organization_history(store: Store, conversation: str | None) -> View:
+    """Every agent's history (``GET /v1/messages/``)."""
+    return _filtered(store.sequence, store.by_conversation, conversation)
+
+
+def conversation_history(store: Store, agent: AgentRecord, conversation_id: str | None) -> View:
+    """A conversation's stored messages: its system message first, then (a fork's) those it shares with the
+    conversation it was forked from, then its own, in the order they were stored."""
+    own = agent.by_conversation.get(conversation_id, [])
+    record = store.conversations.get(conversation_id) if conversation_id is not None else None
+    if record is None or not record.created or not record.in_context:
+        return View.of(own)
+    # A created conversation's first stored message is its system message; a fork's shared ones are all older.
+    system = record.in_context[0]
+    if own and own[0].id == system:
+        return View(((own[:1], 0), (record.shared, 0), (own, 1)))
+    # (Its system message is always stored first; were it not, it would still be listed first.)
+    rest = sorted([*record.shared, *own], key=lambda m: m.seq)
+    return View.of([m for m in rest if m.id == system], [m for m in rest if m.id != system])
+
+
+def run_history(record: RunRecord) -> View:
+    """A run's stored messages (``GET /v1/runs/{id}/messages``)."""
+    return View.of(record.messages)
+
+
 def paged(
     store: Store,
-    rows: list[StoredMessage],
+    view: View,
     query: dict[str, Any],
     *,
     owner: str,
@@ -61,23 +114,16 @@ def paged(
     reverse_items: bool = False,
     ignore_unknown_cursors: bool = False,
 ) -> list[Row]:
-    members = {id(m) for m in rows}
-
-    def belongs(stored: StoredMessage) -> bool:
-        return id(stored) in members
+    """One page of ``view`` for the query (``page_query``): cursors resolved in the view (``Store.cursor``)."""
 
     def cursor(name: str) -> int | None:
         value = query[name]
-        if (
-            ignore_unknown_cursors
-            and value is not None
-            and not (value in store.messages and belongs(store.messages[value]))
-        ):
+        if ignore_unknown_cursors and value is not None and store.messages.get(value) not in view:
             return None
-        return store.cursor(value, belongs, Texts.cursor_not_found(value or "", owner))
+        return store.cursor(value, view, Texts.cursor_not_found(value or "", owner))
 
     return page(
-        rows,
+        view,
         after=cursor("after"),
         before=cursor("before"),
         limit=query["limit"],
@@ -168,7 +214,7 @@ def search(store: Store, body: SearchAllMessagesRequest) -> list[Any]:
     """Messages whose text contains the query (case-insensitive), newest first, with the request's filters."""
     needle = body.query.lower()
     results: list[Any] = []
-    for stored in reversed(store.all_messages()):  # newest first
+    for stored in reversed(store.sequence):  # newest first
         if body.agent_id is not None and stored.agent_id != body.agent_id:
             continue
         if body.conversation_id is not None and stored.conversation_id != body.conversation_id:

@@ -45,14 +45,17 @@ __all__ = [
     "Blob",
     "Entry",
     "Journal",
+    "JsonItems",
     "JournalMiddleware",
     "Sent",
     "operation_ids",
+    "share_items",
 ]
 
 ADMIN_PREFIX = "/_mock"
 DEFAULT_SIZE = 1000  # exchanges kept
 BODY_LIMIT = 64 * 1024  # a request or response body above this is summarised, not kept
+PACK_ABOVE = 4096  # bytes: a kept body or stream larger than this is compressed once the exchange is over
 STREAM_DATA_LIMIT = 256 * 1024  # a stream's event data kept; later events keep offset and type only
 STREAM_EVENT_LIMIT = 5000  # events kept per stream; later ones are counted
 _MASKED = frozenset({"authorization", "cookie"})  # shown as "<n characters>": journals get pasted into issues
@@ -78,7 +81,7 @@ class Blob:
     __slots__ = ("_state", "size")
 
     def __init__(self) -> None:
-        self._state: tuple[bool, bytes | bytearray] = (False, bytearray())
+        self._state: tuple[bool, bytes | bytearray | JsonItems] = (False, bytearray())
         self.size = 0
 
     def append(self, data: bytes) -> None:
@@ -91,12 +94,40 @@ class Blob:
 
     def pack(self) -> None:
         packed, buffer = self._state
-        if not packed:
-            self._state = (True, zlib.compress(bytes(buffer), 1))
+        if packed or isinstance(buffer, JsonItems):
+            return
+        # A small body is kept as it is: compressing a turn's answer cost more time than its bytes are worth.
+        self._state = (True, zlib.compress(bytes(buffer), 1) if len(buffer) > PACK_ABOVE else bytes(buffer))
+
+    def share(self, items: JsonItems) -> None:
+        """The bytes are a JSON array of items the store keeps anyway: held by reference, not compressed (a
+        listing is the biggest body there is, and compressing it was a third of its cost)."""
+        self._state = (True, items)
 
     def read(self) -> bytes:
         packed, buffer = self._state
-        return zlib.decompress(buffer) if packed else bytes(buffer)
+        if isinstance(buffer, JsonItems):
+            return bytes(buffer)
+        return zlib.decompress(buffer) if packed and self.size > PACK_ABOVE else bytes(buffer)
+
+
+@dataclass(frozen=True, slots=True)
+class JsonItems:
+    """A JSON array given as its items' bytes (the store's cached item JSON, ``Store.item_json``)."""
+
+    items: tuple[bytes, ...]
+
+    def __bytes__(self) -> bytes:
+        return b"[" + b",".join(self.items) + b"]"
+
+
+_SHARED = "letta_mock.journal_items"
+
+
+def share_items(scope: Scope, items: list[bytes]) -> bytes:
+    """A response body that is a JSON array of ``items``; the journal keeps the items, not a copy of the body."""
+    scope.setdefault("state", {})[_SHARED] = JsonItems(tuple(items))
+    return b"[" + b",".join(items) + b"]"
 
 
 @dataclass(eq=False)
@@ -389,6 +420,9 @@ class JournalMiddleware:
                 entry.duration_ms = entry.elapsed_ms()
             if entry.state == "open":
                 entry.state = "done"
+            shared = scope.get("state", {}).get(_SHARED)
+            if shared is not None and not entry.streamed and entry.response_bytes <= BODY_LIMIT:
+                entry.response_raw.share(shared)
             entry.pack()
             journal.touch(entry)
 

@@ -29,10 +29,10 @@ __all__ = [
 ]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class StoredMessage:
     id: str
-    seq: int  # global insertion order: the cursor order
+    seq: int  # global insertion order: the cursor order (it only grows, so every history is sorted by it)
     agent_id: str
     conversation_id: str | None
     run_id: str | None
@@ -116,8 +116,12 @@ class AgentRecord:
     profile: AgentProfile = field(default_factory=AgentProfile)
     created: bool = False  # a client created it: Letta's own rules apply to it (refusals, 404 once deleted)
     updated_at: datetime | None = None
-    messages: list[StoredMessage] = field(default_factory=list)
+    messages: list[StoredMessage] = field(default_factory=list)  # its whole history, in seq order
+    # Its history per conversation (None: the default one), in seq order: what a listing filtered by
+    # conversation pages over without looking at the rest.
+    by_conversation: dict[str | None, list[StoredMessage]] = field(default_factory=dict)
     item_count: int = 0  # items of all its stored messages (what its prompt size is counted from)
+    system_count: int = 0  # its stored system messages (the agent's and its conversations')
     in_context: list[str] = field(default_factory=list)  # stored ids in the context window, system first
     summary: str | None = None
     pending: PendingApproval | None = None
@@ -137,7 +141,8 @@ class ConversationRecord:
     model_settings: dict[str, Any] | None = None
     last_message_at: datetime | None = None
     in_context: list[str] = field(default_factory=list)  # stored ids in its context window, system first
-    shared: list[str] = field(default_factory=list)  # a fork's messages of the conversation it was forked from
+    # A fork's messages of the conversation it was forked from (in seq order, all older than the fork).
+    shared: list[StoredMessage] = field(default_factory=list)
     compacted: str | None = None  # the summary its context was last compacted into
 
 
@@ -147,7 +152,7 @@ class RunRecord:
 
     run: Run
     events: list[Any] = field(default_factory=list)  # stream events in order; "[DONE]" is the string
-    message_ids: list[str] = field(default_factory=list)  # stored messages of this run, in order
+    messages: list[StoredMessage] = field(default_factory=list)  # stored messages of this run, in seq order
     steps: list[Step] = field(default_factory=list)  # one per LLM call
     finished: bool = False
     cancel_requested: bool = False
@@ -155,6 +160,8 @@ class RunRecord:
     readers: int = 0  # live SSE readers: keep-alive pings are only made for someone waiting
     input_otids: tuple[str, ...] = ()  # otids the client gave its messages: a retry with the same ones re-attaches
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    number: int = 0  # the order runs were kept in (``Store.runs``'s order), for the active-runs index
+    log_dropped: bool = False  # its log was dropped, beyond the bound on finished runs' logs (``Store.log_bound``)
 
     @property
     def active(self) -> bool:

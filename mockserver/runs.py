@@ -13,7 +13,7 @@ from mockserver.control import Controls
 from mockserver.engine import run_turn
 from mockserver.engine.items import approval_response, tool_return
 from mockserver.errors import Conflict
-from mockserver.history import paged
+from mockserver.history import paged, run_history
 from mockserver.models import ApprovalReturn, InputMessage, LettaAsyncRequest
 from mockserver.records import AgentRecord, RunRecord
 from mockserver.scenarios import PlannedCall
@@ -60,8 +60,7 @@ def _result(store: Store, record: RunRecord) -> dict[str, Any]:
     config = record.run.request_config
     query = {"before": None, "after": None, "limit": 100, "order": "asc",
              "types": config.include_return_message_types if config else None}  # fmt: skip
-    rows = [store.messages[i] for i in record.message_ids]
-    listed = paged(store, rows, query, owner=record.run.id, chronological=False, reverse_items=True)
+    listed = paged(store, run_history(record), query, owner=record.run.id, chronological=False, reverse_items=True)
     return {**collect(record).model_dump(mode="json"), "messages": json.loads(store.items_json(listed))}
 
 

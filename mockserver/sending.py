@@ -22,6 +22,7 @@ from mockserver.errors import (
     BadRequest,
     Conflict,
     ControlError,
+    Gone,
     HTTPError,
     ProviderError,
     RequestInvalid,
@@ -252,8 +253,14 @@ def _stream(request: Request, record: RunRecord, controls: Controls, *, numbered
     return sse_response(faulty_frames(events, controls.fault or (), context))
 
 
-def resume(store: Store, record: RunRecord, starting_after: int) -> Response:
-    """A run's stream again, numbered, from ``seq_id > starting_after`` (wire doc §6.8, §13.3). No new ping."""
+def resume(store: Store, record: RunRecord, starting_after: int, *, expire: bool = False) -> Response:
+    """A run's stream again, numbered, from ``seq_id > starting_after`` (wire doc §6.8, §13.3). No new ping.
+
+    A finished run's log is kept whole for the last ``Store.log_bound`` finished runs; an older one streams its
+    outcome only, or, ``expire`` (server fidelity), answers as Letta does once a run's stream expired (its 3-hour
+    TTL): 410 EXPIRED. The contract documents no 410, so the contract profile streams what it has."""
+    if expire and record.log_dropped:
+        raise Gone(Texts.RUN_EXPIRED)
     return sse_response(_encoded(follow(store, record, numbered=True, starting_after=starting_after, resumed=True)))
 
 

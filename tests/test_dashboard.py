@@ -148,6 +148,21 @@ async def test_error_events_are_named_and_json_bodies_are_kept(mock: httpx.Async
     assert listed["body"][0]["message_type"] == "system_message"
 
 
+async def test_a_listing_is_journaled_as_the_store_s_item_json_byte_for_byte(mock: httpx.AsyncClient) -> None:
+    """A listing's journal entry holds the store's cached item JSON (no copy of the body): reading it back gives the
+    very bytes the client got."""
+    await mock.post(SEND, json={"input": "hello"})
+    listed = await mock.get(SEND, params={"limit": 5})
+    entry = (await mock.get("/_mock/journal")).json()[-1]
+    assert (await mock.get(f"/_mock/journal/{entry['id']}")).json()["response"]["body"] == listed.json()
+    app = mock._transport.app  # type: ignore[attr-defined]
+    kept = next(e for e in app.state.journal if e.id == entry["id"]).response_raw
+    assert kept.read() == listed.content
+    stored = {m.id: m for m in app.state.store.messages.values()}
+    first = listed.json()[0]["id"]
+    assert kept._state[1].items[0] is stored[first].json[0]  # the store's bytes object itself
+
+
 async def test_the_journal_is_a_ring_of_the_configured_size_and_counts_every_call() -> None:
     app = create_app(journal_size=3)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:

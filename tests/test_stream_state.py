@@ -13,12 +13,13 @@ from typing import Any
 
 import httpx
 import pytest
-from _streaming import AGENT, OTHER_AGENT, Mock, drain, drain_until_error, payloads, types
+from _streaming import AGENT, OTHER_AGENT, SDK_HEADERS, Mock, drain, drain_until_error, payloads, types
 from contract import DONE, Event, check_grammar, parse_stream
 from letta_client import APIStatusError, ConflictError
 
 from mockserver import create_app
 from mockserver.errors import ConfigurationError
+from mockserver.live import LiveServer
 
 pytest_plugins = ["_stream_fixtures"]
 
@@ -200,6 +201,71 @@ def test_a_resume_without_a_body_replays_the_whole_run(mock: Mock) -> None:
     full = mock.send("/tool web_search", background=True)
     response = mock.http.post(f"/v1/runs/{full[0].payload['run_id']}/stream")
     assert parse_stream(response.content) == full
+
+
+@pytest.mark.parametrize("fidelity", ["contract", "server"])
+def test_beyond_the_last_finished_runs_a_log_keeps_only_its_outcome(mock: Mock, fidelity: str) -> None:
+    """Logs beyond the bound are cut to the run's outcome; a resume of one streams it (the contract documents no
+    410), or answers Letta's 410 EXPIRED under server fidelity."""
+    mock.use(create_app(seed=7, fidelity=fidelity))
+    mock.app.state.store.log_bound = 2  # the default (1,000) takes too many runs for a test
+    full = [mock.send(f"turn {n}", background=True, stream_tokens=True) for n in range(3)]
+    runs = [events[0].payload["run_id"] for events in full]
+    resumed = mock.http.post(f"/v1/runs/{runs[0]}/stream")
+    if fidelity == "server":
+        assert (resumed.status_code, resumed.json()) == (
+            410,
+            {"detail": "EXPIRED: Run was created more than 3 hours ago, and is now expired."},
+        )
+    else:
+        outcome = parse_stream(resumed.content)
+        listed = mock.http.get(f"/v1/runs/{runs[0]}/messages").json()
+        listed = [m for m in listed if m["message_type"] != "user_message"]
+        assert [e.payload for e in outcome[: len(listed)]] == [{**m, "seq_id": n + 1} for n, m in enumerate(listed)]
+        assert types(outcome[len(listed) :]) == ["stop_reason", "usage_statistics", DONE]
+        assert len(outcome) < len(full[0])  # the token chunks and the ping are gone
+    assert mock.resume(runs[1], 0) == full[1]  # the last two are whole
+    assert mock.resume(runs[2], 0) == full[2]
+    assert mock.run(runs[0])["status"] == "completed"  # only the log is cut: the run and its messages stay
+
+
+async def test_a_thousand_abandoned_streams_leave_no_task_and_no_active_run_behind() -> None:
+    """Clients that close a stream mid-turn: each turn ends (as Letta's runs do without a reader), its keep-alive
+    pinger with it, and the server's event loop holds exactly the tasks it held before."""
+    with LiveServer(create_app(seed=3)) as server:
+        loop = server._server.loop
+        assert loop is not None
+
+        def tasks() -> int:
+            async def count() -> int:
+                return len(asyncio.all_tasks())
+
+            return asyncio.run_coroutine_threadsafe(count(), loop).result(timeout=5)
+
+        before = tasks()
+        limits = httpx.Limits(max_connections=100)
+        headers = {**SDK_HEADERS, "X-Letta-Mock": "think_ms=400; ping_interval_ms=20"}
+        async with httpx.AsyncClient(base_url=server.url, headers=headers, limits=limits, timeout=30) as client:
+            gate = asyncio.Semaphore(100)
+
+            async def abandon(n: int) -> None:
+                async with gate, client.stream("POST", f"/v1/agents/{AGENT}/messages",
+                                               json={"input": f"hi {n}", "streaming": True}) as response:  # fmt: skip
+                    assert response.status_code == 200
+                    async for line in response.aiter_lines():
+                        if line.startswith("data:"):
+                            break  # the first ping: the turn is thinking; close the stream
+
+            await asyncio.gather(*(abandon(n) for n in range(1000)))
+            deadline = time.monotonic() + 30
+            while tasks() > before and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            assert tasks() == before
+            assert (await client.get("/v1/runs/active")).json() == []
+            runs = (await client.get("/v1/runs/", params={"limit": 1000})).json()
+            assert len(runs) == 1000
+            assert {r["status"] for r in runs} <= {"completed", "cancelled"}
+        server.check()
 
 
 def test_an_in_band_error_in_a_background_stream_carries_its_seq_id(mock: Mock) -> None:

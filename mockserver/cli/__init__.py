@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -57,28 +58,39 @@ COMMANDS: tuple[Command, ...] = (
 )  # fmt: skip
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The CLI's parser; ``only`` names the one subcommand to build in full (the others are listed, their modules
+    not imported: ``letta-mock serve`` does not pay for importing ``fuzz``'s)."""
     parser = argparse.ArgumentParser(
         prog="letta-mock", description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--version", action="version", version=f"letta-mock {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
-        module = importlib.import_module(f"mockserver.cli.{command.module}")
         sub = commands.add_parser(
             command.name,
             help=command.help,
             description=command.description,
-            epilog=getattr(module, "EPILOG", None),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
+        if only is not None and command.name != only:
+            continue
+        module = importlib.import_module(f"mockserver.cli.{command.module}")
+        sub.epilog = getattr(module, "EPILOG", None)
         module.add_arguments(sub)
         sub.set_defaults(run=module.run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else list(argv)
+    asked = next((word for word in words if not word.startswith("-")), None)
+    known = {command.name for command in COMMANDS}
+    if asked in known:
+        # The server process is ours: pydantic need not look for plugins among every installed package (its
+        # documented switch; ~30 ms of start-up).
+        os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    parser = build_parser(asked if asked in known else None)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

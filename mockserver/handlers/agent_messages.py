@@ -13,7 +13,7 @@ from mockserver.engine import check_can_send
 from mockserver.errors import Conflict, HTTPError, MethodNotAllowed, RouteInvalid
 from mockserver.handlers.agents import agent_state
 from mockserver.handlers.common import items_response, server_fidelity, store, strict_compaction
-from mockserver.history import compact, in_conversation, page_query, paged
+from mockserver.history import agent_history, compact, page_query, paged
 from mockserver.http import json_response, parse_body, path_id
 from mockserver.models import (
     CancelAgentRunRequest,
@@ -109,9 +109,8 @@ async def list_messages(request: Request) -> Response:
     state = store(request)
     query = page_query(request)
     agent = state.agent(agent_id, not_found=Texts.AGENT_NOT_FOUND)
-    conversation = request.query_params.get("conversation_id")
-    rows = [m for m in agent.messages if in_conversation(m, conversation)]
-    return items_response(request, paged(state, rows, query, owner=agent_id, chronological=True))
+    view = agent_history(agent, request.query_params.get("conversation_id"))
+    return items_response(request, paged(state, view, query, owner=agent_id, chronological=True))
 
 
 async def cancel_message(request: Request) -> Response:

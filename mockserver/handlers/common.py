@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from mockserver.catalogue import Texts
 from mockserver.errors import BadRequest
+from mockserver.journal import share_items
 from mockserver.models import RUN_ID_PATTERN
 from mockserver.paging import Row
 from mockserver.store import Store
@@ -31,7 +32,8 @@ def strict_compaction(request: Request) -> bool:
 
 
 def items_response(request: Request, rows: list[Row]) -> Response:
-    return Response(store(request).items_json(rows), media_type="application/json")
+    body = share_items(request.scope, store(request).item_json(rows))  # the journal keeps the items, not a copy
+    return Response(body, media_type="application/json")
 
 
 def run_id(request: Request) -> str:

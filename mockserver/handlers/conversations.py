@@ -10,7 +10,7 @@ from starlette.responses import Response
 from mockserver.catalogue import Texts
 from mockserver.errors import BadRequest, Conflict, RequestInvalid
 from mockserver.handlers.common import items_response, server_fidelity, store, strict_compaction
-from mockserver.history import compact, page_query, paged
+from mockserver.history import compact, conversation_history, page_query, paged
 from mockserver.http import json_response, parse_body, path_id, query_bool, query_choice, query_int
 from mockserver.models import (
     Conversation,
@@ -21,9 +21,8 @@ from mockserver.models import (
     UpdateConversation,
 )
 from mockserver.paging import resource_page
-from mockserver.records import AgentRecord, ConversationRecord, StoredMessage
+from mockserver.records import ConversationRecord
 from mockserver.sending import resume, send
-from mockserver.store import Store
 
 __all__ = [
     "cancel_conversation",
@@ -56,25 +55,13 @@ async def list_conversation_messages(request: Request) -> Response:
     state = store(request)
     query = page_query(request)
     agent, stored_conversation = state.conversation_agent(conversation_id, request.query_params.get("agent_id"))
-    rows = _history(state, agent, stored_conversation)
+    view = conversation_history(state, agent, stored_conversation)
     # A conv-… conversation lists in the requested order; the default conversation behaves like agent history.
     # A conv-… conversation also ignores cursors it does not know (wire doc §14).
-    found = paged(state, rows, query, owner=agent.id, chronological=stored_conversation is None,
+    found = paged(state, view, query, owner=agent.id, chronological=stored_conversation is None,
         ignore_unknown_cursors=stored_conversation is not None,
     )  # fmt: skip
     return items_response(request, found)
-
-
-def _history(state: Store, agent: AgentRecord, conversation_id: str | None) -> list[StoredMessage]:
-    """A conversation's stored messages: its system message first, then (a fork's) those it shares with the
-    conversation it was forked from, then its own, in the order they were stored."""
-    record = state.conversations.get(conversation_id) if conversation_id is not None else None
-    shared = set(record.shared) if record is not None else set()
-    rows = [m for m in agent.messages if m.conversation_id == conversation_id or m.id in shared]
-    if record is not None and record.created and record.in_context:
-        system = record.in_context[0]
-        rows.sort(key=lambda m: m.id != system)  # stable: the rest keep their order
-    return rows
 
 
 async def retrieve_conversation_stream(request: Request) -> Response:
@@ -83,14 +70,12 @@ async def retrieve_conversation_stream(request: Request) -> Response:
     state = store(request)
     agent, stored_conversation = state.conversation_agent(conversation_id, body.agent_id)
     if body.run_id is not None:  # a given run wins; otherwise the conversation's latest
-        return resume(state, state.run(body.run_id), body.starting_after)
-    runs = [
-        r for r in state.runs.values() if r.run.agent_id == agent.id and r.run.conversation_id == stored_conversation
-    ]
-    if _letta_rules(request, stored_conversation) and not any(r.active for r in runs):
+        return resume(state, state.run(body.run_id), body.starting_after, expire=server_fidelity(request))
+    active = [r for r in state.active_runs(agent) if r.run.conversation_id == stored_conversation]
+    if _letta_rules(request, stored_conversation) and not active:
         raise BadRequest(Texts.NO_ACTIVE_RUN)
-    record = runs[-1] if runs else state.run(state.ids.new("run"))
-    return resume(state, record, body.starting_after)
+    record = state.latest_run(agent, stored_conversation) or state.run(state.ids.new("run"))
+    return resume(state, record, body.starting_after, expire=server_fidelity(request))
 
 
 async def compact_conversation(request: Request) -> Response:

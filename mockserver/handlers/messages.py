@@ -8,7 +8,7 @@ from starlette.responses import Response
 from mockserver.catalogue import Texts
 from mockserver.errors import NotFound
 from mockserver.handlers.common import items_response, server_fidelity, store
-from mockserver.history import in_conversation, page_query, paged, search
+from mockserver.history import organization_history, page_query, paged, search
 from mockserver.http import json_response, parse_body, path_id
 from mockserver.models import AssistantMessage, LettaMessage, Message, ReasoningMessage, SearchAllMessagesRequest
 
@@ -18,9 +18,8 @@ __all__ = ["list_all_messages", "retrieve_message", "search_all_messages"]
 async def list_all_messages(request: Request) -> Response:
     state = store(request)
     query = page_query(request)
-    conversation = request.query_params.get("conversation_id")
-    rows = [m for m in state.all_messages() if in_conversation(m, conversation)]
-    return items_response(request, paged(state, rows, query, owner="the organization", chronological=True))
+    view = organization_history(state, request.query_params.get("conversation_id"))
+    return items_response(request, paged(state, view, query, owner="the organization", chronological=True))
 
 
 async def retrieve_message(request: Request) -> Response:

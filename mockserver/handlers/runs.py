@@ -8,7 +8,7 @@ from starlette.responses import Response
 from mockserver.catalogue import Texts
 from mockserver.errors import BadRequest
 from mockserver.handlers.common import items_response, run_id, server_fidelity, store
-from mockserver.history import page_query, paged
+from mockserver.history import page_query, paged, run_history
 from mockserver.http import json_response, parse_body, query_bool, query_choice, query_int
 from mockserver.models import RetrieveStreamRequest, UsageStatistics
 from mockserver.paging import resource_page
@@ -44,8 +44,8 @@ async def list_messages_for_run(request: Request) -> Response:
     query = page_query(request, default_order="asc")
     record = state.run(found_id)
     query["types"] = record.run.request_config.include_return_message_types if record.run.request_config else None
-    rows = [state.messages[i] for i in record.message_ids]
-    return items_response(request, paged(state, rows, query, owner=found_id, chronological=False, reverse_items=True))
+    view = run_history(record)
+    return items_response(request, paged(state, view, query, owner=found_id, chronological=False, reverse_items=True))
 
 
 async def retrieve_stream_for_run(request: Request) -> Response:
@@ -55,7 +55,7 @@ async def retrieve_stream_for_run(request: Request) -> Response:
     record = state.run(found_id)
     if server_fidelity(request) and not record.run.background:
         raise BadRequest(Texts.NOT_BACKGROUND)
-    return resume(state, record, body.starting_after)
+    return resume(state, record, body.starting_after, expire=server_fidelity(request))
 
 
 async def list_runs(request: Request) -> Response:
@@ -92,9 +92,8 @@ async def list_active_runs(request: Request) -> Response:
     agent_id = request.query_params.get("agent_id")
     background = query_bool(request, "background", None)
     runs = [
-        r for r in state.runs.values()
-        if r.active and (agent_id is None or r.run.agent_id == agent_id)
-        and (background is None or r.run.background == background)
+        r for r in state.all_active_runs()
+        if (agent_id is None or r.run.agent_id == agent_id) and (background is None or r.run.background == background)
     ]  # fmt: skip
     return json_response([r.run.model_dump(mode="json") for r in runs])
 

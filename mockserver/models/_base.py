@@ -65,10 +65,10 @@ TimestampDate = Annotated[AwareDatetime, PlainSerializer(_timestamp, return_type
 class WireModel(BaseModel):
     """Base of everything the server sends."""
 
-    model_config = ConfigDict(json_schema_serialization_defaults_required=True, populate_by_name=True)
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True, populate_by_name=True, defer_build=True)
 
 
 class RequestModel(BaseModel):
     """Base of everything a client sends: strict types, unknown keys ignored."""
 
-    model_config = ConfigDict(strict=True, extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(strict=True, extra="ignore", populate_by_name=True, defer_build=True)

@@ -42,7 +42,7 @@ __all__ = [
 class Part(BaseModel):
     """A value object: all fields serialised, defaults required in the serialisation schema."""
 
-    model_config = ConfigDict(json_schema_serialization_defaults_required=True, extra="ignore")
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True, extra="ignore", defer_build=True)
 
 
 class TextContent(Part):

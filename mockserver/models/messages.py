@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import Field, TypeAdapter, model_validator
+from pydantic import ConfigDict, Field, TypeAdapter, model_validator
 from pydantic.json_schema import SkipJsonSchema
 from typing_extensions import Self
 
@@ -248,5 +248,6 @@ StreamEvent = Annotated[
     Field(discriminator="message_type"),
 ]
 
-message_adapter: TypeAdapter[Message] = TypeAdapter(Message)
-stream_event_adapter: TypeAdapter[StreamEvent] = TypeAdapter(StreamEvent)
+# Built on first use: start-up does not pay for every message schema (ConfigDict.defer_build).
+message_adapter: TypeAdapter[Message] = TypeAdapter(Message, config=ConfigDict(defer_build=True))
+stream_event_adapter: TypeAdapter[StreamEvent] = TypeAdapter(StreamEvent, config=ConfigDict(defer_build=True))

@@ -71,7 +71,7 @@ class AgentStore(ToolStore):
         ``persist`` writes it into the stored system message."""
         window, _ = self.context(agent, conversation_id)
         stored = self.messages[window[0]]
-        previous = sum(1 for m in agent.messages if m.items[0].message_type != "system_message")
+        previous = len(agent.messages) - agent.system_count
         text = compile_system(agent.profile.system, agent.profile.blocks, agent_id=agent.id,
                               conversation_id=conversation_id, now=self.clock.now(), previous=previous)  # fmt: skip
         if persist:

@@ -51,7 +51,7 @@ class ConversationStore(AgentStore):
         self.conversations[record.id] = record
         system_id = self.ids.new("message")
         profile = agent.profile
-        previous = sum(1 for m in agent.messages if m.items[0].message_type != "system_message")
+        previous = len(agent.messages) - agent.system_count
         text = compile_system(profile.system, profile.blocks, agent_id=agent.id, conversation_id=record.id, now=now,
                               previous=previous)  # fmt: skip
         system = SystemMessage(id=system_id, date=now, content=text)
@@ -68,9 +68,9 @@ class ConversationStore(AgentStore):
         own (as the real server forks)."""
         agent = self.agent(record.agent_id)
         fork = self.create_conversation(agent, {"model": record.model, "model_settings": record.model_settings})
-        parent = [*record.shared, *(m.id for m in agent.messages if m.conversation_id == record.id)]
-        shared = [i for i in parent if self.messages[i].items[0].message_type != "system_message"]
-        fork.in_context.extend(shared)
+        parent = [*record.shared, *agent.by_conversation.get(record.id, ())]
+        shared = [m for m in parent if m.items[0].message_type != "system_message"]
+        fork.in_context.extend(m.id for m in shared)
         fork.shared.extend(shared)
         return fork
 

@@ -3,12 +3,12 @@ resolving cursors. ``limit`` and the cursors count stored messages, not the item
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 
 from mockserver.errors import NotFound
 from mockserver.models import Message
-from mockserver.paging import UNKNOWN
+from mockserver.paging import UNKNOWN, View
 from mockserver.records import AgentRecord, StoredMessage
 from mockserver.store.state import State
 
@@ -30,8 +30,14 @@ class MessageStore(State):
         if self._on_growth is not None and self._seq % self._growth_every == 0:
             self._on_growth()
         stored = StoredMessage(message_id, self._seq, agent.id, conversation_id, run_id, created_at, items)
+        # Appended everywhere it is listed from: seq only grows, so each of these stays sorted (``paging.View``).
         agent.messages.append(stored)
+        agent.by_conversation.setdefault(conversation_id, []).append(stored)
+        self.sequence.append(stored)
+        self.by_conversation.setdefault(conversation_id, []).append(stored)
         agent.item_count += len(items)
+        if items and items[0].message_type == "system_message":
+            agent.system_count += 1
         self.messages[message_id] = stored
         conversation = self.conversations.get(conversation_id) if conversation_id is not None else None
         if conversation is not None and conversation.created:
@@ -41,37 +47,49 @@ class MessageStore(State):
                 conversation.last_message_at = conversation.updated_at = created_at
         else:
             agent.in_context.append(message_id)
-        if run_id is not None and run_id in self.runs:
-            self.runs[run_id].message_ids.append(message_id)
+        run = self.runs.get(run_id) if run_id is not None else None
+        if run is not None:
+            run.messages.append(stored)
         return stored
 
-    def items_json(self, rows: Iterable[tuple[StoredMessage, int]]) -> bytes:
-        """A JSON array of stored items, given as (stored message, item index). Each item is serialised once:
-        listing is mostly serialisation (bench/profile_http.py), and a stored item never changes (streams send
-        copies)."""
+    def item_json(self, rows: Iterable[tuple[StoredMessage, int]]) -> list[bytes]:
+        """Each stored item's JSON, given as (stored message, item index). Each item is serialised once: listing
+        is mostly serialisation (bench/profile_http.py), and a stored item never changes (streams send copies)."""
         parts = []
         for stored, index in rows:
             if stored.json is None:
                 stored.json = [item.model_dump_json().encode() for item in stored.items]
             parts.append(stored.json[index])
-        return b"[" + b",".join(parts) + b"]"
+        return parts
 
-    def cursor(self, message_id: str | None, belongs: Callable[[StoredMessage], bool], not_found: str) -> int | None:
+    def items_json(self, rows: Iterable[tuple[StoredMessage, int]]) -> bytes:
+        """A JSON array of stored items (``item_json``)."""
+        return b"[" + b",".join(self.item_json(rows)) + b"]"
+
+    def cursor(self, message_id: str | None, view: View, not_found: str) -> int | None:
         """The sequence number of a cursor id, None for no cursor, ``UNKNOWN`` for an id that names nothing
-        here (404 instead in the closed world)."""
+        in ``view`` (404 instead in the closed world)."""
         if message_id is None:
             return None
         stored = self.messages.get(message_id)
-        if stored is None or not belongs(stored):
+        if stored is None or stored not in view:
             if self.closed_world:
                 raise NotFound(not_found)
             return UNKNOWN
         return stored.seq
 
-    def all_messages(self) -> list[StoredMessage]:
-        return sorted(self.messages.values(), key=lambda m: m.seq)
-
     def _forget_messages(self, agent: AgentRecord) -> None:
+        """An agent's history is gone (the agent was deleted). The organization-wide sequences are rebuilt
+        without it: a deletion is rare, a listing is not."""
         for stored in agent.messages:
             self.messages.pop(stored.id, None)
+        gone = agent.id
+        self.sequence[:] = [m for m in self.sequence if m.agent_id != gone]
+        for conversation in agent.by_conversation:
+            kept = [m for m in self.by_conversation.get(conversation, ()) if m.agent_id != gone]
+            if kept:
+                self.by_conversation[conversation] = kept
+            else:
+                self.by_conversation.pop(conversation, None)
         agent.messages.clear()
+        agent.by_conversation.clear()

@@ -43,12 +43,18 @@ class ReplayStore(RunStore):
         record = self.runs.get(run.id)
         if record is None:
             record = RunRecord(run=run)
-            self.runs[run.id] = record
+            self._keep_run(record)
         else:
+            self._untrack(record)
+            self._unfile(record)
             record.run = run
+            self._file(record)
+            self._track(record)
         if events is not None:
             record.events = list(events)
             record.finished = True
+            record.log_dropped = False
+            self._keep_log(record)
         agent.last_run_id = run.id
         if run.stop_reason is not None:
             agent.last_stop_reason = run.stop_reason

@@ -11,7 +11,12 @@ from mockserver.models import Tool
 from mockserver.records import AgentRecord, ConversationRecord, RunRecord, StoredMessage
 from mockserver.sources import Clock, Ids
 
-__all__ = ["State"]
+__all__ = ["DEFAULT_LOG_BOUND", "State"]
+
+# Finished runs whose event logs are kept for a resumed stream (``POST /v1/runs/{id}/stream``); older ones are
+# dropped (the run itself, its messages and steps stay). Letta keeps a run's stream 3 hours (wire doc §13.3); a
+# mock's test rarely resumes a run more than a few hundred runs back, and a log costs ~2-4 KB.
+DEFAULT_LOG_BOUND = 1000
 
 
 class State:
@@ -22,6 +27,7 @@ class State:
         agents: Iterable[str] | None = None,
         on_growth: Callable[[], None] | None = None,
         growth_every: int = 2000,
+        log_bound: int = DEFAULT_LOG_BOUND,
     ) -> None:
         self.seed = seed
         self.ids = Ids(seed)
@@ -34,7 +40,19 @@ class State:
         self._growth_every = growth_every
         self.agents: dict[str, AgentRecord] = {}
         self.messages: dict[str, StoredMessage] = {}
+        # Every stored message in seq order, and per conversation (None: the default ones of all agents): what
+        # the organization-wide listing pages over without sorting anything (``paging.View``).
+        self.sequence: list[StoredMessage] = []
+        self.by_conversation: dict[str | None, list[StoredMessage]] = {}
         self.runs: dict[str, RunRecord] = {}
+        # Agent id -> its active runs (created or running), kept by the run methods: no send scans every run.
+        self.active: dict[str, dict[str, RunRecord]] = {}
+        # (agent id, conversation id) -> its runs, oldest first: a conversation's latest run without a scan.
+        self.conversation_runs: dict[tuple[str, str | None], dict[str, RunRecord]] = {}
+        # Finished runs whose event logs are still kept, oldest first (``RunStore``: at most ``log_bound``).
+        self.logged: dict[str, RunRecord] = {}
+        self.log_bound = log_bound
+        self._runs_kept = 0
         self.conversations: dict[str, ConversationRecord] = {}
         self.tools: dict[str, Tool] = {}
         self.tool_names: dict[str, str] = {}  # tool name -> id (names are unique, as Letta's are per organization)
@@ -55,8 +73,11 @@ class State:
             record.cancel_requested = True
         self.ids, self.clock = Ids(self.seed), Clock(self.seed)  # a seeded mock starts over as it started
         for collection in (self.agents, self.messages, self.runs, self.conversations, self.tools, self.tool_names,
-                           self.scripts, self.replay_counts, self.replay_aliases):  # fmt: skip
+                           self.scripts, self.replay_counts, self.replay_aliases, self.by_conversation, self.active,
+                           self.conversation_runs, self.logged):  # fmt: skip
             collection.clear()
+        self.sequence.clear()
         self.deleted.clear()
         self._seq = 0
+        self._runs_kept = 0
         self._populate()
