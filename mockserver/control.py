@@ -26,7 +26,17 @@ from mockserver.faults import FAULTS, Fault
 from mockserver.models import STOP_REASONS
 from mockserver.scenarios import SCENARIOS
 
-__all__ = ["CONTROL_HEADER", "KEYS", "TRIGGERS", "Controls", "Key", "Trigger", "parse_controls", "trigger_controls"]
+__all__ = [
+    "CONTROL_HEADER",
+    "KEYS",
+    "NO_CONTROLS",
+    "TRIGGERS",
+    "Controls",
+    "Key",
+    "Trigger",
+    "parse_controls",
+    "trigger_controls",
+]
 
 CONTROL_HEADER = "x-letta-mock"
 
@@ -56,6 +66,10 @@ class Controls:
 
     def over(self, weaker: Controls) -> Controls:
         """These controls, with what they leave unset taken from ``weaker``."""
+        if weaker is NO_CONTROLS:
+            return self
+        if self is NO_CONTROLS:
+            return weaker
         merged = {}
         for name in _CONTROL_NAMES:
             value = getattr(self, name)
@@ -76,6 +90,7 @@ class Controls:
 
 
 _CONTROL_NAMES = tuple(f.name for f in fields(Controls))
+NO_CONTROLS = Controls()  # what a request without a header or trigger has (``over`` skips it: most sends)
 
 # -- the keys -----------------------------------------------------------------------------------------------------
 
@@ -153,7 +168,7 @@ assert list(KEYS) == [f.name for f in fields(Controls)]
 def parse_controls(source: str | dict[str, Any] | None, *, where: str = "X-Letta-Mock") -> Controls:
     """Controls from ``key=value; …`` text or a JSON object; 400 naming every unknown key or bad value."""
     if source is None:
-        return Controls()
+        return NO_CONTROLS
     pairs = _pairs(source, where) if isinstance(source, str) else list(source.items())
     values: dict[str, Any] = {}
     problems: list[str] = []
@@ -225,7 +240,7 @@ def trigger_controls(text: str) -> Controls:
     command, _, rest = text.strip().partition(" ")
     trigger = TRIGGERS.get(command)
     if trigger is None:
-        return Controls()
+        return NO_CONTROLS
     values = dict(trigger.sets)
     word = rest.strip().split(" ", 1)[0]
     if trigger.argument is not None and (word or trigger.default is not None):

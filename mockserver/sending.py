@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from mockserver import catalogue
 from mockserver.catalogue import Texts
-from mockserver.control import CONTROL_HEADER, Controls, parse_controls, trigger_controls
+from mockserver.control import CONTROL_HEADER, NO_CONTROLS, Controls, parse_controls, trigger_controls
 from mockserver.engine import Failure, Pace, TurnOptions, check_can_send, fail_in_band, run_turn
 from mockserver.errors import (
     BadRequest,
@@ -100,7 +100,7 @@ def request_controls(request: Request, agent: AgentRecord | None, messages: list
     store: Store = request.app.state.store
     header = parse_controls(request.headers.get(CONTROL_HEADER))
     trigger = trigger_controls(input_text(messages))
-    scripted = (store.next_scripted(agent.id) if agent is not None else None) or Controls()
+    scripted = (store.next_scripted(agent.id) if agent is not None else None) or NO_CONTROLS
     defaults: Controls = request.app.state.defaults
     return header.over(trigger).over(scripted).over(defaults)
 
