@@ -3,11 +3,14 @@ so this folder is on ``sys.path``)."""
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 HOST = "127.0.0.1"  # benchmarks only ever talk to loopback
 
@@ -40,3 +43,15 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def wrk(url: str, script: str, *, connections: int, seconds: float, threads: int = 1) -> dict[str, Any]:
+    """Run wrk with a Lua ``script`` whose ``done`` prints one ``WRKJSON {...}`` line; that line's figures."""
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
+               "--latency", "-s", script, url]  # fmt: skip
+    output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60)
+    match = re.search(r"^WRKJSON (.*)$", output.stdout, re.MULTILINE)
+    if match is None:
+        raise RuntimeError(f"no figures from wrk:\n{output.stdout}\n{output.stderr}")
+    figures: dict[str, Any] = json.loads(match.group(1))
+    return figures

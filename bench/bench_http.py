@@ -9,10 +9,11 @@ For every scenario and concurrency level a fresh server is spawned (``letta-mock
 * ``create``: non-streaming ``POST /v1/agents/{id}/messages {"input": "hello"}``;
 * ``create stream``: the same with ``"streaming": true``, each SSE response read to ``data: [DONE]``.
 
-A create appends to the agent's history, and parts of a turn cost time in proportion to it, so creates rotate to
-a fresh random ``agent-<uuid4>`` every ``--rotate`` requests (per wrk thread, or per httpx connection): history
-stays at most ``1 + 2 * rotate`` stored messages. The server is restarted for each measurement, so the store
-starts empty every time.
+A create appends to the agent's history. By default every create goes to one agent per wrk thread (or httpx
+connection), whose history grows through the measurement as a user's does; ``--rotate N`` moves to a fresh
+random ``agent-<uuid4>`` every N requests instead (history at most ``1 + 2 * N`` stored messages), which hides
+any cost that grows with history: use it only to compare with that. The server is restarted for each
+measurement, so the store starts empty every time. ``bench_scale.py`` measures the cost at depth directly.
 
 Load generators: ``wrk`` (if on PATH; one thread by default, since the machine has 2 cores and the server uses
 one; Lua scripts supply the POST bodies and rotate the agent ids, ``done()`` prints the figures) and/or an
@@ -38,9 +39,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import http.client
-import json
 import os
-import re
 import resource
 import shutil
 import statistics
@@ -53,6 +52,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 from _common import (
@@ -60,6 +60,7 @@ from _common import (
     default_cli,
     free_port,
     stop,
+    wrk,
 )
 
 HEALTH_PATH = "/v1/health/"
@@ -298,7 +299,7 @@ end
 
 request = function()
   count = count + 1
-  if agent == nil or count > rotate then
+  if agent == nil or (rotate > 0 and count > rotate) then
     agent = "agent-" .. uuid4()
     count = 1
   end
@@ -324,30 +325,13 @@ def run_wrk(
     threads = max(1, min(args.wrk_threads, concurrency))
     try:
 
-        def wrk(seconds: float) -> dict[str, float]:
-            command = [
-                "wrk",
-                f"-t{threads}",
-                f"-c{concurrency}",
-                f"-d{max(1, round(seconds))}s",
-                "--timeout",
-                "10s",
-                "--latency",
-                "-s",
-                script,
-                server.url,
-            ]
-            output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60)
-            match = re.search(r"^WRKJSON (.*)$", output.stdout, re.MULTILINE)
-            if match is None:
-                raise RuntimeError(f"no figures from wrk:\n{output.stdout}\n{output.stderr}")
-            figures: dict[str, float] = json.loads(match.group(1))
-            return figures
+        def run(seconds: float) -> dict[str, Any]:
+            return wrk(server.url, script, connections=concurrency, seconds=seconds, threads=threads)
 
         if args.warmup > 0:
-            wrk(args.warmup)
+            run(args.warmup)
         meter = CpuMeter(server, resource.RUSAGE_CHILDREN)  # wrk is a waited-for child
-        figures = wrk(duration)
+        figures = run(duration)
         server_cpu, other_cpu = meter.stop(figures["duration_us"] / 1e6)
     finally:
         os.unlink(script)
@@ -386,7 +370,7 @@ async def _httpx_load(
             nonlocal errors
             agent, sent = agent_id, 0
             while time.perf_counter() < deadline:
-                if scenario.creates and (sent % rotate == 0):
+                if scenario.creates and (sent == 0 or (rotate and sent % rotate == 0)):
                     agent = new_agent_id()
                 sent += 1
                 path = f"/v1/agents/{agent}/messages{scenario.query}"
@@ -474,7 +458,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--tool", choices=("auto", "wrk", "httpx", "both"), default="auto", help="auto: wrk if on PATH, else httpx"
     )
     parser.add_argument("--history", type=int, default=50, help="turns pre-filled for the list scenarios (default 50)")
-    parser.add_argument("--rotate", type=int, default=20, help="creates per agent id before a fresh one (default 20)")
+    parser.add_argument("--rotate", type=int, default=0, help="creates per agent id before a fresh one (0: never)")
     parser.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (default: 1; 2 cores in all)")
     parser.add_argument(
         "--repeat", type=int, default=1, help="runs per cell, each on a fresh server; the median by req/s is shown"
@@ -499,7 +483,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     cli = args.cli or default_cli()
     print(
         f"{cli} on {HOST}, {os.cpu_count()} CPUs; {args.duration:g} s per run after {args.warmup:g} s warm-up; "
-        f"list history: {args.history} turns; creates rotate agent id every {args.rotate} requests"
+        f"list history: {args.history} turns; creates rotate agent id "
+        + (f"every {args.rotate} requests" if args.rotate else "never (history grows)")
     )
 
     results: list[Result] = []

@@ -61,7 +61,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from _common import HOST, default_cli, free_port, stop
+from _common import HOST, default_cli, free_port, stop, wrk
 
 HERE = Path(__file__).parent
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -271,30 +271,13 @@ def load(target: Server, method: str, path: str, connections: int, seconds: floa
         handle.write(LUA.format(method=method, path=path, body=body))
     try:
 
-        def wrk(duration: float) -> dict[str, int]:
-            command = [
-                "wrk",
-                "-t1",
-                f"-c{connections}",
-                f"-d{max(1, round(duration))}s",
-                "--timeout",
-                "10s",
-                "--latency",
-                "-s",
-                handle.name,
-                target.url,
-            ]
-            done = subprocess.run(command, capture_output=True, text=True, check=True, timeout=duration + 60)
-            match = re.search(r"^WRKJSON (.*)$", done.stdout, re.MULTILINE)
-            if match is None:
-                raise RuntimeError(f"no figures from wrk: {done.stdout} {done.stderr}")
-            figures: dict[str, int] = json.loads(match.group(1))
-            return figures
+        def run(duration: float) -> dict[str, Any]:
+            return wrk(target.url, handle.name, connections=connections, seconds=duration)
 
         if warmup > 0:
-            wrk(warmup)
+            run(warmup)
         cpu = target.cpu_seconds()
-        figures = wrk(seconds)
+        figures = run(seconds)
         cpu = target.cpu_seconds() - cpu
     finally:
         os.unlink(handle.name)
