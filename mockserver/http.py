@@ -5,6 +5,7 @@ Every check raises an ``HTTPError`` from ``errors`` before a handler touches sta
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from typing import Any, TypeVar
@@ -195,4 +196,12 @@ def json_response(
 
 def sse_response(frames: AsyncIterator[bytes]) -> StreamingResponse:
     # Starlette appends "; charset=utf-8" to text/ media types, which is exactly Letta's content type.
-    return StreamingResponse(frames, media_type="text/event-stream")
+    return StreamingResponse(_taking_turns(frames), media_type="text/event-stream")
+
+
+async def _taking_turns(frames: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """The frames, with the event loop run between two: an unpaced stream writes without ever waiting, so it would
+    hold every other client up until its end and write on into a connection its client already closed."""
+    async for frame in frames:
+        yield frame
+        await asyncio.sleep(0)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 import time
 from typing import Any
@@ -227,6 +228,28 @@ def test_beyond_the_last_finished_runs_a_log_keeps_only_its_outcome(mock: Mock, 
     assert mock.resume(runs[1], 0) == full[1]  # the last two are whole
     assert mock.resume(runs[2], 0) == full[2]
     assert mock.run(runs[0])["status"] == "completed"  # only the log is cut: the run and its messages stay
+
+
+async def test_an_unpaced_stream_lets_others_through_and_stops_writing_once_its_client_has_gone(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A 5,000-token stream with no pacing, its client gone after the first event: the server notices at once
+    (asyncio warns after five writes into a closed socket), and a request sent meanwhile is answered before the
+    stream would have ended."""
+    with LiveServer(create_app(seed=3)) as server, caplog.at_level(logging.WARNING, logger="asyncio"):
+        headers = {**SDK_HEADERS, "X-Letta-Mock": "scenario=long; tokens=5000"}
+        async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=30) as client:
+            body = {"input": "tell me everything", "streaming": True, "stream_tokens": True}
+            async with client.stream("POST", f"/v1/agents/{AGENT}/messages", json=body) as response:
+                async for line in response.aiter_lines():
+                    if line.startswith("data:"):
+                        break
+            async with httpx.AsyncClient(base_url=server.url, headers=SDK_HEADERS, timeout=30) as other:
+                health = await other.get("/v1/health/")
+            assert health.status_code == 200
+            await asyncio.sleep(0.5)
+        server.check()
+    assert not [r for r in caplog.records if "socket.send() raised exception" in r.getMessage()]
 
 
 async def test_a_thousand_abandoned_streams_leave_no_task_and_no_active_run_behind() -> None:
