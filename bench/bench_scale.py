@@ -371,6 +371,7 @@ def section_depth(args: argparse.Namespace, env: dict[str, str]) -> None:
                 ("conversation, limit=10", "GET", f"/v1/conversations/{info['conversation']}/messages?limit=10"),
                 ("run (middle)", "GET", f"/v1/runs/{info['run']}/messages"),
                 ("GET /v1/messages/?limit=10", "GET", "/v1/messages/?limit=10"),
+                ("the agent's runs, limit=10", "GET", f"/v1/runs/?agent_id={AGENT}&limit=10"),
                 ("create (same agent)", "POST", base),
             ]
             print(

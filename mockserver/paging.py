@@ -13,7 +13,7 @@ whatever the length of the history (``tests/test_paging.py`` proves it equal to 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
@@ -112,11 +112,30 @@ Resource = TypeVar("Resource")
 
 
 def resource_page(
-    items: Sequence[Resource], key: Callable[[Resource], str], *, after: str | None, before: str | None, limit: int
+    items: Iterable[Resource], key: Callable[[Resource], str], *, after: str | None, before: str | None, limit: int
 ) -> list[Resource]:
     """A page of resources listed by id cursors (agents, tools, runs, steps): those after the one named ``after``
-    and before the one named ``before``, at most ``limit``. A cursor naming nothing here gives an empty page."""
-    ids = [key(item) for item in items]
-    start = ids.index(after) + 1 if after in ids else (len(ids) if after else 0)
-    end = ids.index(before) if before in ids else (0 if before else len(ids))
-    return list(items[start:end][: max(limit, 0)])
+    and before the one named ``before``, at most ``limit``. A cursor naming nothing here gives an empty page.
+
+    ``items`` is read only as far as the page needs (a lazy filter over the newest runs stops at the page), except
+    that a ``before`` cursor must be found to be anywhere at all."""
+    after, before = after or None, before or None
+    remaining = iter(items)
+    if after is not None:
+        for item in remaining:
+            name = key(item)
+            if name == before:
+                return []  # it comes first: nothing is both after one and before the other
+            if name == after:
+                break
+        else:
+            return []  # names nothing
+    page: list[Resource] = []
+    for item in remaining:
+        if before is not None and key(item) == before:
+            return page
+        if len(page) < limit:
+            page.append(item)
+        elif before is None:
+            return page
+    return page if before is None else []  # a ``before`` naming nothing

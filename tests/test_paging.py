@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mockserver.models import AssistantMessage, Message, UserMessage
-from mockserver.paging import UNKNOWN, Row, View, page
+from mockserver.paging import UNKNOWN, Row, View, page, resource_page
 from mockserver.records import StoredMessage
 
 WHEN = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -104,3 +104,30 @@ def test_a_page_of_a_long_history_reads_only_its_own_rows() -> None:
     reads = 0
     assert history[70_000] in View.of(counted)
     assert reads < 100
+
+
+def sliced(items: list[str], *, after: str | None, before: str | None, limit: int) -> list[str]:
+    """Resource pages as they were computed before the lazy reading: index the cursors, slice."""
+    start = items.index(after) + 1 if after in items else (len(items) if after else 0)
+    end = items.index(before) if before in items else (0 if before else len(items))
+    return items[start:end][: max(limit, 0)]
+
+
+names = st.sampled_from(["a", "b", "c", "d", "e", "f", "g"])
+
+
+@given(st.lists(names, unique=True), st.one_of(st.none(), st.just(""), names), st.one_of(st.none(), st.just(""), names),
+       st.integers(-1, 8))  # fmt: skip
+def test_a_resource_page_read_lazily_is_the_slice_it_replaced(items: list[str], after: str | None,
+                                                             before: str | None, limit: int) -> None:  # fmt: skip
+    read: list[str] = []
+
+    def reading() -> Any:
+        for item in items:
+            read.append(item)
+            yield item
+
+    arguments: dict[str, Any] = {"after": after, "before": before, "limit": limit}
+    assert resource_page(reading(), lambda item: item, **arguments) == sliced(items, **arguments)
+    if before is None and after is None and limit >= 0:
+        assert len(read) <= limit + 1  # only as far as the page

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -12,6 +14,7 @@ from mockserver.history import page_query, paged, run_history
 from mockserver.http import json_response, parse_body, query_bool, query_choice, query_int
 from mockserver.models import RetrieveStreamRequest, UsageStatistics
 from mockserver.paging import resource_page
+from mockserver.records import RunRecord
 from mockserver.sending import resume
 
 __all__ = [
@@ -59,30 +62,33 @@ async def retrieve_stream_for_run(request: Request) -> Response:
 
 
 async def list_runs(request: Request) -> Response:
-    """Runs, newest first by default, filtered by agent, conversation, status, stop reason, background, active."""
+    """Runs, newest first by default, filtered by agent, conversation, status, stop reason, background, active.
+    One agent's runs are read from its index, and only as far as the page needs (a front end polls this)."""
     state = store(request)
     params = request.query_params
-    runs = list(state.runs.values())
     agents = {*params.getlist("agent_ids"), *([params["agent_id"]] if "agent_id" in params else [])}
-    if agents:
-        runs = [r for r in runs if r.run.agent_id in agents]
-    if "conversation_id" in params:
-        runs = [r for r in runs if r.run.conversation_id == params["conversation_id"]]
     statuses = set(params.getlist("statuses"))
-    if statuses:
-        runs = [r for r in runs if r.run.status in statuses]
-    if "stop_reason" in params:
-        runs = [r for r in runs if r.run.stop_reason == params["stop_reason"]]
     background = query_bool(request, "background", None)
-    if background is not None:
-        runs = [r for r in runs if r.run.background == background]
-    if query_bool(request, "active", False):
-        runs = [r for r in runs if r.active]
+    active = query_bool(request, "active", False)
     order = query_choice(request, "order", ("asc", "desc"), "desc")
     query_choice(request, "order_by", ("created_at",), "created_at")
-    if order == "desc":
-        runs.reverse()
     limit = query_int(request, "limit", 100, minimum=1, maximum=1000) or 0
+    source = state.agent_runs.get(next(iter(agents)), {}) if len(agents) == 1 else state.runs
+    runs: Iterable[RunRecord] = reversed(source.values()) if order == "desc" else source.values()
+    if len(agents) > 1:
+        runs = (r for r in runs if r.run.agent_id in agents)
+    if "conversation_id" in params:
+        conversation = params["conversation_id"]
+        runs = (r for r in runs if r.run.conversation_id == conversation)
+    if statuses:
+        runs = (r for r in runs if r.run.status in statuses)
+    if "stop_reason" in params:
+        stop_reason = params["stop_reason"]
+        runs = (r for r in runs if r.run.stop_reason == stop_reason)
+    if background is not None:
+        runs = (r for r in runs if r.run.background == background)
+    if active:
+        runs = (r for r in runs if r.active)
     page = resource_page(runs, lambda r: r.run.id, after=params.get("after"), before=params.get("before"), limit=limit)
     return json_response([r.run.model_dump(mode="json") for r in page])
 

@@ -35,7 +35,7 @@ class Store(ReplayStore):
 
     def delete_agent(self, agent: AgentRecord) -> None:
         """The agent, its history, conversations and runs are gone; its id answers 404 from now on."""
-        for record in [r for r in self.runs.values() if r.run.agent_id == agent.id]:
+        for record in list(self.agent_runs.get(agent.id, {}).values()):
             self.delete_run(record)
         for conversation in [c for c in self.conversations.values() if c.agent_id == agent.id]:
             self.delete_conversation(conversation)

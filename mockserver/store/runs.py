@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from mockserver import catalogue
 from mockserver.catalogue import Texts
@@ -30,6 +30,26 @@ __all__ = ["RunStore"]
 
 def _number(record: RunRecord) -> int:
     return record.number
+
+
+Key = TypeVar("Key")
+
+
+def _put_in_order(runs: dict[str, RunRecord], record: RunRecord) -> None:
+    runs.pop(record.run.id, None)
+    last = next(reversed(runs.values()), None)
+    runs[record.run.id] = record
+    if last is None or last.number < record.number:
+        return  # the usual case: the newest run comes last
+    ordered = sorted(runs.values(), key=_number)  # a replayed run that moved
+    runs.clear()
+    runs.update((r.run.id, r) for r in ordered)
+
+
+def _drop(index: dict[Key, dict[str, RunRecord]], key: Key, record: RunRecord) -> None:
+    runs = index.get(key)
+    if runs is not None and runs.pop(record.run.id, None) is not None and not runs:
+        del index[key]
 
 
 _OVER = asyncio.Event()  # what a finished run's readers would wait on: set, so nobody waits
@@ -199,21 +219,13 @@ class RunStore(ConversationStore):
         self._track(record)
 
     def _file(self, record: RunRecord) -> None:
-        runs = self.conversation_runs.setdefault((record.run.agent_id, record.run.conversation_id), {})
-        runs.pop(record.run.id, None)
-        last = next(reversed(runs.values()), None)
-        runs[record.run.id] = record
-        if last is None or last.number < record.number:
-            return  # the usual case: the newest run comes last
-        ordered = sorted(runs.values(), key=_number)  # a replayed run that moved conversations
-        runs.clear()
-        runs.update((r.run.id, r) for r in ordered)
+        """In the indexes of runs by agent and by (agent, conversation), each in the order runs were kept."""
+        _put_in_order(self.agent_runs.setdefault(record.run.agent_id, {}), record)
+        _put_in_order(self.conversation_runs.setdefault((record.run.agent_id, record.run.conversation_id), {}), record)
 
     def _unfile(self, record: RunRecord) -> None:
-        key = (record.run.agent_id, record.run.conversation_id)
-        runs = self.conversation_runs.get(key)
-        if runs is not None and runs.pop(record.run.id, None) is not None and not runs:
-            del self.conversation_runs[key]
+        _drop(self.agent_runs, record.run.agent_id, record)
+        _drop(self.conversation_runs, (record.run.agent_id, record.run.conversation_id), record)
 
     def _track(self, record: RunRecord) -> None:
         """After a run's status may have changed: it is in its agent's active runs exactly while it is active."""

@@ -49,6 +49,8 @@ class State:
         self.active: dict[str, dict[str, RunRecord]] = {}
         # (agent id, conversation id) -> its runs, oldest first: a conversation's latest run without a scan.
         self.conversation_runs: dict[tuple[str, str | None], dict[str, RunRecord]] = {}
+        # Agent id -> its runs, oldest first: an agent's runs listed without reading everyone's.
+        self.agent_runs: dict[str, dict[str, RunRecord]] = {}
         # Finished runs whose event logs are still kept, oldest first (``RunStore``: at most ``log_bound``).
         self.logged: dict[str, RunRecord] = {}
         self.log_bound = log_bound
@@ -74,7 +76,7 @@ class State:
         self.ids, self.clock = Ids(self.seed), Clock(self.seed)  # a seeded mock starts over as it started
         for collection in (self.agents, self.messages, self.runs, self.conversations, self.tools, self.tool_names,
                            self.scripts, self.replay_counts, self.replay_aliases, self.by_conversation, self.active,
-                           self.conversation_runs, self.logged):  # fmt: skip
+                           self.conversation_runs, self.agent_runs, self.logged):  # fmt: skip
             collection.clear()
         self.sequence.clear()
         self.deleted.clear()
