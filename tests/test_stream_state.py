@@ -366,6 +366,21 @@ async def test_the_conversation_stream_endpoint_resumes_the_conversation_s_last_
     assert [getattr(e, "id", None) for e in whole] == [getattr(e, "id", None) for e in second]
 
 
+@pytest.mark.parametrize("fidelity", ["contract", "server"])
+def test_the_conversation_stream_finds_the_run_a_message_s_otid_started(mock: Mock, fidelity: str) -> None:
+    """Letta's own stream recovery: ``POST /v1/conversations/{id}/stream {"otid": ...}`` streams the run that the
+    message with that otid started, not the conversation's latest (Letta's test_otid_recovery_via_retrieve_stream)."""
+    mock.use(create_app(seed=7, fidelity=fidelity))
+    conversation = mock.http.post("/v1/conversations/", params={"agent_id": AGENT}, json={}).json()["id"]
+    path = f"/v1/conversations/{conversation}/messages"
+    otid = "test-otid-5b1c2d3e"
+    first = mock.post_stream({"messages": [{"role": "user", "content": "hello", "otid": otid}], "streaming": True,
+                              "background": True}, path=path)  # fmt: skip
+    mock.post_stream({"input": "and then?", "streaming": True, "background": True}, path=path)
+    recovered = mock.post_stream({"otid": otid}, path=f"/v1/conversations/{conversation}/stream")
+    assert recovered == first
+
+
 def test_a_background_conversation_retry_with_the_same_otids_attaches_to_the_running_run(mock: Mock) -> None:
     # Wire doc §6.8: on the conversation endpoints a retry whose messages carry the same otids while the first run
     # is active attaches to that run's stream instead of starting a new run. 30 words at 10 ms keep it active.

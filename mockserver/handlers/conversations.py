@@ -69,8 +69,14 @@ async def retrieve_conversation_stream(request: Request) -> Response:
     body = await parse_body(request, RetrieveStreamRequest, required=False)
     state = store(request)
     agent, stored_conversation = state.conversation_agent(conversation_id, body.agent_id)
-    if body.run_id is not None:  # a given run wins; otherwise the conversation's latest
+    if body.run_id is not None:  # a given run wins; then the run a message with the given otid started
         return resume(state, state.run(body.run_id), body.starting_after, expire=server_fidelity(request))
+    sent = state.run_with_otid(agent, stored_conversation, body.otid) if body.otid is not None else None
+    if sent is not None:
+        # Letta finds the run by the otid while it is active (its own integration tests recover a stream so); a
+        # mock's run is over in an instant, so a finished one is found too (as a retry re-attaches, sending.send).
+        return resume(state, sent, body.starting_after, expire=server_fidelity(request))
+    # otherwise the conversation's latest
     active = [r for r in state.active_runs(agent) if r.run.conversation_id == stored_conversation]
     if _letta_rules(request, stored_conversation) and not active:
         raise BadRequest(Texts.NO_ACTIVE_RUN)

@@ -125,6 +125,11 @@ class RunStore(ConversationStore):
         runs = self.conversation_runs.get((agent.id, conversation_id))
         return next(reversed(runs.values())) if runs else None
 
+    def run_with_otid(self, agent: AgentRecord, conversation_id: str | None, otid: str) -> RunRecord | None:
+        """The conversation's latest run among those sent a message with this ``otid`` (the client's own id)."""
+        runs = self.conversation_runs.get((agent.id, conversation_id), {})
+        return next((r for r in reversed(runs.values()) if otid in r.input_otids), None)
+
     def all_active_runs(self) -> list[RunRecord]:
         """Every active run, oldest first."""
         return sorted((r for active in self.active.values() for r in active.values()), key=_number)
