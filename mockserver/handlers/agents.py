@@ -16,8 +16,8 @@ from mockserver import catalogue
 from mockserver.catalogue import Texts
 from mockserver.engine.items import input_item
 from mockserver.errors import BadRequest, NotFound
-from mockserver.handlers.common import server_fidelity, store
-from mockserver.http import json_response, parse_body, path_id, query_bool, query_choice, query_int
+from mockserver.handlers.common import id_page, server_fidelity, store
+from mockserver.http import json_response, parse_body, path_id, query_bool, query_choice
 from mockserver.models import (
     AgentState,
     Block,
@@ -30,7 +30,6 @@ from mockserver.models import (
     Memory,
     UpdateAgent,
 )
-from mockserver.paging import resource_page
 from mockserver.records import AgentProfile, AgentRecord
 from mockserver.store import Store
 
@@ -109,8 +108,7 @@ async def list_agents(request: Request) -> Response:
     order = query_choice(request, "order", ("asc", "desc"), "desc")
     query_choice(request, "order_by", ("created_at", "updated_at", "last_run_completion"), "created_at")
     agents.sort(key=lambda a: a.created_at, reverse=order == "desc")
-    params, limit = request.query_params, query_int(request, "limit", 50) or 0
-    page = resource_page(agents, lambda a: a.id, after=params.get("after"), before=params.get("before"), limit=limit)
+    page = id_page(request, agents, lambda a: a.id, limit=50)
     return json_response([agent_state(state, a).model_dump(mode="json") for a in page])
 
 
@@ -172,8 +170,7 @@ async def list_tools_for_agent(request: Request) -> Response:
     if query_choice(request, "order", ("asc", "desc"), "desc") == "desc":
         tools.reverse()
     query_choice(request, "order_by", ("created_at",), "created_at")
-    params, limit = request.query_params, query_int(request, "limit", 10) or 0
-    page = resource_page(tools, lambda t: t.id, after=params.get("after"), before=params.get("before"), limit=limit)
+    page = id_page(request, tools, lambda t: t.id, limit=10)
     return json_response([tool.model_dump(mode="json") for tool in page])
 
 

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from mockserver.catalogue import Texts
 from mockserver.errors import BadRequest
+from mockserver.http import query_int
 from mockserver.journal import share_items
 from mockserver.models import RUN_ID_PATTERN
-from mockserver.paging import Row
+from mockserver.paging import Row, resource_page
 from mockserver.store import Store
 
-__all__ = ["items_response", "run_id", "server_fidelity", "store", "strict_compaction"]
+__all__ = ["id_page", "items_response", "run_id", "server_fidelity", "store", "strict_compaction"]
+
+Resource = TypeVar("Resource")
 
 
 def store(request: Request) -> Store:
@@ -42,3 +47,13 @@ def run_id(request: Request) -> str:
     if (store(request).closed_world or server_fidelity(request)) and not re.match(RUN_ID_PATTERN, value):
         raise BadRequest(Texts.bad_run_id(value))
     return value
+
+
+def id_page(request: Request, items: Iterable[Resource], key: Callable[[Resource], str], *, limit: int,
+            maximum: int | None = None) -> list[Resource]:  # fmt: skip
+    """The page of a resource listing (agents, tools, runs, steps) the request's ``after``, ``before`` and ``limit``
+    (default ``limit``, at most ``maximum``, then at least 1) ask for."""
+    bounds = {} if maximum is None else {"minimum": 1, "maximum": maximum}
+    count = query_int(request, "limit", limit, **bounds) or 0
+    params = request.query_params
+    return resource_page(items, key, after=params.get("after"), before=params.get("before"), limit=count)

@@ -9,11 +9,10 @@ from starlette.responses import Response
 
 from mockserver.catalogue import Texts
 from mockserver.errors import BadRequest
-from mockserver.handlers.common import items_response, run_id, server_fidelity, store
+from mockserver.handlers.common import id_page, items_response, run_id, server_fidelity, store
 from mockserver.history import page_query, paged, run_history
-from mockserver.http import json_response, parse_body, query_bool, query_choice, query_int
+from mockserver.http import json_response, parse_body, query_bool, query_choice
 from mockserver.models import RetrieveStreamRequest, UsageStatistics
-from mockserver.paging import resource_page
 from mockserver.records import RunRecord
 from mockserver.sending import resume
 
@@ -72,7 +71,6 @@ async def list_runs(request: Request) -> Response:
     active = query_bool(request, "active", False)
     order = query_choice(request, "order", ("asc", "desc"), "desc")
     query_choice(request, "order_by", ("created_at",), "created_at")
-    limit = query_int(request, "limit", 100, minimum=1, maximum=1000) or 0
     source = state.agent_runs.get(next(iter(agents)), {}) if len(agents) == 1 else state.runs
     runs: Iterable[RunRecord] = reversed(source.values()) if order == "desc" else source.values()
     if len(agents) > 1:
@@ -89,7 +87,7 @@ async def list_runs(request: Request) -> Response:
         runs = (r for r in runs if r.run.background == background)
     if active:
         runs = (r for r in runs if r.active)
-    page = resource_page(runs, lambda r: r.run.id, after=params.get("after"), before=params.get("before"), limit=limit)
+    page = id_page(request, runs, lambda r: r.run.id, limit=100, maximum=1000)
     return json_response([r.run.model_dump(mode="json") for r in page])
 
 
@@ -121,8 +119,7 @@ async def list_steps_for_run(request: Request) -> Response:
     if query_choice(request, "order", ("asc", "desc"), "desc") == "desc":
         steps.reverse()
     query_choice(request, "order_by", ("created_at",), "created_at")
-    params, limit = request.query_params, query_int(request, "limit", 100) or 0
-    page = resource_page(steps, lambda s: s.id, after=params.get("after"), before=params.get("before"), limit=limit)
+    page = id_page(request, steps, lambda s: s.id, limit=100)
     return json_response([s.model_dump(mode="json") for s in page])
 
 

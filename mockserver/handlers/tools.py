@@ -10,10 +10,9 @@ from starlette.responses import Response
 
 from mockserver.catalogue import Texts
 from mockserver.errors import BadRequest, RequestInvalid
-from mockserver.handlers.common import store
-from mockserver.http import json_response, parse_body, path_id, query_bool, query_choice, query_int
+from mockserver.handlers.common import id_page, store
+from mockserver.http import json_response, parse_body, path_id, query_bool, query_choice
 from mockserver.models import Tool, ToolCreate, ToolUpdate
-from mockserver.paging import resource_page
 from mockserver.store import Store
 from mockserver.tool_schemas import ToolSchemaError, check_json_schema, schema_from_source
 
@@ -61,8 +60,7 @@ async def list_tools(request: Request) -> Response:
     query_choice(request, "order_by", ("created_at",), "created_at")
     if order == "desc":
         tools.reverse()
-    params, limit = request.query_params, query_int(request, "limit", 50) or 0
-    page = resource_page(tools, lambda t: t.id, after=params.get("after"), before=params.get("before"), limit=limit)
+    page = id_page(request, tools, lambda t: t.id, limit=50)
     return json_response([tool.model_dump(mode="json") for tool in page])
 
 
