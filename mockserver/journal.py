@@ -99,10 +99,11 @@ class Blob:
         # A small body is kept as it is: compressing a turn's answer cost more time than its bytes are worth.
         self._state = (True, zlib.compress(bytes(buffer), 1) if len(buffer) > PACK_ABOVE else bytes(buffer))
 
-    def share(self, items: JsonItems) -> None:
-        """The bytes are a JSON array of items the store keeps anyway: held by reference, not compressed (a
-        listing is the biggest body there is, and compressing it was a third of its cost)."""
+    def share(self, items: JsonItems, size: int) -> None:
+        """The bytes are a JSON array of items the store keeps anyway: held by reference, neither copied nor
+        compressed (a listing is the biggest body there is, and compressing it was a third of its cost)."""
         self._state = (True, items)
+        self.size = size
 
     def read(self) -> bytes:
         packed, buffer = self._state
@@ -126,8 +127,9 @@ _SHARED = "letta_mock.journal_items"
 
 def share_items(scope: Scope, items: list[bytes]) -> bytes:
     """A response body that is a JSON array of ``items``; the journal keeps the items, not a copy of the body."""
-    scope.setdefault("state", {})[_SHARED] = JsonItems(tuple(items))
-    return b"[" + b",".join(items) + b"]"
+    shared = JsonItems(tuple(items))
+    scope.setdefault("state", {})[_SHARED] = shared
+    return bytes(shared)
 
 
 @dataclass(eq=False)
@@ -393,8 +395,11 @@ class JournalMiddleware:
             elif message["type"] == "http.response.body":
                 body = message.get("body", b"")
                 entry.response_bytes += len(body)
+                shared = scope.get("state", {}).get(_SHARED)  # a listing: the store's item JSON (share_items)
                 if entry.streamed:
                     entry.feed_stream(body)
+                elif shared is not None and entry.response_bytes <= BODY_LIMIT:
+                    entry.response_raw.share(shared, entry.response_bytes)
                 elif entry.response_raw.size + len(body) <= BODY_LIMIT:
                     entry.response_raw.append(body)
                 if not message.get("more_body", False):
@@ -420,9 +425,6 @@ class JournalMiddleware:
                 entry.duration_ms = entry.elapsed_ms()
             if entry.state == "open":
                 entry.state = "done"
-            shared = scope.get("state", {}).get(_SHARED)
-            if shared is not None and not entry.streamed and entry.response_bytes <= BODY_LIMIT:
-                entry.response_raw.share(shared)
             entry.pack()
             journal.touch(entry)
 
