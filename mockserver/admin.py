@@ -25,6 +25,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from starlette.datastructures import State
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route, Router
@@ -60,33 +61,38 @@ async def _controls_body(request: Request) -> dict[str, Any]:
 
 
 async def index(request: Request) -> Response:
-    if wants_page(request):
-        return dashboard_page()
     state = request.app.state
+    if wants_page(request):
+        # The page comes with what it shows first (this index, the journal, the agents), so its first paint is the
+        # journal as it is, not "No requests yet" until its first poll returns.
+        first = {"index": _index(state), "changes": _changes(state.journal, 0), "agents": _agents(state.store)}
+        return dashboard_page(first)
+    return json_response(_index(state))
+
+
+def _index(state: State) -> dict[str, Any]:
     journal: Journal = state.journal
-    return json_response(
-        {
-            "version": __version__,
-            "letta_version": LETTA_VERSION,
-            "routes": [f"{', '.join(sorted(r.methods or ()))} {PREFIX}{r.path}" for r in ADMIN_ROUTES],
-            "config": {
-                "seed": state.config.seed,
-                "fidelity": state.config.fidelity,
-                "agents": list(state.config.agents) if state.config.agents is not None else None,
-                "journal_size": journal.size,
-            },
-            "defaults": state.defaults.as_dict(),
-            "configured_defaults": state.configured_defaults.as_dict(),
-            "journal": {"kept": len(journal), "version": journal.version, "epoch": journal.epoch},
-            # The tables, so a page (or a tool) offers exactly what the server accepts.
-            "control_keys": list(KEYS),
-            "controls": [_control_row(key) for key in KEYS],
-            "scenarios": [{"name": s.name, "help": s.help} for s in SCENARIOS.values()],
-            "faults": [{"form": kind.form, "help": kind.help} for kind in FAULTS.values()],
-            "stop_reasons": list(STOP_REASONS),
-            "errors": list(IN_BAND_ERRORS),
-        }
-    )
+    return {
+        "version": __version__,
+        "letta_version": LETTA_VERSION,
+        "routes": [f"{', '.join(sorted(r.methods or ()))} {PREFIX}{r.path}" for r in ADMIN_ROUTES],
+        "config": {
+            "seed": state.config.seed,
+            "fidelity": state.config.fidelity,
+            "agents": list(state.config.agents) if state.config.agents is not None else None,
+            "journal_size": journal.size,
+        },
+        "defaults": state.defaults.as_dict(),
+        "configured_defaults": state.configured_defaults.as_dict(),
+        "journal": {"kept": len(journal), "version": journal.version, "epoch": journal.epoch},
+        # The tables, so a page (or a tool) offers exactly what the server accepts.
+        "control_keys": list(KEYS),
+        "controls": [_control_row(key) for key in KEYS],
+        "scenarios": [{"name": s.name, "help": s.help} for s in SCENARIOS.values()],
+        "faults": [{"form": kind.form, "help": kind.help} for kind in FAULTS.values()],
+        "stop_reasons": list(STOP_REASONS),
+        "errors": list(IN_BAND_ERRORS),
+    }
 
 
 # How the dashboard offers each control key: the values of the tables, else a number or text field.
@@ -148,8 +154,11 @@ def _agent_summary(store: Store, agent: AgentRecord) -> dict[str, Any]:
 
 
 async def agents(request: Request) -> Response:
-    store: Store = request.app.state.store
-    return json_response([_agent_summary(store, agent) for agent in list(store.agents.values())])
+    return json_response(_agents(request.app.state.store))
+
+
+def _agents(store: Store) -> list[dict[str, Any]]:
+    return [_agent_summary(store, agent) for agent in list(store.agents.values())]
 
 
 async def agent_messages(request: Request) -> Response:
@@ -197,18 +206,18 @@ async def journal(request: Request) -> Response:
 
 
 async def journal_changes(request: Request) -> Response:
-    journal: Journal = request.app.state.journal
+    return json_response(_changes(request.app.state.journal, query_int(request, "since", 0) or 0))
+
+
+def _changes(journal: Journal, since: int) -> dict[str, Any]:
     version = journal.version  # read first: a change made while answering shows up in the next poll
-    since = query_int(request, "since", 0) or 0
-    return json_response(
-        {
-            "epoch": journal.epoch,
-            "version": version,
-            "size": journal.size,
-            "ids": [e.id for e in journal.entries],  # kept now: the rest left the ring (or were cleared)
-            "changed": [e.summary() for e in journal.since(since)],
-        }
-    )
+    return {
+        "epoch": journal.epoch,
+        "version": version,
+        "size": journal.size,
+        "ids": [e.id for e in journal.entries],  # kept now: the rest left the ring (or were cleared)
+        "changed": [e.summary() for e in journal.since(since)],
+    }
 
 
 async def exchange(request: Request) -> Response:

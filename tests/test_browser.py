@@ -8,7 +8,9 @@ tests/artifacts/ (ignored by git) and their paths printed. Chromium is the syste
 
 from __future__ import annotations
 
+import re
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -281,3 +283,115 @@ def test_the_dashboard_follows_a_stream_while_it_streams_and_filters_the_journal
     page.wait_for_selector("details.exchange[open] .events li.ping")
     page.check("#hide-pings")
     assert not page.locator("details.exchange[open] .events li.ping").is_visible()
+
+
+# -- the dashboard's first paint and layout -------------------------------------------------------------------------
+
+LONG_TEXT = ("Plan a three-day walking tour of Lisbon for two people who like old bookshops, tiled churches, "
+             "viewpoints and custard tarts")  # fmt: skip
+MISSING = "agent-00000000-0000-4000-8000-000000000404"
+
+# Of each journal row: its operation, whether the operation is wholly shown (not cut, inside its cell), what the
+# user said and whether that is wholly shown.
+ROWS = """() => [...document.querySelectorAll("details.exchange > summary")].map((row) => {
+  const op = row.querySelector(".op"), said = row.querySelector(".said"), cell = row.querySelector(".what");
+  const right = (el) => el.getBoundingClientRect().right;
+  const whole = (el) => !!el && el.getClientRects().length > 0 && el.scrollWidth <= el.clientWidth
+    && el.scrollHeight <= el.clientHeight + 1 && right(el) <= right(row);
+  return { op: op && op.textContent, opWhole: whole(op) && right(op) <= right(cell),
+           kind: row.querySelector(".kind").textContent, said: said && said.textContent, saidWhole: whole(said) };
+})"""
+
+
+def seven_exchanges(url: str) -> None:
+    """What a front-end developer has done before opening the dashboard: seven exchanges of several kinds."""
+    send = f"{url}/v1/agents/{AGENT}/messages"
+    first = httpx.post(send, json={"input": "What is the weather in Paris?"})
+    cursor = first.raise_for_status().json()["messages"][0]["id"]
+    httpx.post(send, json={"input": "/tool web_search", "streaming": True}, timeout=30).raise_for_status()
+    httpx.post(f"{send}/stream", json={"input": LONG_TEXT, "stream_tokens": True}, timeout=30).raise_for_status()
+    long_query = {"limit": 10, "after": cursor, "order": "asc", "include_err": "false"}
+    httpx.get(send, params=long_query).raise_for_status()
+    drop = {"X-Letta-Mock": "fault=drop_after:1"}
+    with pytest.raises(httpx.RemoteProtocolError):  # the connection drops after the first event
+        httpx.post(send, json={"input": "cut me off", "streaming": True}, headers=drop)
+    httpx.post(f"{url}/v1/agents/", json={"name": "helper"}).raise_for_status()  # with one item: its system message
+    assert httpx.get(f"{url}/v1/agents/{MISSING}/messages").status_code == 404  # a closed world: unknown agent
+    httpx.put(f"{url}/_mock/agents/{AGENT}/script", json={"turns": [{"reply": "Scripted."}]}).raise_for_status()
+
+
+@pytest.mark.letta_mock(seed=5, agents=[AGENT])
+def test_the_dashboards_first_paint_is_the_journal_as_it_is_before_the_live_channel_answers(
+    page: Any, letta_mock_url: str
+) -> None:
+    seven_exchanges(letta_mock_url)
+    held: list[Any] = []  # the live channel (the journal's changes, the agents), held until the checks are done
+    live = threading.Event()
+
+    def hold(route: Any) -> None:
+        route.continue_() if live.is_set() else held.append(route)
+
+    page.route("**/_mock/journal/changes*", hold)
+    page.route("**/_mock/agents", hold)
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(f"{letta_mock_url}/_mock/", wait_until="domcontentloaded")
+    # No waiting from here on: what the page shows now is its first paint.
+    assert page.inner_text("#live") == "connecting…"  # the live channel has not answered
+    version = httpx.get(f"{letta_mock_url}/_mock/").json()["journal"]["version"]
+    # Its one request so far: the changes after what the page came with.
+    assert [route.request.url.split("/_mock/")[1] for route in held] == [f"journal/changes?since={version}"]
+    assert not page.is_visible("#journal-empty")
+    assert page.inner_text("#journal-count") == "(7 kept of 1,000)"
+    rows = page.evaluate(ROWS)
+    assert [row["op"] for row in rows] == ["list_messages", "create_agent", "send_message", "list_messages",
+                                           "create_agent_message_stream", "send_message", "send_message"]  # fmt: skip
+    assert all(row["opWhole"] for row in rows), rows  # a long path or a stream row: not cut
+    assert [row["said"] for row in rows] == [None, None, "cut me off", None, LONG_TEXT, "/tool web_search",
+                                             "What is the weather in Paris?"]  # fmt: skip
+    assert all(row["saidWhole"] for row in rows if row["said"]), rows
+    tool, story = (e["response"]["events"] for e in httpx.get(f"{letta_mock_url}/_mock/journal").json()[1:3])
+    assert [row["kind"] for row in rows][2:6] == ["SSE · 1 event", "json", f"SSE · {story} events · end_turn",
+                                                  f"SSE · {tool} events · end_turn"]  # fmt: skip
+    # The agents panel: in the window at 1400x1000, each id whole.
+    panel = page.locator("#agents-panel").bounding_box()
+    assert min(panel["x"], panel["y"]) >= 0, panel
+    assert panel["x"] + panel["width"] <= 1400, panel
+    assert panel["y"] + panel["height"] <= 1000, panel
+    agents = httpx.get(f"{letta_mock_url}/_mock/agents").json()
+    ids = page.locator("#agents .id")
+    assert ids.all_inner_texts() == [agent["id"] for agent in agents]
+    assert AGENT in ids.all_inner_texts()
+    # Each id whole: not cut (nothing overflows) and on one line (its text is one box).
+    lines = "e => { const r = document.createRange(); r.selectNodeContents(e); return r.getClientRects().length; }"
+    assert ids.evaluate_all(f"ids => ids.map({lines})") == [1] * len(agents)
+    assert ids.evaluate_all("ids => ids.every(e => e.scrollWidth <= e.clientWidth)")
+    for box in (ids.nth(i).bounding_box() for i in range(len(agents))):
+        assert box["x"] >= panel["x"]
+        assert box["x"] + box["width"] <= panel["x"] + panel["width"]
+        assert box["y"] + box["height"] <= panel["y"] + panel["height"]
+    metas = page.locator("#agents .meta").all_inner_texts()
+    mine = next(agent for agent in agents if agent["id"] == AGENT)
+    assert metas[agents.index(mine)] == f"{mine['items']} items · last: end_turn · 1 scripted turn"
+    created = next(agent for agent in agents if agent["id"] != AGENT)
+    assert metas[agents.index(created)] == "1 item"
+    assert "world closed (1 agent)" in " ".join(page.inner_text("#facts").split())
+    shown = page.inner_text("main") + page.inner_text("header")
+    assert not re.findall(r"\b1 (?!ms\b)[a-z]+s\b|\(s\)", shown)  # "1 items", "step(s)"
+    assert page.evaluate(CONTRAST_AUDIT) == []
+    screenshot(page, "dashboard-first-paint")
+    page.emulate_media(color_scheme="dark")
+    assert page.evaluate(CONTRAST_AUDIT) == []
+    screenshot(page, "dashboard-first-paint-dark")
+    page.emulate_media(color_scheme="light")
+    # Then it goes live: the held poll goes through, and a new exchange appears.
+    live.set()
+    for route in held:
+        route.continue_()
+    httpx.post(f"{letta_mock_url}/v1/agents/{AGENT}/messages", json={"input": "and now live"})
+    page.wait_for_selector("details.exchange .said:text-is('and now live')")
+    assert page.inner_text("#live") == "live"
+    assert page.locator("details.exchange").count() == 8
+    items = next(a["items"] for a in httpx.get(f"{letta_mock_url}/_mock/agents").json() if a["id"] == AGENT)
+    page.wait_for_selector(f"#agents .meta:text-is('{items} items · last: end_turn')")  # the scripted turn is used
+    page.get_by_role("button", name=f"History of {created['id']}").click()
+    page.wait_for_selector(f"#history-title:text-is('History of {created['id']} (1 item)')")

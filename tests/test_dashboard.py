@@ -3,6 +3,7 @@ each exchange in full, the agents and their histories, the tables of controls), 
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -61,6 +62,25 @@ async def test_the_page_loads_only_its_own_files_and_they_are_served(mock: httpx
         assert response.headers["x-content-type-options"] == "nosniff"
     assert (await mock.get("/_mock/assets/../admin.py")).status_code == 404
     assert (await mock.get("/_mock/assets/index.html")).json() == {"detail": "Not Found"}
+
+
+async def test_the_page_comes_with_the_journal_and_agents_as_they_are_and_client_text_stays_data(
+    mock: httpx.AsyncClient,
+) -> None:
+    hostile = "</script><script>alert(1)</script><!-- & -->"
+    await mock.post(SEND, json={"input": hostile})
+    await mock.get("/v1/health/")
+    page = (await mock.get("/_mock/", headers={"accept": "text/html"})).text
+    blocks = re.findall(r'<script id="first" type="application/json">(.*?)</script>', page, re.DOTALL)
+    assert len(blocks) == 1
+    assert not {"<", ">", "&"} & set(blocks[0])  # nothing in it can end the block or open a comment
+    first = json.loads(blocks[0])
+    assert first["index"] == (await mock.get("/_mock/")).json()
+    assert first["changes"] == (await mock.get("/_mock/journal/changes?since=0")).json()
+    assert [s["operation"] for s in first["changes"]["changed"]] == ["send_message", "check_health"]
+    assert first["changes"]["changed"][0]["body"] == {"input": hostile}
+    assert first["agents"] == (await mock.get("/_mock/agents")).json()
+    assert [a["id"] for a in first["agents"]] == [AGENT]
 
 
 def test_the_script_writes_what_it_shows_as_text_never_as_html() -> None:

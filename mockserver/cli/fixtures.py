@@ -9,14 +9,16 @@ __all__ = ["EPILOG", "add_arguments", "run"]
 
 EPILOG = """\
 examples:
-  letta-mock fixtures list                                    # the curated fixtures, loadable by name
+  letta-mock fixtures list                                    # the curated fixtures and the requests they answer
+  letta-mock fixtures list recorded/                          # a recording's files and their requests
   letta-mock fixtures check recorded/                         # against letta-mock's models
   letta-mock fixtures check recorded/ --spec letta-openapi.json
                                                               # and Letta's OpenAPI document
   letta-mock fixtures check recorded/ --live http://localhost:8283
                                                               # send the requests again, compare the shapes
 
-check prints one line per problem, `FILE: /json/pointer: what`, and exits 1 if there is any.
+check prints one line per problem, `FILE: /json/pointer: what` (every problem of every file), then a summary
+line on stderr, and exits 0 when there is none, 1 if there is any, 2 on a usage error (an unreadable --spec).
 """
 
 
@@ -35,7 +37,11 @@ def add_arguments(fixtures: argparse.ArgumentParser) -> None:
         "--fidelity", choices=("contract", "server"), default="contract",
         help="'server' admits the real server's documented quirks (its 422 body, naive run dates)",
     )  # fmt: skip
-    actions.add_parser("list", help="list the curated fixtures")
+    listing = actions.add_parser("list", help="list fixtures and the requests each answers (default: the curated)",
+                                 description="Each fixture and the requests it answers: method, path (ids shortened), "
+                                 "the query and what the body says (the input text, the flags set). Exits 1 when "
+                                 "a file cannot be loaded (the line says why).")  # fmt: skip
+    listing.add_argument("paths", nargs="*", metavar="PATH", help="a directory, a fixture or HAR file, a curated name")
     curate = actions.add_parser(
         "curate",
         help="record the curated library again, from the mock itself (for maintainers)",
@@ -49,11 +55,11 @@ def add_arguments(fixtures: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.action == "list":
-        return _list()
+        return _list(args.paths)
     if args.action == "curate":
         return _curate(args)
     from mockserver.contract import Contract
-    from mockserver.recording.check import check_paths, ours
+    from mockserver.recording.check import check_files, ours
     from mockserver.recording.drift import check_live
 
     documents = [ours()]
@@ -63,28 +69,23 @@ def run(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as error:
             print(f"letta-mock: error: --spec {args.spec}: {error}", file=sys.stderr)
             return 2
-    findings = check_paths(args.paths, documents, fidelity=args.fidelity)
-    if args.live is not None:
-        findings += check_live(args.paths, args.live, api_key=args.api_key, agent=args.agent)
-    for finding in findings:
+    report = check_files(args.paths, documents, fidelity=args.fidelity)
+    if args.live is not None and report.loaded:  # the files that loaded, in order (the others are problems already)
+        report.findings.extend(check_live(report.loaded, args.live, api_key=args.api_key, agent=args.agent))
+    for finding in report.findings:
         print(finding)
     checked = " and ".join(d.source for d in documents) + (f", live {args.live}" if args.live else "")
-    print(f"letta-mock fixtures check: {len(findings)} problem(s) ({checked})", file=sys.stderr)
-    return 1 if findings else 0
+    print(f"letta-mock fixtures check: {report.summary()} (against {checked})", file=sys.stderr)
+    return 1 if report.findings else 0
 
 
-def _list() -> int:
-    from mockserver.recording.format import FixtureError
-    from mockserver.recording.library import curated_names, load_library
+def _list(paths: list[str]) -> int:
+    from mockserver.recording.library import curated_names, load_each
+    from mockserver.recording.listing import listing, render
 
-    for name in curated_names():
-        try:
-            fixture = load_library([name]).entries[0].fixture
-            about = fixture.description or ""
-        except FixtureError as error:
-            about = f"(cannot be loaded: {error.reason})"
-        print(f"{name:32} {about}")
-    return 0
+    listed = listing(load_each(paths or curated_names()))
+    print(render(listed))
+    return 1 if any(not item.requests for item in listed) else 0
 
 
 def _curate(args: argparse.Namespace) -> int:

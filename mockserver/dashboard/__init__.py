@@ -3,14 +3,18 @@ the admin API, which it reads and drives (``admin``). It exists only where the a
 
 Rule: the page is static; everything it shows comes from the admin API's JSON, and it renders that JSON as text
 (never as HTML), since the journal holds whatever clients sent. A strict Content-Security-Policy backs that up:
-the page loads only its own files and talks only to its own origin.
+the page loads only its own files and talks only to its own origin. The page is served with the admin API's JSON
+of the moment inlined as data (a ``<script type="application/json">`` block, which nothing executes; every ``<``,
+``>`` and ``&`` escaped), so its first paint shows the journal as it is, before its first poll returns.
 """
 
 from __future__ import annotations
 
 from functools import cache
 from importlib.resources import files
+from typing import Any
 
+from pydantic_core import to_json
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -40,8 +44,16 @@ def wants_page(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
-def dashboard_page() -> Response:
-    return Response(_read("index.html"), media_type="text/html; charset=utf-8", headers=_HEADERS)
+_FIRST = b'<script id="first" type="application/json">null</script>'
+
+
+def dashboard_page(first: Any = None) -> Response:
+    """The page, with ``first`` (what it shows before its first poll: the index, the journal, the agents) inlined."""
+    page = _read("index.html")
+    if first is not None:
+        data = to_json(first).replace(b"<", b"\\u003c").replace(b">", b"\\u003e").replace(b"&", b"\\u0026")
+        page = page.replace(_FIRST, _FIRST.replace(b">null<", b">" + data + b"<"), 1)
+    return Response(page, media_type="text/html; charset=utf-8", headers=_HEADERS)
 
 
 async def asset(request: Request) -> Response:

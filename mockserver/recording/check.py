@@ -1,5 +1,6 @@
 """``letta-mock fixtures check``: does a recording still fit the contract? One line per problem, naming the file
-and the JSON path into it.
+and the JSON path into it — every problem of every file: a file that cannot be loaded gives every reason, and the
+other files are checked all the same.
 
 Every exchange is checked against our models (the mock's own OpenAPI document, for the operations it serves) and,
 when given, any OpenAPI document (``--spec``), with ``mockserver.contract`` (discriminator-aware, ``message_type``
@@ -26,9 +27,9 @@ from typing import Any
 
 from mockserver.contract import Contract, ending, framing_problems
 from mockserver.recording.format import Exchange, Fixture, FixtureError, events_of
-from mockserver.recording.library import load_library
+from mockserver.recording.library import load_each
 
-__all__ = ["Finding", "check_exchange", "check_paths", "ours"]
+__all__ = ["Finding", "Report", "check_exchange", "check_files", "check_paths", "ours"]
 
 
 @dataclass(frozen=True)
@@ -49,25 +50,53 @@ def ours() -> Contract:
     return Contract(openapi_document(), source="letta-mock")
 
 
+@dataclass(frozen=True)
+class Report:
+    """What ``check_files`` looked at: every file (or spec naming none), those that loaded, and the problems."""
+
+    files: tuple[str, ...]
+    loaded: tuple[str, ...]
+    findings: list[Finding]
+
+    def summary(self) -> str:
+        """One line: how many problems in how many of the files."""
+        bad = len({finding.where for finding in self.findings})
+        if not self.findings:
+            return f"no problems in {_count(len(self.files), 'file')}"
+        return f"{_count(len(self.findings), 'problem')} in {bad} of {_count(len(self.files), 'file')}"
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def check_paths(specs: Sequence[str], documents: Sequence[Contract], *, fidelity: str = "contract") -> list[Finding]:
-    """Problems of every fixture ``specs`` name (a file that cannot be loaded is one problem)."""
+    """Problems of every fixture ``specs`` name (``check_files``' findings)."""
+    return check_files(specs, documents, fidelity=fidelity).findings
+
+
+def check_files(specs: Sequence[str], documents: Sequence[Contract], *, fidelity: str = "contract") -> Report:
+    """Every problem of every file ``specs`` name: a file that cannot be loaded gives each reason it cannot (every
+    misspelt key, every bad value), and the other files are checked all the same."""
     findings: list[Finding] = []
-    for spec in specs:
-        try:
-            library = load_library([spec])
-        except FixtureError as error:
-            findings.append(Finding(error.where, "", error.reason))
+    files: list[str] = []
+    loaded: list[str] = []
+    for where, fixture in load_each(specs):
+        files.append(where)
+        if isinstance(fixture, FixtureError):
+            findings += [Finding(where, path, message) for path, message in fixture.problems]
             continue
-        for entry in library.entries:
-            base = f"/exchanges/{entry.index}"
+        loaded.append(where)
+        for index, exchange in enumerate(fixture.exchanges):
+            base = f"/exchanges/{index}"
             for document in documents:
                 # Our document covers the messages API only; another operation is not ours to judge.
                 required = document.source != "letta-mock"
-                for path, message in check_exchange(entry.exchange, document, fidelity=fidelity, required=required):
-                    findings.append(Finding(entry.where, base + path, message, document.source))
-            for path, message in _stream_bookkeeping(entry.exchange):
-                findings.append(Finding(entry.where, base + path, message))
-    return _unique(findings)
+                for path, message in check_exchange(exchange, document, fidelity=fidelity, required=required):
+                    findings.append(Finding(where, base + path, message, document.source))
+            for path, message in _stream_bookkeeping(exchange):
+                findings.append(Finding(where, base + path, message))
+    return Report(tuple(files), tuple(loaded), _unique(findings))
 
 
 def _unique(findings: Iterable[Finding]) -> list[Finding]:

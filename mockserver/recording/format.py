@@ -48,6 +48,7 @@ __all__ = [
     "events_of",
     "load_fixture",
     "parse_fixture",
+    "parse_json",
 ]
 
 FORMAT_VERSION = 1
@@ -56,12 +57,14 @@ DEFAULT_IGNORED = ("otid",)  # client-made ids of input messages: random per sen
 
 
 class FixtureError(ValueError):
-    """A fixture that cannot be used: the file (or name) and why."""
+    """A fixture that cannot be used: the file (or name) and why. ``problems`` are every (location, message) found,
+    the location a JSON pointer into the file (or ``line L column C`` when it is not JSON); ``reason`` sums them up."""
 
-    def __init__(self, where: str, reason: str) -> None:
+    def __init__(self, where: str, reason: str, problems: Sequence[tuple[str, str]] = ()) -> None:
         super().__init__(f"{where}: {reason}")
         self.where = where
         self.reason = reason
+        self.problems = tuple(problems) or (("", reason),)
 
 
 class _Model(BaseModel):
@@ -296,10 +299,7 @@ def _event(name: str | None, data: str, at_ms: float | None) -> Event:
 
 def parse_fixture(text: str, where: str) -> Fixture:
     """A fixture from its JSON text; ``FixtureError`` naming ``where`` and the reason otherwise."""
-    try:
-        raw = json.loads(text)
-    except ValueError as error:
-        raise FixtureError(where, f"not JSON ({error})") from None
+    raw = parse_json(text, where)
     if not isinstance(raw, dict) or _VERSION_KEY not in raw:
         raise FixtureError(where, f"not a letta-mock fixture (no {_VERSION_KEY!r} key)")
     version = raw[_VERSION_KEY]
@@ -312,10 +312,19 @@ def parse_fixture(text: str, where: str) -> Fixture:
     try:
         return Fixture.model_validate(raw)
     except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        location = "/".join(str(part) for part in first["loc"])
-        more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
-        raise FixtureError(where, f"at {location or '/'}: {first['msg']}{more}") from None
+        problems = [("".join(f"/{part}" for part in e["loc"]), e["msg"]) for e in error.errors(include_url=False)]
+        location, message = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise FixtureError(where, f"at {location.lstrip('/') or '/'}: {message}{more}", problems) from None
+
+
+def parse_json(text: str, where: str) -> Any:
+    """The file's JSON; ``FixtureError`` naming the line and column where it stops being JSON."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        problem = (f"line {error.lineno} column {error.colno}", f"not JSON ({error.msg})")
+        raise FixtureError(where, f"not JSON ({error})", [problem]) from None
 
 
 def load_fixture(path: Path) -> Fixture:

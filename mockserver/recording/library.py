@@ -5,28 +5,38 @@
 * anything else must be the name of a curated fixture (``fixtures/`` of the source tree, ``mockserver/fixtures``
   in the wheel, read with importlib.resources): lower-case letters, digits and ``_`` only, so a name cannot
   reach outside that folder;
-* every file is loaded at once, and the first one that cannot be used is refused, naming it and why.
+* every file is loaded at once, and the first one that cannot be used is refused, naming it and why
+  (``load_each`` goes on past it, for the tools that report on every file).
 """
 
 from __future__ import annotations
 
 import difflib
-import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mockserver.recording.format import Exchange, Fixture, FixtureError, parse_fixture
+from mockserver.recording.format import Exchange, Fixture, FixtureError, parse_fixture, parse_json
 from mockserver.recording.har import is_har, parse_har
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
-__all__ = ["Entry", "Library", "curated_names", "curated_root", "from_fixtures", "load_library", "parse_any", "resolve"]
+__all__ = [
+    "Entry",
+    "Library",
+    "curated_names",
+    "curated_root",
+    "from_fixtures",
+    "load_each",
+    "load_library",
+    "parse_any",
+    "resolve",
+]
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 _SUFFIXES = (".json", ".har")
@@ -70,15 +80,20 @@ def curated_names() -> tuple[str, ...]:
 
 def resolve(spec: str) -> list[tuple[str, str]]:
     """(where, text) of every file ``spec`` names."""
+    return [(where, read()) for where, read in _files(spec)]
+
+
+def _files(spec: str) -> list[tuple[str, Callable[[], str]]]:
+    """(where, how to read it) of every file ``spec`` names; ``FixtureError`` when it names none."""
     path = Path(spec)
     if path.is_dir():
         files = sorted((p for p in path.rglob("*") if p.suffix in _SUFFIXES and p.is_file()),
                        key=lambda p: p.relative_to(path).as_posix())  # fmt: skip
         if not files:
             raise FixtureError(spec, "a directory without fixture files (*.json, *.har)")
-        return [(str(file), _read(file, str(file))) for file in files]
+        return [(str(file), partial(_read, file, str(file))) for file in files]
     if path.is_file():
-        return [(spec, _read(path, spec))]
+        return [(spec, partial(_read, path, spec))]
     if not _NAME.match(spec):
         raise FixtureError(spec, "no such file or directory (and not a curated fixture's name)")
     names = curated_names()
@@ -87,7 +102,7 @@ def resolve(spec: str) -> list[tuple[str, str]]:
         hint = f"did you mean {', '.join(close)}?" if close else f"curated fixtures: {', '.join(names) or 'none'}"
         raise FixtureError(spec, f"no file, directory or curated fixture of that name; {hint}")
     item = curated_root().joinpath(f"{spec}.json")
-    return [(spec, item.read_text(encoding="utf-8"))]
+    return [(spec, partial(item.read_text, encoding="utf-8"))]
 
 
 def _read(path: Path, where: str) -> str:
@@ -99,10 +114,7 @@ def _read(path: Path, where: str) -> str:
 
 def parse_any(text: str, where: str) -> Fixture:
     """A fixture file or a HAR file (recognised by its content, whatever its name)."""
-    try:
-        raw = json.loads(text)
-    except ValueError as error:
-        raise FixtureError(where, f"not JSON ({error})") from None
+    raw = parse_json(text, where)
     if is_har(raw):
         return parse_har(raw, where)
     return parse_fixture(text, where)
@@ -122,6 +134,22 @@ def load_library(specs: Iterable[str] | str | None) -> Library:
             sources.append(where)
             entries += [Entry(where, i, exchange, fixture) for i, exchange in enumerate(fixture.exchanges)]
     return Library(tuple(entries), tuple(sources))
+
+
+def load_each(specs: Iterable[str]) -> Iterator[tuple[str, Fixture | FixtureError]]:
+    """Every file ``specs`` name, in order, as (where, its fixture or why it cannot be used): one unusable file
+    (or a spec naming none) does not hide the others, as ``load_library`` does (``fixtures check``, ``list``)."""
+    for spec in specs:
+        try:
+            files = _files(str(spec))
+        except FixtureError as error:
+            yield spec, error
+            continue
+        for where, read in files:
+            try:
+                yield where, parse_any(read(), where)
+            except FixtureError as error:
+                yield where, error
 
 
 def from_fixtures(fixtures: Sequence[tuple[str, Fixture]]) -> Library:

@@ -5,7 +5,7 @@
 
 const POLL_MS = 700; // journal changes; agents follow when the journal moved
 const $ = (id) => document.getElementById(id);
-const state = { epoch: null, version: 0, rows: new Map(), paused: false, info: null, history: null, agentsAt: 0 };
+const state = { epoch: null, version: 0, rows: new Map(), paused: false, info: null, history: null, agentsAt: 0, agentsStale: false };
 
 // -- small helpers ----------------------------------------------------------------------------------------------
 
@@ -49,6 +49,10 @@ function clock(seconds) {
   return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
 }
 
+// "1 item", "2 items": a count with its noun.
+const plural = (n, one, many = `${one}s`) => `${count(n)} ${n === 1 ? one : many}`;
+const count = (n) => (typeof n === "number" ? n.toLocaleString("en-US") : String(n));
+
 const ms = (value) => (value === null || value === undefined ? "…" : `${value < 10 ? value.toFixed(1) : Math.round(value)} ms`);
 
 // -- what a message says, in one line ---------------------------------------------------------------------------
@@ -83,7 +87,7 @@ function describe(m) {
         : `returned for ${a.tool_call_id} (${a.status}): ${a.tool_return}`)).join("\n");
     case "stop_reason": return m.stop_reason;
     case "usage_statistics":
-      return `${m.total_tokens} tokens (${m.prompt_tokens} prompt, ${m.completion_tokens} completion), ${m.step_count} step(s)`;
+      return `${plural(m.total_tokens, "token")} (${m.prompt_tokens} prompt, ${m.completion_tokens} completion), ${plural(m.step_count, "step")}`;
     case "error_message": return `${m.error_type}: ${m.message}${m.detail ? ` — ${m.detail}` : ""}`;
     case "ping": return "keep-alive";
     case "summary_message": return m.summary;
@@ -128,20 +132,41 @@ function statusPill(s) {
 
 function kindText(s) {
   const r = s.response;
-  if (r.events !== undefined) return `SSE · ${r.events} events${r.stop_reason ? ` · ${r.stop_reason}` : ""}`;
+  if (r.events !== undefined) return `SSE · ${plural(r.events, "event")}${r.stop_reason ? ` · ${r.stop_reason}` : ""}`;
   if (!r.content_type) return "";
   return r.content_type.split(";")[0].replace("application/", "");
 }
 
+// What the user said in a request: a send's input or messages, an approval's answers; null for other requests.
+function saidText(body) {
+  if (!body || typeof body !== "object") return null;
+  if (body.input !== undefined && body.input !== null) return contentText(body.input);
+  if (!Array.isArray(body.messages)) return null;
+  return body.messages.map((m) => {
+    if (!m || typeof m !== "object") return "";
+    if (m.type === "approval") {
+      return (m.approvals || []).map((a) => (a && a.type === "approval"
+        ? `${a.approve ? "approve" : "deny"} ${a.tool_call_id}` : `tool return for ${a && a.tool_call_id}`)).join(", ");
+    }
+    if (m.type === "tool_return") return (m.tool_returns || []).map((r) => `tool return for ${r.tool_call_id}`).join(", ");
+    return contentText(m.content);
+  }).filter(Boolean).join(" · ") || null;
+}
+
+// One row: the operation (never cut) beside the path (cut first), then what the user said on a line of its own.
 function summaryLine(s) {
-  return el("summary", { "aria-label": `${s.method} ${s.path}, ${s.response.status || "pending"}` },
+  const target = s.path + (s.query ? `?${s.query}` : "");
+  const said = saidText(s.body);
+  return el("summary", { "aria-label": `${s.operation || s.method} ${s.method} ${target}, ${s.response.status || "pending"}` },
     el("span", { class: "when", text: clock(s.started_at) }),
     el("span", { class: "method", text: s.method }),
-    el("span", { class: "path", title: s.path + (s.query ? `?${s.query}` : "") },
-      s.path + (s.query ? `?${s.query}` : ""), el("span", { class: "op", text: s.operation || "" })),
+    el("span", { class: "what" },
+      s.operation ? el("span", { class: "op", text: s.operation }) : null,
+      el("span", { class: "path", title: target, text: target })),
     statusPill(s),
     el("span", { class: "kind", text: kindText(s) }),
-    el("span", { class: "dur", text: ms(s.duration_ms) }));
+    el("span", { class: "dur", text: ms(s.duration_ms) }),
+    said ? el("span", { class: "said", title: said, text: said }) : null);
 }
 
 function matchesFilter(s) {
@@ -202,9 +227,9 @@ async function loadDetail(id) {
       return item;
     });
     answer = el("div", {},
-      el("h3", { text: `Response · ${r.status} · ${r.events} events` }),
+      el("h3", { text: `Response · ${r.status} · ${plural(r.events, "event")}` }),
       el("ol", { class: "events", "aria-label": "Events in the order sent" }, items),
-      r.events_not_kept ? el("p", { class: "muted", text: `${r.events_not_kept} later events counted, not kept` }) : null);
+      r.events_not_kept ? el("p", { class: "muted", text: `${plural(r.events_not_kept, "later event")} counted, not kept` }) : null);
   } else {
     answer = el("div", {},
       el("h3", { text: `Response · ${r.status || "pending"}${r.content_type ? ` · ${r.content_type}` : ""}` }),
@@ -232,6 +257,16 @@ async function poll() {
     return;
   }
   setLive("live", "");
+  // The agents follow the journal, at most every 1.5 s; a move seen sooner is caught up by a later poll.
+  if (applyChanges(changes)) state.agentsStale = true;
+  if (state.agentsStale && Date.now() - state.agentsAt > 1500) {
+    state.agentsStale = false;
+    refreshAgents();
+  }
+}
+
+// The journal's changes since state.version into the rows; whether the journal moved.
+function applyChanges(changes) {
   if (changes.epoch !== state.epoch) {
     // Cleared (or reset): versions only grow, so what came after the clear is all in `changed`.
     if (state.epoch !== null) for (const id of [...state.rows.keys()]) forget(id);
@@ -242,9 +277,9 @@ async function poll() {
   for (const s of changes.changed) upsertRow(s);
   const moved = changes.version !== state.version;
   state.version = changes.version;
-  $("journal-count").textContent = `(${kept.size} kept of ${changes.size})`;
+  $("journal-count").textContent = `(${count(kept.size)} kept of ${count(changes.size)})`;
   $("journal-empty").hidden = kept.size > 0;
-  if (moved && Date.now() - state.agentsAt > 1500) refreshAgents();
+  return moved;
 }
 
 function setLive(text, klass) {
@@ -259,18 +294,22 @@ async function refreshAgents() {
   state.agentsAt = Date.now();
   let agents;
   try { agents = await api("agents"); } catch (error) { return; }
+  showAgents(agents);
+  if (state.history) loadHistory(state.history, false);
+}
+
+// Each agent: its whole id on a line of its own, then its state and the History button.
+function showAgents(agents) {
   $("agent-count").textContent = `(${agents.length})`;
   $("agents-empty").hidden = agents.length > 0;
   $("agents").replaceChildren(...agents.map((a) => el("li", {},
-    el("div", { class: "id" },
-      el("div", { class: "mono", text: a.id, title: a.id }),
-      el("div", { class: "meta", text: [
-        `${a.items} items`, a.last_stop_reason ? `last: ${a.last_stop_reason}` : null,
-        a.pending_approval ? `awaiting approval: ${a.pending_approval.tools.join(", ")}` : null,
-        a.scripted_turns ? `${a.scripted_turns} scripted turn(s)` : null,
-        a.active_runs ? `${a.active_runs} running` : null].filter(Boolean).join(" · ") })),
+    el("div", { class: "id mono", text: a.id }),
+    el("div", { class: "meta", text: [
+      plural(a.items, "item"), a.last_stop_reason ? `last: ${a.last_stop_reason}` : null,
+      a.pending_approval ? `awaiting approval: ${a.pending_approval.tools.join(", ")}` : null,
+      a.scripted_turns ? plural(a.scripted_turns, "scripted turn") : null,
+      a.active_runs ? `${a.active_runs} running` : null].filter(Boolean).join(" · ") }),
     el("button", { type: "button", "aria-label": `History of ${a.id}`, onclick: () => loadHistory(a.id), text: "History" }))));
-  if (state.history) loadHistory(state.history, false);
 }
 
 async function loadHistory(agentId, focus = true) {
@@ -278,7 +317,7 @@ async function loadHistory(agentId, focus = true) {
   try { items = await api(`agents/${encodeURIComponent(agentId)}/messages`); } catch (error) { return notice(error.message); }
   state.history = agentId;
   $("history").hidden = false;
-  $("history-title").textContent = `History of ${agentId} (${items.length} items)`;
+  $("history-title").textContent = `History of ${agentId} (${plural(items.length, "item")})`;
   $("history-items").replaceChildren(...items.map((m) => eventItem(m.message_type, m)));
   if (focus) { $("history-title").tabIndex = -1; $("history-title").focus(); }
 }
@@ -341,15 +380,24 @@ async function putDefaults(body, message) {
 // -- start ------------------------------------------------------------------------------------------------------
 
 async function boot() {
-  try {
-    state.info = await api("./");
-  } catch (error) {
-    return notice(`Cannot read the admin API: ${error.message}`);
+  // What the server inlined in the page: the journal and the agents as they are, shown before any request.
+  const first = JSON.parse($("first").textContent);
+  if (first) {
+    state.info = first.index;
+    applyChanges(first.changes);
+    showAgents(first.agents);
+    state.agentsAt = Date.now();
+  } else {
+    try {
+      state.info = await api("./");
+    } catch (error) {
+      return notice(`Cannot read the admin API: ${error.message}`);
+    }
   }
   const info = state.info;
   $("version").textContent = `${info.version} · Letta ${info.letta_version}`;
-  const facts = [["fidelity", info.config.fidelity], ["world", info.config.agents ? `closed (${info.config.agents.length} agents)` : "open"],
-    ["seed", info.config.seed === null ? "none" : info.config.seed], ["journal", `${info.config.journal_size} exchanges`]];
+  const facts = [["fidelity", info.config.fidelity], ["world", info.config.agents ? `closed (${plural(info.config.agents.length, "agent")})` : "open"],
+    ["seed", info.config.seed === null ? "none" : info.config.seed], ["journal", plural(info.config.journal_size, "exchange")]];
   $("facts").replaceChildren(...facts.map(([k, v]) => el("div", {}, el("dt", { text: k }), el("dd", { text: v }))));
   buildControls(info);
   $("controls").addEventListener("submit", applyControls);
@@ -376,7 +424,7 @@ async function boot() {
   $("filter").addEventListener("input", () => { for (const row of state.rows.values()) row.li.hidden = !matchesFilter(row.data); });
   $("hide-pings").addEventListener("change", (e) => document.body.classList.toggle("hide-pings", e.target.checked));
   await poll();
-  refreshAgents();
+  if (!first) refreshAgents();
   setInterval(poll, POLL_MS);
 }
 
