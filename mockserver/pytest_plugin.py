@@ -73,6 +73,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("scenario", "default scenario of every turn (over controls)", str),
     Setting("journal_size", "exchanges the journal keeps", int, "journal_size"),
     Setting("auth_token", "answer only callers with this bearer token (the clients send it)", str, "auth_token"),
+    Setting("cors_origins", "web pages' origins answered besides loopback ones ('*': any)", _words, "cors_origins"),
     Setting("script", "scripted turns: [turn, ...] for the test's agents, or {agent_id: [turn, ...]}"),
     # Record and replay (mockserver.recording): fixtures in front of the mock, or a cassette instead of it.
     Setting("fixtures", "replay recorded exchanges: fixture files, directories or curated names", _words, "fixtures"),
@@ -99,6 +100,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="port of the live server (default: any free port); worker gwN of pytest-xdist uses PORT+N",
     )  # fmt: skip
     parser.addini("letta_mock_port", "letta-mock: port of the live server (default: any free port)", default=None)
+    group.addoption(
+        "--letta-mock-allowed-hosts", dest="letta_mock_allowed_hosts", default=None, metavar="NAMES",
+        help="Host names the live server answers besides localhost, 127.0.0.1 and [::1] (space or comma separated; "
+        "'*': any)",
+    )  # fmt: skip
+    parser.addini("letta_mock_allowed_hosts", "letta-mock: Host names the live server answers besides loopback ones",
+                  default=None)  # fmt: skip
     from mockserver.recording.cassettes import add_option
 
     add_option(parser)  # --letta-mock-record-mode
@@ -206,7 +214,9 @@ def letta_mock(letta_mock_app: Starlette) -> LettaMockClient:
 
 @pytest.fixture(scope="session")
 def letta_mock_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
-    """One live mock per session on 127.0.0.1 — per process, so each pytest-xdist worker has its own."""
+    """One live mock per session on 127.0.0.1 — per process, so each pytest-xdist worker has its own. It answers
+    the loopback Host names and ``--letta-mock-allowed-hosts`` (``mockserver.allowlists``)."""
+    from mockserver.errors import ConfigurationError
     from mockserver.live import LiveServer
 
     port = _option(request.config, "port")
@@ -214,7 +224,12 @@ def letta_mock_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     if port and worker.startswith("gw") and worker[2:].isdigit():
         port += int(worker[2:])
-    with LiveServer(port=port) as server:
+    hosts = _option(request.config, "allowed_hosts")
+    try:
+        server = LiveServer(port=port, allowed_hosts=_words(hosts) if hosts else None)
+    except ConfigurationError as error:
+        pytest.fail(f"letta-mock: --letta-mock-allowed-hosts: {error}", pytrace=False)
+    with server:
         yield server
 
 
