@@ -76,6 +76,7 @@ class ErrorCapture(logging.Handler):
 
     def check(self) -> None:
         """Raise ``MockServerError`` for the errors kept so far (and forget them)."""
+        __tracebackhide__ = True  # pytest: the report starts at the caller
         records = self.take()
         if records:
             raise failure(records)

@@ -142,7 +142,8 @@ def _values(request: pytest.FixtureRequest) -> tuple[dict[str, Any], dict[str, A
             try:
                 values[setting.name] = setting.parse(raw) if isinstance(raw, str) else raw  # type: ignore[misc]
             except ValueError:
-                pytest.fail(f"letta-mock: --letta-mock-{setting.name} {raw!r}: {setting.help}", pytrace=False)
+                message = f"letta-mock: --letta-mock-{setting.name} {raw!r}: {setting.help}"
+                raise pytest.fail.Exception(message, pytrace=False) from None
     for marker in reversed(list(request.node.iter_markers("letta_mock"))):
         if marker.args:
             pytest.fail("@pytest.mark.letta_mock takes keyword fields only, e.g. letta_mock(seed=7)", pytrace=False)
@@ -165,7 +166,7 @@ def _setup(request: pytest.FixtureRequest) -> Setup:
     try:
         return Setup.of(keywords, scenario=values.get("scenario"), script=values.get("script"))
     except ConfigurationError as error:
-        pytest.fail(f"letta-mock: {error}", pytrace=False)
+        raise pytest.fail.Exception(f"letta-mock: {error}", pytrace=False) from None  # no chained traceback
 
 
 def _built(setup: Setup, build: Callable[[], Any]) -> Any:
@@ -174,7 +175,7 @@ def _built(setup: Setup, build: Callable[[], Any]) -> Any:
     try:
         return build()
     except ConfigurationError as error:
-        pytest.fail(f"letta-mock: {error}", pytrace=False)
+        raise pytest.fail.Exception(f"letta-mock: {error}", pytrace=False) from None
 
 
 # -- fixtures -----------------------------------------------------------------------------------------------------
@@ -228,7 +229,7 @@ def letta_mock_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
     try:
         server = LiveServer(port=port, allowed_hosts=_words(hosts) if hosts else None)
     except ConfigurationError as error:
-        pytest.fail(f"letta-mock: --letta-mock-allowed-hosts: {error}", pytrace=False)
+        raise pytest.fail.Exception(f"letta-mock: --letta-mock-allowed-hosts: {error}", pytrace=False) from None
     with server:
         yield server
 
@@ -282,7 +283,8 @@ def _sdk(make: Callable[[str, str | None], Any], url: str, server: LiveServer) -
     try:
         return make(url, auth_token(server.app))
     except ImportError as error:
-        pytest.fail(f"letta_mock_client needs the official SDK: pip install letta-client ({error})", pytrace=False)
+        message = f"letta_mock_client needs the official SDK: pip install letta-client ({error})"
+        raise pytest.fail.Exception(message, pytrace=False) from None
 
 
 @pytest.fixture
@@ -317,6 +319,7 @@ def _uses_mock(item: pytest.Item) -> bool:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    __tracebackhide__ = True
     if _uses_mock(item):
         from mockserver.live import ErrorCapture
 
@@ -326,6 +329,7 @@ def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    __tracebackhide__ = True  # a report shows the test and the mock's failure, not this hook
     capture = item.stash.get(_CAPTURE, None)
     server = getattr(item, "funcargs", {}).get("letta_mock_server")
     if capture is not None and server is not None:
