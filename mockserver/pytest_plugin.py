@@ -4,6 +4,8 @@ Fixtures (every name starts with ``letta_mock``):
 
 * ``letta_mock_app``: a fresh mock ASGI app for the test, configured by its ``letta_mock`` marker and options.
 * ``letta_mock``: an ``httpx.AsyncClient`` on that app in-process (no sockets), with ``.calls``.
+* ``letta_mock_http_client``: a synchronous ``httpx.Client`` on that app in-process, for ``Letta(http_client=...)``;
+  ``letta_mock_inprocess_client``: the official SDK client on it, strict.
 * ``letta_mock_server``: one live server on 127.0.0.1 per session (per pytest-xdist worker), uvicorn in a thread.
 * ``letta_mock_url``: its URL, the mock reset and configured for this test.
 * ``letta_mock_client`` / ``letta_mock_async_client``: the official SDK clients on ``letta_mock_url``, strict.
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
 
     from mockserver.calls import Calls
     from mockserver.live import ErrorCapture, LiveServer
-    from mockserver.testing import LettaMockClient, Setup
+    from mockserver.testing import LettaMockClient, LettaMockSyncClient, Setup
 
 __all__ = [
     "SETTINGS",
@@ -47,6 +49,8 @@ __all__ = [
     "letta_mock_async_client",
     "letta_mock_client",
     "letta_mock_errors",
+    "letta_mock_http_client",
+    "letta_mock_inprocess_client",
     "letta_mock_journal",
     "letta_mock_server",
     "letta_mock_url",
@@ -211,6 +215,32 @@ def letta_mock(letta_mock_app: Starlette) -> LettaMockClient:
     from mockserver.testing import LettaMockClient
 
     return LettaMockClient(letta_mock_app)
+
+
+@pytest.fixture
+def letta_mock_http_client(letta_mock_app: Starlette, request: pytest.FixtureRequest) -> Iterator[LettaMockSyncClient]:
+    """A synchronous ``httpx.Client`` on ``letta_mock_app`` in-process (no socket; streams arrive as they are sent):
+    the official SDK's ``Letta(http_client=...)``, as respx users write it. ``.calls`` is its journal."""
+    from mockserver.testing import LettaMockSyncClient
+
+    with LettaMockSyncClient(letta_mock_app) as client:
+        capture = request.node.stash.get(_CAPTURE, None)
+        if capture is not None:
+            capture.watch(client.thread_name)  # the app answers on the client's thread
+        yield client
+
+
+@pytest.fixture
+def letta_mock_inprocess_client(letta_mock_http_client: LettaMockSyncClient) -> Any:
+    """The official ``letta_client.Letta`` on ``letta_mock_app`` in-process (``letta_mock_http_client``), with
+    ``_strict_response_validation=True``."""
+    from mockserver.testing import in_process_sdk_client
+
+    try:
+        return in_process_sdk_client(letta_mock_http_client)
+    except ImportError as error:
+        message = f"letta_mock_inprocess_client needs the official SDK: pip install letta-client ({error})"
+        raise pytest.fail.Exception(message, pytrace=False) from None
 
 
 @pytest.fixture(scope="session")

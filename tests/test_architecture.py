@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("synthesize", "engine"),
     ("http", "sending", "runs", "history", "handlers", "operations", "journal", "calls", "admin", "dashboard",
      "appstate", "openapi", "recording", "auth", "allowlists"),  # recording: the proxy and replay are HTTP-level
-    ("app", "serving", "live", "cli", "pytest_plugin", "testing", "hypothesis_hook", "fuzz", "__init__"),
+    ("app", "serving", "live", "inprocess", "cli", "pytest_plugin", "testing", "hypothesis_hook", "fuzz", "__init__"),
 )
 LAYER = {name: index for index, names in enumerate(LAYERS) for name in names}
 # Below the HTTP layer nothing knows of Starlette or uvicorn: the engine and the state are plain Python.
