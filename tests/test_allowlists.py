@@ -289,3 +289,17 @@ def test_record_warns_that_any_page_reaches_its_upstream_with_cors_origin_star(
     process.send_signal(signal.SIGINT)
     process.communicate(timeout=30)
     assert f"--cors-origin '*': any web page you open can read and change {upstream} through this proxy" in warning
+
+
+def test_record_widens_exactly_what_its_options_name(serve: Callable[[Any], str], tmp_path: Path) -> None:
+    upstream = serve(create_app())
+    with command("record", "--upstream", upstream, "--out", str(tmp_path), "--allowed-host", "mock.test",
+                 "--cors-origin", "https://app.example.test", lines=2) as (url, lines):  # fmt: skip
+        said = "Host localhost, 127.0.0.1, [::1], mock.test and what web pages on loopback origins, "
+        assert said + "https://app.example.test send" in lines[1]
+        wait(url)
+        assert raw(url, "GET", "/v1/health/", host="mock.test").status_code == 200
+        assert raw(url, "GET", "/v1/health/", host="other.test").status_code == 403
+        mine = raw(url, "GET", "/v1/health/", origin="https://app.example.test")
+        assert mine.headers["access-control-allow-origin"] == "https://app.example.test"
+        assert raw(url, "GET", "/v1/health/", origin="https://other.example.test").status_code == 403

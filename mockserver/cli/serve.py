@@ -35,8 +35,10 @@ examples:
   letta-mock serve --control 'fault=drop_after:5'   # every stream drops after five events
   letta-mock serve --fixtures recorded/ --on-miss synthesize
                                                     # replay a recording; what it lacks is synthesized
-  letta-mock serve --host 0.0.0.0 --auth-token s3cret --cors-origin http://localhost:5173
-                                                    # reachable from other machines: callers need the token
+  letta-mock serve --host 0.0.0.0 --auth-token s3cret --allowed-host devbox.lan --cors-origin http://devbox.lan:5173
+                                                    # reachable from other machines as devbox.lan, and from the page
+                                                    # served there: callers need the token
+                                                    # (pages on localhost, any port, need no flag)
 
 scenarios (--scenario, or per request the header X-Letta-Mock: 'scenario=NAME; ...'):
 {_table([(s.name, s.help) for s in SCENARIOS.values()])}
