@@ -220,6 +220,16 @@ def test_serve_refuses_other_hosts_and_pages_and_nothing_changes() -> None:
         assert [m["message_type"] for m in history] == ["system_message"]
 
 
+def assert_widened_by_exactly(url: str, path: str) -> None:
+    """``--allowed-host mock.test --cors-origin https://app.example.test``: those, the defaults, and no other."""
+    assert raw(url, "GET", path, host="mock.test").status_code == 200
+    assert raw(url, "GET", path, host="other.test").status_code == 403
+    mine = raw(url, "GET", path, origin="https://app.example.test")
+    assert mine.headers["access-control-allow-origin"] == "https://app.example.test"
+    assert raw(url, "GET", path, origin="https://other.example.test").status_code == 403
+    assert raw(url, "GET", path, origin=LOCAL_PAGE).status_code == 200
+
+
 def test_serve_widens_exactly_what_its_options_name() -> None:
     with command("serve", "--allowed-host", "mock.test", "--cors-origin", "https://app.example.test",
                  "--log-level", "warning", lines=4) as (url, printed):  # fmt: skip
@@ -228,12 +238,7 @@ def test_serve_widens_exactly_what_its_options_name() -> None:
             "answering web pages on loopback origins and https://app.example.test\n",
         ]
         wait(url)
-        assert raw(url, "GET", "/v1/health/", host="mock.test").status_code == 200
-        assert raw(url, "GET", "/v1/health/", host="other.test").status_code == 403
-        mine = raw(url, "GET", "/_mock/journal", origin="https://app.example.test")
-        assert mine.headers["access-control-allow-origin"] == "https://app.example.test"
-        assert raw(url, "GET", "/_mock/journal", origin="https://other.example.test").status_code == 403
-        assert raw(url, "GET", "/_mock/journal", origin=LOCAL_PAGE).status_code == 200
+        assert_widened_by_exactly(url, "/_mock/journal")
 
 
 def test_serve_warns_when_any_host_or_any_page_is_answered_beyond_loopback() -> None:
@@ -298,8 +303,4 @@ def test_record_widens_exactly_what_its_options_name(serve: Callable[[Any], str]
         said = "Host localhost, 127.0.0.1, [::1], mock.test and what web pages on loopback origins, "
         assert said + "https://app.example.test send" in lines[1]
         wait(url)
-        assert raw(url, "GET", "/v1/health/", host="mock.test").status_code == 200
-        assert raw(url, "GET", "/v1/health/", host="other.test").status_code == 403
-        mine = raw(url, "GET", "/v1/health/", origin="https://app.example.test")
-        assert mine.headers["access-control-allow-origin"] == "https://app.example.test"
-        assert raw(url, "GET", "/v1/health/", origin="https://other.example.test").status_code == 403
+        assert_widened_by_exactly(url, "/v1/health/")
