@@ -11,13 +11,13 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Receive, Scope, Send
 
 from mockserver.admin import admin_mount
+from mockserver.allowlists import OriginCheck
 from mockserver.appstate import install
 from mockserver.auth import TokenCheck
 from mockserver.catalogue import Texts
@@ -33,6 +33,7 @@ from mockserver.store import Store
 __all__ = ["create_app", "routes"]
 
 log = logging.getLogger("letta_mock")
+_ORIGIN_OPTION = "--cors-origin {0} (in Python: cors_origins=['{0}'])"
 
 
 def create_app(
@@ -66,7 +67,8 @@ def create_app(
     the nearest recording, or with ``on_miss="synthesize"`` the synthesizing agent's answer.
 
     ``auth_token`` makes every route, the admin API and the dashboard included, answer 401 to a caller without it
-    (``mockserver.auth``); ``cors_origins`` are the origins browsers may call from (default: any).
+    (``mockserver.auth``). Web pages on loopback origins (any port) may call it; ``cors_origins`` names more
+    (``"*"``: any); a page of any other origin gets a 403 (``mockserver.allowlists``).
     """
     config = MockConfig.build(seed=seed, agents=agents, fidelity=fidelity, max_body_bytes=max_body_bytes,
                               auth_token=auth_token, cors_origins=cors_origins)  # fmt: skip
@@ -80,11 +82,8 @@ def create_app(
         routes=[*routes(config.fidelity), *([admin_mount()] if admin else [])],
         middleware=[
             # Browser front ends call with an Authorization header; preflights are answered here, before the token
-            # check (a browser sends no credentials on one).
-            Middleware(
-                CORSMiddleware, allow_origins=list(config.cors_origins), allow_methods=["*"], allow_headers=["*"],
-                max_age=600,
-            ),
+            # check (a browser sends no credentials on one). A page not allowed is refused before the journal.
+            Middleware(OriginCheck, origins=config.cors_origins, option=_ORIGIN_OPTION),
             Middleware(JournalMiddleware),  # a refused caller's 401 is in the journal too
             *([Middleware(TokenCheck, token=config.auth_token)] if config.auth_token is not None else []),
             *_replay(fixtures, replay_speed, on_miss),

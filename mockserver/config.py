@@ -10,7 +10,7 @@ from typing import Literal
 from mockserver.errors import ConfigurationError
 from mockserver.models import AGENT_ID_PATTERN
 
-__all__ = ["Fidelity", "MockConfig"]
+__all__ = ["Fidelity", "MockConfig", "web_origins"]
 
 Fidelity = Literal["contract", "server"]
 
@@ -29,7 +29,7 @@ class MockConfig:
     fidelity: Fidelity = "contract"
     max_body_bytes: int = 8 * 1024 * 1024
     auth_token: str | None = None  # None: any caller (``mockserver.auth``)
-    cors_origins: tuple[str, ...] = ("*",)  # origins a browser may call from
+    cors_origins: tuple[str, ...] = ()  # origins browsers may call from besides loopback ones ("*": any)
 
     @classmethod
     def build(
@@ -52,9 +52,16 @@ class MockConfig:
             raise ConfigurationError(f"max_body_bytes must be positive, not {max_body_bytes}")
         if auth_token is not None and (not auth_token or not all("!" <= c <= "~" for c in auth_token)):
             raise ConfigurationError("auth_token must be visible ASCII characters without spaces (a header carries it)")
-        origins = ("*",) if cors_origins is None else tuple(cors_origins)
-        for origin in origins:
-            if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
-                raise ConfigurationError(f"cors origin {origin!r}: expected '*' or scheme://host[:port], no path")
+        origins = web_origins(cors_origins)
         return cls(seed=seed, agents=chosen, fidelity=fidelity, max_body_bytes=max_body_bytes,  # type: ignore[arg-type]
                    auth_token=auth_token, cors_origins=origins)  # fmt: skip
+
+
+def web_origins(origins: Iterable[str] | None) -> tuple[str, ...]:
+    """Origins browsers may call from besides loopback ones, checked (``ConfigurationError``)."""
+    chosen = () if origins is None else tuple(origins)
+    for origin in chosen:
+        # "null": what a page opened from disk sends, and sandboxed frames of any site; allowed only when named.
+        if origin not in ("*", "null") and not re.fullmatch(r"https?://[^/\s]+", origin):
+            raise ConfigurationError(f"cors origin {origin!r}: expected scheme://host[:port] (no path), 'null' or '*'")
+    return chosen

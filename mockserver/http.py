@@ -50,6 +50,15 @@ PATH_PATTERNS: dict[str, tuple[re.Pattern[str], int, int, str]] = {
     "tool_id": (re.compile(TOOL_ID_PATTERN), 41, 41, "tool"),
 }
 _UUID = "123e4567-e89b-42d3-8456-426614174000"
+# What each path id looks like, said after pydantic's message (the contract profile): a newcomer who sends
+# "agent-1" learns the form, not only a length.
+_ID_FORMS = {
+    "agent_id": f"an agent id is agent-<uuid4> in lower case, e.g. agent-{_UUID}",
+    "message_id": f"a message id is message-<uuid4> in lower case, e.g. message-{_UUID}",
+    "conversation_id": f"a conversation id is default, conv-<uuid4> or agent-<uuid4> in lower case, e.g. conv-{_UUID}",
+    "conv_id": f"a conversation id here is conv-<uuid4> in lower case, e.g. conv-{_UUID}",
+    "tool_id": f"a tool id is tool-<uuid4> in lower case, e.g. tool-{_UUID}",
+}
 
 
 def path_id(request: Request, name: str, kind: str | None = None) -> str:
@@ -64,16 +73,17 @@ def path_id(request: Request, name: str, kind: str | None = None) -> str:
         error = {"type": "string_pattern_mismatch", "loc": ["path", name], "msg": message, "input": value,
                  "ctx": {"pattern": pattern.pattern}}  # fmt: skip
         raise RequestInvalid([error], examples=[f"{'conv' if prefix == 'conversation' else prefix}-{_UUID}"])
+    form = _ID_FORMS[kind or name]
     if len(value) < shortest:
         raise RequestInvalid.single(
-            ["path", name], f"String should have at least {shortest} characters", "string_too_short"
+            ["path", name], f"String should have at least {shortest} characters: {form}", "string_too_short"
         )
     if len(value) > longest:
         raise RequestInvalid.single(
-            ["path", name], f"String should have at most {longest} characters", "string_too_long"
+            ["path", name], f"String should have at most {longest} characters: {form}", "string_too_long"
         )
     raise RequestInvalid.single(
-        ["path", name], f"String should match pattern '{pattern.pattern}'", "string_pattern_mismatch"
+        ["path", name], f"String should match pattern '{pattern.pattern}': {form}", "string_pattern_mismatch"
     )
 
 

@@ -16,6 +16,7 @@ import itertools
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
@@ -31,6 +32,7 @@ __all__ = ["ErrorCapture", "LiveServer", "MockServerError"]
 
 _numbers = itertools.count(1)
 RESET_TIMEOUT_S = 10
+_HOST_OPTION = "allowed_hosts=['{0}'] (pytest: --letta-mock-allowed-hosts {0})"
 
 
 class MockServerError(AssertionError):
@@ -74,6 +76,7 @@ class ErrorCapture(logging.Handler):
 
     def check(self) -> None:
         """Raise ``MockServerError`` for the errors kept so far (and forget them)."""
+        __tracebackhide__ = True  # pytest: the report starts at the caller
         records = self.take()
         if records:
             raise failure(records)
@@ -119,12 +122,26 @@ class _Behind:
 
 
 class LiveServer:
-    """``with LiveServer() as server: server.url`` — a mock listening on 127.0.0.1 (any free port by default)."""
+    """``with LiveServer() as server: server.url`` — a mock listening on 127.0.0.1 (any free port by default).
 
-    def __init__(self, app: Starlette | None = None, *, host: str = "127.0.0.1", port: int = 0, **options: Any) -> None:
+    It answers the loopback Host names and ``allowed_hosts`` (``["*"]``: any), and web pages on loopback origins
+    and the app's ``cors_origins`` (``mockserver.allowlists``)."""
+
+    def __init__(
+        self,
+        app: Starlette | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        allowed_hosts: Sequence[str] | None = None,
+        **options: Any,
+    ) -> None:
         self.options: dict[str, Any] | None = options
         self._behind = _Behind(app if app is not None else create_app(**options))
-        self._server = _Server(uvicorn_config(self._behind, host=host, port=port, log_level="warning"))
+        # Like every server letta-mock runs, it answers only Host names it knows (mockserver.allowlists).
+        config = uvicorn_config(self._behind, host=host, port=port, log_level="warning", allowed_hosts=allowed_hosts,
+                                option=_HOST_OPTION)  # fmt: skip
+        self._server = _Server(config)
         name = f"letta-mock-{next(_numbers)}"
         self._thread = threading.Thread(target=self._server.run, name=name, daemon=True)
         self._errors = ErrorCapture(name)

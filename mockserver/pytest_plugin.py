@@ -4,6 +4,8 @@ Fixtures (every name starts with ``letta_mock``):
 
 * ``letta_mock_app``: a fresh mock ASGI app for the test, configured by its ``letta_mock`` marker and options.
 * ``letta_mock``: an ``httpx.AsyncClient`` on that app in-process (no sockets), with ``.calls``.
+* ``letta_mock_http_client``: a synchronous ``httpx.Client`` on that app in-process, for ``Letta(http_client=...)``;
+  ``letta_mock_inprocess_client``: the official SDK client on it, strict.
 * ``letta_mock_server``: one live server on 127.0.0.1 per session (per pytest-xdist worker), uvicorn in a thread.
 * ``letta_mock_url``: its URL, the mock reset and configured for this test.
 * ``letta_mock_client`` / ``letta_mock_async_client``: the official SDK clients on ``letta_mock_url``, strict.
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
 
     from mockserver.calls import Calls
     from mockserver.live import ErrorCapture, LiveServer
-    from mockserver.testing import LettaMockClient, Setup
+    from mockserver.testing import LettaMockClient, LettaMockSyncClient, Setup
 
 __all__ = [
     "SETTINGS",
@@ -47,6 +49,8 @@ __all__ = [
     "letta_mock_async_client",
     "letta_mock_client",
     "letta_mock_errors",
+    "letta_mock_http_client",
+    "letta_mock_inprocess_client",
     "letta_mock_journal",
     "letta_mock_server",
     "letta_mock_url",
@@ -73,6 +77,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("scenario", "default scenario of every turn (over controls)", str),
     Setting("journal_size", "exchanges the journal keeps", int, "journal_size"),
     Setting("auth_token", "answer only callers with this bearer token (the clients send it)", str, "auth_token"),
+    Setting("cors_origins", "web pages' origins answered besides loopback ones ('*': any)", _words, "cors_origins"),
     Setting("script", "scripted turns: [turn, ...] for the test's agents, or {agent_id: [turn, ...]}"),
     # Record and replay (mockserver.recording): fixtures in front of the mock, or a cassette instead of it.
     Setting("fixtures", "replay recorded exchanges: fixture files, directories or curated names", _words, "fixtures"),
@@ -99,6 +104,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="port of the live server (default: any free port); worker gwN of pytest-xdist uses PORT+N",
     )  # fmt: skip
     parser.addini("letta_mock_port", "letta-mock: port of the live server (default: any free port)", default=None)
+    group.addoption(
+        "--letta-mock-allowed-hosts", dest="letta_mock_allowed_hosts", default=None, metavar="NAMES",
+        help="Host names the live server answers besides localhost, 127.0.0.1 and [::1] (space or comma separated; "
+        "'*': any)",
+    )  # fmt: skip
+    parser.addini("letta_mock_allowed_hosts", "letta-mock: Host names the live server answers besides loopback ones",
+                  default=None)  # fmt: skip
     from mockserver.recording.cassettes import add_option
 
     add_option(parser)  # --letta-mock-record-mode
@@ -134,7 +146,8 @@ def _values(request: pytest.FixtureRequest) -> tuple[dict[str, Any], dict[str, A
             try:
                 values[setting.name] = setting.parse(raw) if isinstance(raw, str) else raw  # type: ignore[misc]
             except ValueError:
-                pytest.fail(f"letta-mock: --letta-mock-{setting.name} {raw!r}: {setting.help}", pytrace=False)
+                message = f"letta-mock: --letta-mock-{setting.name} {raw!r}: {setting.help}"
+                raise pytest.fail.Exception(message, pytrace=False) from None
     for marker in reversed(list(request.node.iter_markers("letta_mock"))):
         if marker.args:
             pytest.fail("@pytest.mark.letta_mock takes keyword fields only, e.g. letta_mock(seed=7)", pytrace=False)
@@ -157,7 +170,7 @@ def _setup(request: pytest.FixtureRequest) -> Setup:
     try:
         return Setup.of(keywords, scenario=values.get("scenario"), script=values.get("script"))
     except ConfigurationError as error:
-        pytest.fail(f"letta-mock: {error}", pytrace=False)
+        raise pytest.fail.Exception(f"letta-mock: {error}", pytrace=False) from None  # no chained traceback
 
 
 def _built(setup: Setup, build: Callable[[], Any]) -> Any:
@@ -166,7 +179,7 @@ def _built(setup: Setup, build: Callable[[], Any]) -> Any:
     try:
         return build()
     except ConfigurationError as error:
-        pytest.fail(f"letta-mock: {error}", pytrace=False)
+        raise pytest.fail.Exception(f"letta-mock: {error}", pytrace=False) from None
 
 
 # -- fixtures -----------------------------------------------------------------------------------------------------
@@ -204,9 +217,37 @@ def letta_mock(letta_mock_app: Starlette) -> LettaMockClient:
     return LettaMockClient(letta_mock_app)
 
 
+@pytest.fixture
+def letta_mock_http_client(letta_mock_app: Starlette, request: pytest.FixtureRequest) -> Iterator[LettaMockSyncClient]:
+    """A synchronous ``httpx.Client`` on ``letta_mock_app`` in-process (no socket; streams arrive as they are sent):
+    the official SDK's ``Letta(http_client=...)``, as respx users write it. ``.calls`` is its journal."""
+    from mockserver.testing import LettaMockSyncClient
+
+    with LettaMockSyncClient(letta_mock_app) as client:
+        capture = request.node.stash.get(_CAPTURE, None)
+        if capture is not None:
+            capture.watch(client.thread_name)  # the app answers on the client's thread
+        yield client
+
+
+@pytest.fixture
+def letta_mock_inprocess_client(letta_mock_http_client: LettaMockSyncClient) -> Any:
+    """The official ``letta_client.Letta`` on ``letta_mock_app`` in-process (``letta_mock_http_client``), with
+    ``_strict_response_validation=True``."""
+    from mockserver.testing import in_process_sdk_client
+
+    try:
+        return in_process_sdk_client(letta_mock_http_client)
+    except ImportError as error:
+        message = f"letta_mock_inprocess_client needs the official SDK: pip install letta-client ({error})"
+        raise pytest.fail.Exception(message, pytrace=False) from None
+
+
 @pytest.fixture(scope="session")
 def letta_mock_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
-    """One live mock per session on 127.0.0.1 — per process, so each pytest-xdist worker has its own."""
+    """One live mock per session on 127.0.0.1 — per process, so each pytest-xdist worker has its own. It answers
+    the loopback Host names and ``--letta-mock-allowed-hosts`` (``mockserver.allowlists``)."""
+    from mockserver.errors import ConfigurationError
     from mockserver.live import LiveServer
 
     port = _option(request.config, "port")
@@ -214,7 +255,12 @@ def letta_mock_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     if port and worker.startswith("gw") and worker[2:].isdigit():
         port += int(worker[2:])
-    with LiveServer(port=port) as server:
+    hosts = _option(request.config, "allowed_hosts")
+    try:
+        server = LiveServer(port=port, allowed_hosts=_words(hosts) if hosts else None)
+    except ConfigurationError as error:
+        raise pytest.fail.Exception(f"letta-mock: --letta-mock-allowed-hosts: {error}", pytrace=False) from None
+    with server:
         yield server
 
 
@@ -267,7 +313,8 @@ def _sdk(make: Callable[[str, str | None], Any], url: str, server: LiveServer) -
     try:
         return make(url, auth_token(server.app))
     except ImportError as error:
-        pytest.fail(f"letta_mock_client needs the official SDK: pip install letta-client ({error})", pytrace=False)
+        message = f"letta_mock_client needs the official SDK: pip install letta-client ({error})"
+        raise pytest.fail.Exception(message, pytrace=False) from None
 
 
 @pytest.fixture
@@ -302,6 +349,7 @@ def _uses_mock(item: pytest.Item) -> bool:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    __tracebackhide__ = True
     if _uses_mock(item):
         from mockserver.live import ErrorCapture
 
@@ -311,6 +359,7 @@ def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    __tracebackhide__ = True  # a report shows the test and the mock's failure, not this hook
     capture = item.stash.get(_CAPTURE, None)
     server = getattr(item, "funcargs", {}).get("letta_mock_server")
     if capture is not None and server is not None:

@@ -1,17 +1,22 @@
-"""Running the mock on a socket: uvicorn's configuration, shared by ``letta-mock serve`` and ``LiveServer``."""
+"""Running the mock on a socket: uvicorn's configuration, shared by ``letta-mock serve``, ``letta-mock record`` and
+``LiveServer``; the socket bound before anything is announced, and a port in use told in one line."""
 
 from __future__ import annotations
 
 import copy
+import errno
 import logging
+import socket
+from collections.abc import Sequence
 from typing import Any
 
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
+from mockserver.allowlists import HostCheck, host_allowlist
 from mockserver.faults import ConnectionDropped
 
-__all__ = ["QuietDrops", "uvicorn_config"]
+__all__ = ["QuietDrops", "bind", "bind_failure", "uvicorn_config", "who_answers"]
 
 
 class QuietDrops(logging.Filter):
@@ -29,5 +34,79 @@ def _log_config() -> dict[str, Any]:
     return config
 
 
-def uvicorn_config(app: Any, *, host: str, port: int, log_level: str) -> uvicorn.Config:
-    return uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="off", log_config=_log_config())
+def uvicorn_config(
+    app: Any,
+    *,
+    host: str,
+    port: int,
+    log_level: str,
+    allowed_hosts: Sequence[str] | None = None,
+    option: str = "--allowed-host {}",
+) -> uvicorn.Config:
+    """uvicorn serving ``app`` behind the Host allowlist of a server bound to ``host`` (``mockserver.allowlists``;
+    ``allowed_hosts`` widen it, ``option`` is the setting a refusal names, ``{}`` the name). ``ConfigurationError``
+    for a bad name."""
+    checked = HostCheck(app, host_allowlist(host, allowed_hosts), option=option)
+    return uvicorn.Config(checked, host=host, port=port, log_level=log_level, lifespan="off", log_config=_log_config())
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` now (uvicorn listens on it), so a port in use is known before anything
+    is announced. ``OSError`` as ``socket.bind`` raises it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as uvicorn chooses
+    sock = socket.socket(family=family, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart does not wait out TIME_WAIT
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def bind_failure(error: OSError, host: str, port: int) -> str:
+    """One line saying why letta-mock cannot listen on ``host:port`` and what to do instead."""
+    if error.errno == errno.EADDRINUSE:
+        who = who_answers(host, port)
+        there = f"{who} answers there" if who else "another program holds it"
+        free = _free_near(host, port)
+        return (f"letta-mock: error: port {port} on {host} is in use ({there}); choose another with --port"
+                f"{f' ({free} is free)' if free else ''}")  # fmt: skip
+    if error.errno == errno.EACCES:
+        return f"letta-mock: error: not allowed to listen on port {port} (ports below 1024 need privileges); use --port"
+    if error.errno == errno.EADDRNOTAVAIL or isinstance(error, socket.gaierror):
+        return f"letta-mock: error: cannot listen on {host}: not an address of this machine; use --host"
+    return f"letta-mock: error: cannot listen on {host}:{port}: {error.strerror or error}"
+
+
+def who_answers(host: str, port: int, timeout: float = 1.0) -> str | None:
+    """Who serves HTTP on ``host:port``, when it says: letta-mock (its OpenAPI document's title), a Letta server
+    (Letta's title, or its health answer), or None."""
+    import httpx
+
+    probe = "127.0.0.1" if host in ("", "0.0.0.0") else "::1" if host in ("::", "[::]") else host.strip("[]")
+    base = f"http://[{probe}]:{port}" if ":" in probe else f"http://{probe}:{port}"
+    try:
+        with httpx.Client(base_url=base, timeout=timeout) as client:
+            document = client.get("/openapi.json")
+            title = document.json().get("info", {}).get("title") if document.status_code == 200 else None
+            if title == "letta-mock":
+                return "letta-mock"
+            health = client.get("/v1/health/")
+            version = health.json().get("version") if health.status_code == 200 else None
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return None
+    if version or (isinstance(title, str) and title.startswith("Letta")):
+        return f"a Letta server{f' ({version})' if version else ''}"
+    return None
+
+
+def _free_near(host: str, port: int) -> int:
+    """The first port after ``port`` free on ``host`` (to suggest; nothing is kept bound)."""
+    for candidate in range(port + 1, min(port + 50, 65535)):
+        try:
+            bind(host, candidate).close()
+        except OSError:
+            continue
+        return candidate
+    return 0

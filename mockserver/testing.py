@@ -1,8 +1,9 @@
 """What the pytest plugin builds, kept out of its module so that loading the plugin imports nothing heavy.
 
 A test's settings (its ``letta_mock`` markers over the command line over the ini file) become ``create_app``
-keywords plus scripted turns (``Setup``); the in-process client (``LettaMockClient``) and the official SDK clients
-point at the mock; a failing test's report gets the mock's journal (``journal_report``).
+keywords plus scripted turns (``Setup``); the in-process clients (``LettaMockClient``, async, and
+``LettaMockSyncClient``, sync: no socket) and the official SDK clients point at the mock; a failing test's report
+gets the mock's journal (``journal_report``).
 """
 
 from __future__ import annotations
@@ -22,17 +23,21 @@ from mockserver.journal import Journal
 from mockserver.store import DEFAULT_AGENT_ID
 
 __all__ = [
+    "IN_PROCESS_URL",
     "REPORT_LIMIT",
     "LettaMockClient",
+    "LettaMockSyncClient",
     "Setup",
     "async_sdk_client",
     "auth_token",
+    "in_process_sdk_client",
     "journal_report",
     "sdk_client",
 ]
 
 REPORT_LIMIT = 50  # exchanges shown in a failing test's report (the last ones)
 SDK_API_KEY = "letta-mock"
+IN_PROCESS_URL = "http://letta-mock"  # the in-process clients' base URL (no socket: any name does)
 
 
 @dataclass(frozen=True)
@@ -107,13 +112,55 @@ class LettaMockClient(httpx.AsyncClient):
         token = auth_token(app)
         if token is not None:
             kwargs["headers"] = {"authorization": f"Bearer {token}", **kwargs.get("headers", {})}
-        super().__init__(transport=transport, base_url="http://letta-mock", **kwargs)
+        super().__init__(transport=transport, base_url=IN_PROCESS_URL, **kwargs)
         self.app = app
 
     @property
     def calls(self) -> Calls:
         app = self.app
         return Calls(lambda: app.state.journal)
+
+
+class LettaMockSyncClient(httpx.Client):
+    """A synchronous ``httpx.Client`` on a mock app in this process (no socket, no port), with the journal as
+    ``calls``: what to give the official SDK as its ``http_client``, as respx users do::
+
+        with LettaMockSyncClient(create_app()) as http:
+            client = Letta(base_url="http://letta-mock", api_key="test", http_client=http)
+
+    Streams arrive event by event as the app sends them (``mockserver.inprocess``); the app runs on an event loop
+    of the client's own, so a run it started goes on between requests until the client is closed. The mock's own
+    failures reach the client as Letta's 500, logged on ``letta_mock`` from ``thread_name``."""
+
+    def __init__(self, app: Any, **kwargs: Any) -> None:
+        from mockserver.inprocess import InProcessTransport
+
+        self._in_process = InProcessTransport(app)
+        token = auth_token(app)
+        if token is not None:
+            kwargs["headers"] = {"authorization": f"Bearer {token}", **kwargs.get("headers", {})}
+        super().__init__(transport=self._in_process, base_url=IN_PROCESS_URL, **kwargs)
+        self.app = app
+
+    @property
+    def thread_name(self) -> str:
+        """The thread the app answers on (its failures are logged there)."""
+        return self._in_process.thread_name
+
+    @property
+    def calls(self) -> Calls:
+        app = self.app
+        return Calls(lambda: app.state.journal)
+
+
+def in_process_sdk_client(app: Any, api_key: str | None = None) -> Any:
+    """The official ``letta_client.Letta`` on a mock app in this process (or on a ``LettaMockSyncClient`` of one),
+    validating every response strictly; closing it closes the in-process client."""
+    from letta_client import Letta
+
+    http = app if isinstance(app, LettaMockSyncClient) else LettaMockSyncClient(app)
+    return Letta(base_url=IN_PROCESS_URL, api_key=api_key or auth_token(http.app) or SDK_API_KEY, http_client=http,
+                 _strict_response_validation=True)  # fmt: skip
 
 
 def auth_token(app: Any) -> str | None:

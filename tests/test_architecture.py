@@ -25,8 +25,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("records", "paging", "store"),
     ("synthesize", "engine"),
     ("http", "sending", "runs", "history", "handlers", "operations", "journal", "calls", "admin", "dashboard",
-     "appstate", "openapi", "recording", "auth"),  # recording: the recording proxy and the replay layer are HTTP-level
-    ("app", "serving", "live", "cli", "pytest_plugin", "testing", "hypothesis_hook", "fuzz", "__init__"),
+     "appstate", "openapi", "recording", "auth", "allowlists"),  # recording: the proxy and replay are HTTP-level
+    ("app", "serving", "live", "inprocess", "cli", "pytest_plugin", "testing", "hypothesis_hook", "fuzz", "__init__"),
 )
 LAYER = {name: index for index, names in enumerate(LAYERS) for name in names}
 # Below the HTTP layer nothing knows of Starlette or uvicorn: the engine and the state are plain Python.

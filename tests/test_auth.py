@@ -109,7 +109,7 @@ async def test_a_cors_preflight_is_answered_without_the_token(guarded: Starlette
             "origin": "http://localhost:5173", "access-control-request-method": "POST",
             "access-control-request-headers": "authorization,content-type"})  # fmt: skip
     assert response.status_code == 200
-    assert response.headers["access-control-allow-origin"] == "*"
+    assert response.headers["access-control-allow-origin"] == "http://localhost:5173"  # a loopback origin
 
 
 async def test_an_origin_allow_list_answers_its_origins_only() -> None:
@@ -121,11 +121,19 @@ async def test_an_origin_allow_list_answers_its_origins_only() -> None:
             "access-control-request-method": "POST"})  # fmt: skip
     assert mine.headers["access-control-allow-origin"] == "http://localhost:5173"
     assert "access-control-allow-origin" not in theirs.headers  # the browser keeps the answer from the page
-    assert preflight.status_code == 400
+    assert theirs.status_code == 403  # and the request is refused: a page elsewhere changes nothing
+    assert preflight.status_code == 403
 
 
-async def test_any_origin_by_default() -> None:
+async def test_loopback_origins_by_default_and_any_origin_only_when_asked() -> None:
     async with client(create_app(), origin="http://anywhere.test") as browser:
+        response = await browser.get(f"/v1/agents/{AGENT}/messages")
+    assert response.status_code == 403
+    assert "access-control-allow-origin" not in response.headers
+    async with client(create_app(), origin="http://127.0.0.1:3000") as browser:
+        response = await browser.get(f"/v1/agents/{AGENT}/messages")
+    assert response.headers["access-control-allow-origin"] == "http://127.0.0.1:3000"
+    async with client(create_app(cors_origins=["*"]), origin="http://anywhere.test") as browser:
         response = await browser.get(f"/v1/agents/{AGENT}/messages")
     assert response.headers["access-control-allow-origin"] == "*"
 

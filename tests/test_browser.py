@@ -27,8 +27,10 @@ ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 AGENT = "agent-123e4567-e89b-42d3-8456-426614174000"
 # The machine's network is closed: Chromium must not try to reach anything on its own.
+# attacker.example is a site of the open web that resolves to this machine (as DNS rebinding makes it).
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]  # fmt: skip
+                 "--disable-component-update", "--disable-sync",
+                 "--host-resolver-rules=MAP attacker.example 127.0.0.1"]  # fmt: skip
 TIMEOUT_MS = 15_000
 
 # WCAG contrast of every visible element's own text against its effective background (AA: 4.5:1, large 3:1).
@@ -83,9 +85,10 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def chat_origin() -> Iterator[str]:
-    """examples/chat on its own port: the page's origin is not the mock's."""
+    """examples/chat on its own port: the page's origin is not the mock's. (By the name attacker.example too, it
+    plays a page of another site.)"""
     app = Starlette(routes=[Mount("/", StaticFiles(directory=ROOT / "examples" / "chat", html=True))])
-    with LiveServer(app) as server:
+    with LiveServer(app, allowed_hosts=["attacker.example"]) as server:
         yield server.url
 
 
@@ -185,6 +188,40 @@ def test_the_chat_page_shows_an_in_band_error(page: Any, chat_origin: str, letta
     error = page.wait_for_selector(".turn .error")
     assert error.inner_text().startswith("Error llm_rate_limit: Rate limit exceeded")
     assert page.locator(".turn .stop b").inner_text() == "llm_api_error"
+
+
+@pytest.mark.letta_mock(seed=5)
+def test_a_page_of_another_site_can_neither_call_the_mock_nor_rebind_to_it(
+    page: Any, chat_origin: str, letta_mock_url: str, letta_mock_journal: Any, console_errors: list[str]
+) -> None:
+    elsewhere = chat_origin.replace("127.0.0.1", "attacker.example")  # the same page, from another site
+    open_chat(page, elsewhere, letta_mock_url)
+    say(page, "hello from elsewhere")
+    error = page.wait_for_selector(".turn .error")
+    assert error.inner_text().startswith("Error network:")  # the browser kept the refused answer from the page
+    assert not letta_mock_journal.called  # and nothing reached the mock
+    assert any("blocked by CORS policy" in text for text in console_errors)
+    console_errors.clear()
+    # DNS rebinding: a page of attacker.example whose name now resolves to the mock is same-origin with it, but the
+    # mock does not answer its name.
+    port = letta_mock_url.rsplit(":", 1)[1]
+    rebound = page.goto(f"http://attacker.example:{port}/_mock/journal")
+    assert rebound is not None
+    assert rebound.status == 403
+    assert "--letta-mock-allowed-hosts attacker.example" in page.inner_text("body")
+    console_errors.clear()  # the 403 of the page itself
+
+
+@pytest.mark.letta_mock(seed=5)
+def test_the_chat_page_opened_from_disk_is_refused_as_its_readme_says(
+    page: Any, letta_mock_url: str, letta_mock_journal: Any, console_errors: list[str]
+) -> None:
+    page.goto(f"{(ROOT / 'examples' / 'chat' / 'index.html').as_uri()}?server={letta_mock_url}&agent={AGENT}")
+    say(page, "hello from a file")
+    assert page.wait_for_selector(".turn .error").inner_text() == "Error network: TypeError: Failed to fetch"
+    assert not letta_mock_journal.called
+    assert any("from origin 'null' has been blocked by CORS policy" in text for text in console_errors)
+    console_errors.clear()
 
 
 # -- the dashboard ------------------------------------------------------------------------------------------------

@@ -252,6 +252,27 @@ async def test_a_validation_error_names_every_offending_field(opened: httpx.Asyn
     assert_validation_error(response, ["body", "streaming"])
 
 
+@pytest.mark.parametrize(("path", "loc", "type_", "form"), [
+    ("/v1/agents/agent-1/messages", ["path", "agent_id"], "string_too_short", "an agent id is agent-<uuid4>"),
+    ("/v1/agents/agent-123E4567-E89B-42D3-8456-426614174000", ["path", "agent_id"], "string_pattern_mismatch",
+     "an agent id is agent-<uuid4> in lower case"),
+    ("/v1/messages/message-1", ["path", "message_id"], "string_too_short", "a message id is message-<uuid4>"),
+    ("/v1/conversations/conv-1/messages", ["path", "conversation_id"], "string_pattern_mismatch",
+     "a conversation id is default, conv-<uuid4> or agent-<uuid4>"),
+    ("/v1/tools/tool-1", ["path", "tool_id"], "string_too_short", "a tool id is tool-<uuid4>"),
+])  # fmt: skip
+async def test_a_malformed_id_names_the_form_an_id_has_in_letta_s_422_shape(
+    opened: httpx.AsyncClient, path: str, loc: list[str], type_: str, form: str
+) -> None:
+    response = await opened.get(path)
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert set(error) == {"loc", "msg", "type"}  # Letta's ValidationError: loc, msg, type
+    assert (error["loc"], error["type"]) == (loc, type_)
+    assert form in error["msg"]
+    assert "e.g. " + loc[1].removesuffix("_id").replace("conversation", "conv") + "-123e4567-" in error["msg"]
+
+
 async def test_the_sdk_raises_unprocessable_entity_for_a_refused_body(letta: Any) -> None:
     with pytest.raises(letta_client.UnprocessableEntityError) as raised:
         letta.agents.messages.create(agent_id=AGENT, input="x", extra_body={"max_steps": "5"})

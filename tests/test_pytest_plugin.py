@@ -450,3 +450,44 @@ def test_an_auth_token_guards_the_mock_and_the_plugins_clients_carry_it(pytester
         "-o", "asyncio_mode=auto", "--letta-mock-auth-token", "from-the-command-line",
     )  # fmt: skip
     result.assert_outcomes(passed=3)
+
+
+def test_the_plugins_own_errors_say_what_is_wrong_without_its_traceback(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+        import pytest
+
+        @pytest.mark.letta_mock(record="none")
+        def test_a_cassette_nobody_recorded(letta_mock_url):
+            pass
+
+        @pytest.mark.letta_mock(agents=["agent-1"])
+        def test_a_malformed_agent_id(letta_mock_app):
+            pass
+
+        @pytest.mark.letta_mock(cors_origins=["localhost:5173"])
+        def test_an_origin_without_its_scheme(letta_mock_url):
+            pass
+
+        def test_the_mock_failing(letta_mock_client, letta_mock_server, letta_mock_agent_id):
+            def explode(*args, **kwargs):
+                raise RuntimeError("the store exploded")
+
+            letta_mock_server.app.state.store.add_message = explode
+            letta_mock_client.with_options(max_retries=0).agents.messages.create(letta_mock_agent_id, input="hi")
+        """,
+    )
+    result.assert_outcomes(errors=3, failed=1)
+    out = result.stdout.str()
+    assert "no letta-mock cassette at " in out
+    assert "record it with --letta-mock-record-mode=once" in out
+    assert "letta-mock: 'agent-1' is not an agent id: expected 'agent-<uuid4>' in lower case" in out
+    assert "letta-mock: cors origin 'localhost:5173': expected scheme://host[:port]" in out
+    assert "MockServerError: letta-mock failed 1 time(s)" in out
+    assert 'raise RuntimeError("the store exploded")' in out  # the mock's own failure, where it happened
+    # Not a line of the plugin's source: no frame of it, no chained exception.
+    assert not [line for line in out.splitlines() if line.startswith("mockserver/") or "pytest.fail(" in line]
+    assert "pytest_plugin.py:" not in out
+    assert "cassettes.py:" not in out
+    assert "During handling of the above exception" not in out

@@ -399,3 +399,23 @@ def test_tool_call_deltas_are_not_mistaken_for_complete_calls_when_decoded() -> 
     assert isinstance(decoded, ToolCallMessage)
     assert isinstance(decoded.tool_call, ToolCallDelta)
     assert not isinstance(decoded.tool_call, ToolCall)
+
+
+def test_the_readmes_hypothesis_example_runs_as_written() -> None:
+    from pathlib import Path
+
+    from pydantic import BaseModel
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## Hypothesis strategies")[1].split("\n## ")[0]
+    namespace: dict[str, Any] = {}
+    exec(section.split("```python\n")[1].split("```")[0], namespace)
+
+    def my_reducer(body: bytes) -> list[dict[str, Any]]:
+        """A user's reducer: plain dicts from the wire's JSON (token chunks merged as Letta's clients merge them)."""
+        whole = strategies.reassemble(strategies.decode_transcript(body))
+        assert all(isinstance(message, BaseModel) for message in whole)  # what the README says reassemble returns
+        return [json.loads(message.model_dump_json()) for message in whole]
+
+    namespace["my_reducer"] = my_reducer
+    settings(max_examples=15, deadline=None)(namespace["test_my_reducer_rebuilds_what_the_server_meant"])()

@@ -35,8 +35,10 @@ examples:
   letta-mock serve --control 'fault=drop_after:5'   # every stream drops after five events
   letta-mock serve --fixtures recorded/ --on-miss synthesize
                                                     # replay a recording; what it lacks is synthesized
-  letta-mock serve --host 0.0.0.0 --auth-token s3cret --cors-origin http://localhost:5173
-                                                    # reachable from other machines: callers need the token
+  letta-mock serve --host 0.0.0.0 --auth-token s3cret --allowed-host devbox.lan --cors-origin http://devbox.lan:5173
+                                                    # reachable from other machines as devbox.lan, and from the page
+                                                    # served there: callers need the token
+                                                    # (pages on localhost, any port, need no flag)
 
 scenarios (--scenario, or per request the header X-Letta-Mock: 'scenario=NAME; ...'):
 {_table([(s.name, s.help) for s in SCENARIOS.values()])}
@@ -132,7 +134,17 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
         action="append",
         metavar="ORIGIN",
         default=None,
-        help="an origin browsers may call from, e.g. http://localhost:5173; repeatable (default: any origin)",
+        help="a web page's origin that may call it besides loopback ones, e.g. https://app.example.test; "
+        "repeatable; 'null' for a page opened from disk, '*' for any (default: pages on localhost, 127.0.0.1 and "
+        "[::1], any port)",
+    )
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        metavar="NAME",
+        default=None,
+        help="a Host name to answer besides localhost, 127.0.0.1, [::1] and the --host address (against DNS "
+        "rebinding), e.g. mock.example.test or *.example.test; repeatable; '*' turns the check off",
     )
     serve.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
 
@@ -140,9 +152,10 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from mockserver.allowlists import describe, host_allowlist, is_loopback
     from mockserver.app import create_app
     from mockserver.errors import ConfigurationError, ControlError
-    from mockserver.serving import uvicorn_config
+    from mockserver.serving import bind, bind_failure, uvicorn_config
 
     try:
         controls = _defaults(args)
@@ -160,31 +173,31 @@ def run(args: argparse.Namespace) -> int:
             auth_token=args.auth_token,
             cors_origins=args.cors_origin,
         )
+        config = uvicorn_config(app, host=args.host, port=args.port, log_level=args.log_level,
+                                allowed_hosts=args.allowed_host)  # fmt: skip
     except (ControlError, ConfigurationError) as error:
         print(f"letta-mock: error: {error}", file=sys.stderr)
         return 2
+    try:  # before anything is announced: a port in use is one line, not a banner and then a traceback
+        sock = bind(args.host, args.port)
+    except OSError as error:
+        print(bind_failure(error, args.host, args.port), file=sys.stderr)
+        return 2
+    port = sock.getsockname()[1]
     world = f"{len(args.agents)} agent(s)" if args.agents else "any agent-<uuid4>"
     if args.fixtures:
         world += f"; replaying {', '.join(args.fixtures)}"
-    print(f"letta-mock {__version__}: mock Letta server on http://{args.host}:{args.port} ({world})", flush=True)
+    address = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"letta-mock {__version__}: mock Letta server on http://{address}:{port} ({world})", flush=True)
     if not args.no_admin:
-        print(f"dashboard: http://{args.host}:{args.port}/_mock/{'?token=...' if args.auth_token else ''}", flush=True)
-    if not _loopback(args.host) and args.auth_token is None:
+        print(f"dashboard: http://{address}:{port}/_mock/{'?token=...' if args.auth_token else ''}", flush=True)
+    for line in describe(args.host, host_allowlist(args.host, args.allowed_host), args.cors_origin):
+        print(line, file=sys.stderr if "warning" in line else sys.stdout, flush=True)
+    if not is_loopback(args.host) and args.auth_token is None:
         print(f"letta-mock: warning: {args.host} is reachable from other machines and no --auth-token is set: anyone "
               "there can read and change this mock's state", file=sys.stderr, flush=True)  # fmt: skip
-    uvicorn.Server(uvicorn_config(app, host=args.host, port=args.port, log_level=args.log_level)).run()
+    uvicorn.Server(config).run(sockets=[sock])
     return 0
-
-
-def _loopback(host: str) -> bool:
-    import ipaddress
-
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:  # a host name: it may resolve to anything
-        return False
 
 
 def _defaults(args: argparse.Namespace) -> dict[str, object]:

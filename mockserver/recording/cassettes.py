@@ -65,13 +65,16 @@ def cassette_app(request: pytest.FixtureRequest, options: dict[str, Any]) -> Rec
     upstream = options.get("upstream") or os.environ.get("LETTA_MOCK_UPSTREAM")
     holds = directory.is_dir() and any(directory.glob("*.json"))
     if mode == "none" and not holds:
-        pytest.fail(f"no letta-mock cassette at {directory}: record it with {OPTION}=once (and upstream=...)")
+        pytest.fail(f"no letta-mock cassette at {directory}: record it with {OPTION}=once (and upstream=...)",
+                    pytrace=False)  # fmt: skip
     records = mode in ("all", "new_episodes") or (mode == "once" and not holds)
     if records and not upstream:
-        pytest.fail(f"letta-mock cassette {directory} in mode {mode} records: give upstream= or $LETTA_MOCK_UPSTREAM")
+        pytest.fail(f"letta-mock cassette {directory} in mode {mode} records: give upstream= or $LETTA_MOCK_UPSTREAM",
+                    pytrace=False)  # fmt: skip
     unknown = set(options) - CASSETTE_KEYS - {"replay_speed"}
     if unknown:
-        pytest.fail(f"letta_mock marker: {sorted(unknown)} do not apply to a cassette (record=, upstream=, ...)")
+        pytest.fail(f"letta_mock marker: {sorted(unknown)} do not apply to a cassette (record=, upstream=, ...)",
+                    pytrace=False)  # fmt: skip
     try:
         return Recorder(
             upstream or "http://127.0.0.1:9",  # never contacted: nothing is recorded in this mode
@@ -81,7 +84,7 @@ def cassette_app(request: pytest.FixtureRequest, options: dict[str, Any]) -> Rec
             replay_speed=float(options.get("replay_speed", 0.0)),
         )
     except ConfigurationError as error:
-        pytest.fail(f"letta-mock cassette: {error}")
+        raise pytest.fail.Exception(f"letta-mock cassette: {error}", pytrace=False) from None
 
 
 class _Server(Protocol):

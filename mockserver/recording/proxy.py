@@ -17,7 +17,11 @@ Rules (docs/fixtures.md, "Recording"):
 * an answer is handed on chunked, and its end only once its file is written: a client that has its answer finds
   the exchange on disk;
 * files are ``NNNN-<method>-<path words>.json``, numbered on from the directory's highest number (``all``: from
-  1), written whole (a temporary file renamed into place).
+  1), written whole (a temporary file renamed into place);
+* it forwards only what a client on the allowlists sent (``mockserver.allowlists``): a web page not on a loopback
+  origin or ``cors_origins`` is refused before anything reaches the upstream, and the CORS headers the client gets
+  are the recorder's own for those origins, never the upstream's (a Letta server answers ``*``). The ``Host``
+  check is the socket's, as for every server letta-mock runs (``mockserver.serving``).
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ import httpx
 from starlette.types import Receive, Scope, Send
 
 from mockserver import __version__
+from mockserver.allowlists import OriginCheck
+from mockserver.config import web_origins
 from mockserver.errors import ConfigurationError
 from mockserver.faults import ConnectionDropped
 from mockserver.recording import redact
@@ -75,8 +81,10 @@ _HOP_BY_HOP = frozenset(
      "upgrade", "host", "content-length", "accept-encoding"}
 )  # fmt: skip
 # Not handed back: hop-by-hop headers, uvicorn's own, and the length (the body goes on chunked, so the client has
-# its whole answer only once the exchange is written).
+# its whole answer only once the exchange is written). CORS headers are the recorder's own (``_CORS``).
 _NOT_BACK = frozenset({"connection", "keep-alive", "transfer-encoding", "server", "date", "content-length"})
+_CORS = "access-control-"
+_ORIGIN_OPTION = "--cors-origin {0} (in Python: Recorder(cors_origins=['{0}']))"
 _FILE = re.compile(r"^(\d{4,})-.*\.json$")
 _MAX_BODY = 64 * 1024 * 1024
 
@@ -122,9 +130,11 @@ class Recorder:
         description: str | None = None,
         normalise_dates: bool = True,
         placeholders_from: int = 0,
+        cors_origins: Sequence[str] = (),
     ) -> None:
         if mode not in MODES:
             raise ConfigurationError(f"record mode must be one of {', '.join(MODES)}, not {mode!r}")
+        origins = web_origins(cors_origins)
         target = httpx.URL(upstream)
         if target.scheme not in ("http", "https") or not target.host:
             raise ConfigurationError(f"upstream must be an http(s) URL, not {upstream!r}")
@@ -153,6 +163,7 @@ class Recorder:
         # Made now, not on the first request, so its set-up is not in the first exchange's timing. No read
         # timeout: Letta streams stay silent up to 20 s between keep-alive pings, and runs go on for minutes.
         self._client = httpx.AsyncClient(timeout=httpx.Timeout(30.0, read=None), verify=_tls(), follow_redirects=False)
+        self._checked = OriginCheck(self._answer, origins=origins, option=_ORIGIN_OPTION)
 
     def _existing(self) -> list[tuple[Path, Fixture]]:
         if not self.out.exists():
@@ -174,8 +185,11 @@ class Recorder:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
-        if scope["type"] != "http":
-            return
+        if scope["type"] == "http":
+            await self._checked(scope, receive, send)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A request from an allowed client: replayed, recorded or refused as the mode says."""
         clock = Clock(self.replay_speed)
         started = time.perf_counter()
         body, _ = await read_body(receive, _MAX_BODY)
@@ -230,7 +244,8 @@ class Recorder:
         encoded = upstream.headers.get("content-encoding", "identity").lower() != "identity"
         # A body the upstream compressed anyway is handed on decoded, without its encoding.
         dropped = _NOT_BACK | ({"content-encoding"} if encoded else set())
-        back = [(k, v) for k, v in upstream.headers.multi_items() if k.lower() not in dropped]
+        back = [(k, v) for k, v in upstream.headers.multi_items()
+                if k.lower() not in dropped and not k.lower().startswith(_CORS)]  # fmt: skip
         await send({"type": "http.response.start", "status": upstream.status_code,
                     "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in back]})  # fmt: skip
         chunks: list[tuple[float, bytes]] = []
