@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mockserver.errors import ConfigurationError, LettaMockError
+from mockserver.version import __version__
 
-__version__ = "0.1.0"
 __all__ = ["ConfigurationError", "LettaMockError", "__version__", "create_app"]
 
 if TYPE_CHECKING:

@@ -30,7 +30,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route, Router
 from starlette.types import ASGIApp
 
-from mockserver import __version__, appstate
+from mockserver import appstate
 from mockserver.catalogue import IN_BAND_ERRORS, LETTA_VERSION
 from mockserver.control import KEYS, Controls, parse_controls
 from mockserver.dashboard import DASHBOARD_ROUTES, dashboard_page, wants_page
@@ -42,6 +42,7 @@ from mockserver.models import STOP_REASONS
 from mockserver.records import AgentRecord, StoredMessage
 from mockserver.scenarios import SCENARIOS
 from mockserver.store import Store
+from mockserver.version import __version__
 
 __all__ = ["ADMIN_ROUTES", "admin_mount"]
 

@@ -31,7 +31,7 @@ from pydantic import Field, TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue, SkipJsonSchema
 from pydantic_core import CoreSchema
 
-from mockserver import __version__, models
+from mockserver import models
 from mockserver.catalogue import INT64_MAX, LETTA_VERSION
 from mockserver.http import PATH_PATTERNS
 from mockserver.models import (
@@ -45,6 +45,7 @@ from mockserver.models import (
     stream_event_adapter,
 )
 from mockserver.operations import OPERATIONS, Operation
+from mockserver.version import __version__
 from mockserver.wire.sse import DONE
 
 __all__ = [

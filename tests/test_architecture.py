@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Layers, lowest first: a module may import from its own layer and the layers below, never from above.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("models", "errors"),
+    ("models", "errors", "version"),
     ("catalogue", "wire", "config", "sources", "scenarios", "faults", "control", "contract", "prompts", "tool_schemas",
      "schema_values"),
     ("records", "paging", "store"),

@@ -60,11 +60,11 @@ def run(args: argparse.Namespace) -> int:
     import httpx
     import uvicorn
 
-    from mockserver import __version__
     from mockserver.errors import ConfigurationError
     from mockserver.recording.format import DEFAULT_IGNORED
     from mockserver.recording.proxy import Recorder, upstream_facts
     from mockserver.serving import uvicorn_config
+    from mockserver.version import __version__
 
     try:
         target = httpx.URL(args.upstream)

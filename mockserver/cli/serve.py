@@ -6,11 +6,11 @@ import argparse
 import os
 import sys
 
-from mockserver import __version__
 from mockserver.control import TRIGGERS
 from mockserver.faults import FAULTS
 from mockserver.journal import DEFAULT_SIZE
 from mockserver.scenarios import DEFAULT_SCENARIO, SCENARIOS
+from mockserver.version import __version__
 
 __all__ = ["EPILOG", "REALISTIC_PACE", "TOKEN_ENV", "add_arguments", "run"]
 

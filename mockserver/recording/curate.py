@@ -26,13 +26,13 @@ from typing import Any
 
 import httpx
 
-from mockserver import __version__
 from mockserver.catalogue import IN_BAND_ERRORS
 from mockserver.contract import Contract
 from mockserver.models.messages import StopReasonType
 from mockserver.recording.check import fixture_problems
 from mockserver.recording.format import Fixture, dumps, load_fixture
 from mockserver.recording.proxy import Recorder
+from mockserver.version import __version__
 
 __all__ = ["CURATED", "Curated", "Request", "curate"]
 
