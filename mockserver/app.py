@@ -25,9 +25,10 @@ from mockserver.config import MockConfig
 from mockserver.control import parse_controls
 from mockserver.errors import ConfigurationError, ControlError, HTTPError
 from mockserver.faults import ConnectionDropped
-from mockserver.http import json_response
+from mockserver.http import json_response, rules
 from mockserver.journal import DEFAULT_SIZE, Journal, JournalMiddleware
 from mockserver.operations import OPERATIONS, PREFIXES
+from mockserver.rules import CONTRACT, Rules
 from mockserver.store import Store
 
 __all__ = ["create_app", "routes"]
@@ -77,7 +78,8 @@ def create_app(
     if isinstance(journal_size, bool) or not isinstance(journal_size, int) or journal_size < 1:
         raise ConfigurationError(f"journal_size must be a whole number >= 1, not {journal_size!r}")
     app = Starlette(
-        routes=[*routes(config.fidelity), *([admin_mount()] if admin else [])],
+        routes=[*routes(Rules.of(config.fidelity, closed_world=config.agents is not None)),
+                *([admin_mount()] if admin else [])],
         middleware=[
             # Browser front ends call with an Authorization header; preflights are answered here, before the token
             # check (a browser sends no credentials on one).
@@ -117,19 +119,19 @@ def _replay(fixtures: str | Sequence[str] | None, speed: float, on_miss: str) ->
     return [Middleware(ReplayMiddleware, library=library, speed=float(speed), on_miss=on_miss)]  # type: ignore[arg-type]
 
 
-def routes(fidelity: str = "contract") -> list[BaseRoute]:
+def routes(rules: Rules = CONTRACT) -> list[BaseRoute]:
     """Every operation under each of Letta's prefixes, and our OpenAPI document.
 
     Where a template and a literal path overlap (``/messages/{message_id}`` and ``/messages/async``), the contract
     profile lets the template name no literal sibling: ``PATCH .../messages/async`` is not the message "async"
     (its id could never fit the pattern) but a method ``/messages/async`` does not serve, a 405. Letta's server
-    (``fidelity="server"``) tries the template and answers 422 for the id, as FastAPI does."""
+    (``rules.templates_take_literals``) tries the template and answers 422 for the id, as FastAPI does."""
     paths = [(prefix + path.removeprefix("/v1"), operation) for prefix in PREFIXES for operation in OPERATIONS
              for path in (operation.path, *operation.aliases)]  # fmt: skip
     every = [path for path, _ in paths]
     out: list[BaseRoute] = []
     for path, operation in paths:
-        reserved = _literal_siblings(path, every) if fidelity != "server" else {}
+        reserved = {} if rules.templates_take_literals else _literal_siblings(path, every)
         out.append(_Route(path, operation.handler, [operation.method], operation.operation_id, reserved))
     out.append(_Route("/openapi.json", _openapi_document, ["GET"], None, {}))
     return out
@@ -191,7 +193,7 @@ async def _openapi_document(request: Request) -> Response:
 async def _letta_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPError)
     body = exc.body()
-    if exc.status_code == 422 and request.app.state.config.fidelity == "server":
+    if exc.status_code == 422 and rules(request).repr_422:
         body = _server_validation_body(body)
     return json_response(body, exc.status_code, headers=exc.headers)
 

@@ -24,6 +24,7 @@ from mockserver.models import (
 )
 from mockserver.paging import Row, View, page
 from mockserver.records import AgentRecord, RunRecord, StoredMessage
+from mockserver.rules import Rules
 from mockserver.store import Store
 from mockserver.wire.ids import otid_for
 
@@ -139,14 +140,13 @@ def compact(
     agent: AgentRecord,
     conversation_id: str | None,
     body: CompactionRequest,
-    *,
-    strict: bool,
-    packed: bool = False,
+    rules: Rules,
 ) -> CompactionResponse:
     """Replace the older part of the context window with a summary (stored history is kept).
 
-    The summary is stored as a ``summary_message``; ``packed`` (the real server's way) stores it as a user message
-    carrying a ``system_alert`` instead, as a compaction inside a turn does (§17.5).
+    The summary is stored as a ``summary_message``; ``rules.packed_summary`` (the real server's way) stores it as a
+    user message carrying a ``system_alert`` instead, as a compaction inside a turn does (§17.5). With too little to
+    fold, ``rules.strict_compaction`` refuses (400); otherwise the answer is the summary there is, count unchanged.
     """
     window, previous = store.context(agent, conversation_id)
     context = [i for i in window[1:] if not _is_summary(store, i)]
@@ -155,7 +155,7 @@ def compact(
     keep = 0 if mode in ("all", "self_compact_all") else len(context) // 3
     folded = context[: len(context) - keep]
     if not folded:
-        if previous is None and strict:
+        if previous is None and rules.strict_compaction:
             raise BadRequest(Texts.SUMMARIZE_FAILED)
         # Nothing to fold: Letta answers with the summary it has and an unchanged count.
         return CompactionResponse(summary=previous or "", num_messages_before=before, num_messages_after=before)
@@ -163,7 +163,7 @@ def compact(
     message_id = store.ids.new("message")
     now = store.clock.now()
     item: Any = SummaryMessage(id=message_id, date=now, summary=summary)
-    if packed:
+    if rules.packed_summary:
         item = UserMessage(id=message_id, date=now, otid=otid_for(message_id, 0), content=_system_alert(summary))
     store.add_message(agent, message_id, [item], conversation_id=conversation_id, run_id=None, created_at=now)
     kept = context[len(context) - keep :] if keep else ()

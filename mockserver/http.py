@@ -26,6 +26,7 @@ from mockserver.models import (
     MESSAGE_TYPES,
     TOOL_ID_PATTERN,
 )
+from mockserver.rules import Rules
 
 __all__ = [
     "PATH_PATTERNS",
@@ -36,6 +37,7 @@ __all__ = [
     "query_choice",
     "query_int",
     "query_list",
+    "rules",
     "sse_response",
 ]
 
@@ -52,13 +54,20 @@ PATH_PATTERNS: dict[str, tuple[re.Pattern[str], int, int, str]] = {
 _UUID = "123e4567-e89b-42d3-8456-426614174000"
 
 
+def rules(request: Request, *, created: bool = False) -> Rules:
+    """Which of Letta's rules apply to this request (``mockserver.rules``), about a resource a client ``created``
+    or not: the app's profile and world decide the rest."""
+    config = request.app.state.config
+    return Rules.of(config.fidelity, closed_world=config.agents is not None, created=created)
+
+
 def path_id(request: Request, name: str, kind: str | None = None) -> str:
     """The path parameter ``name``, checked against the pattern ``kind`` (default: the name) as FastAPI checks."""
     value: str = request.path_params[name]
     pattern, shortest, longest, prefix = PATH_PATTERNS[kind or name]
     if shortest <= len(value) <= longest and pattern.match(value):
         return value
-    if request.app.state.config.fidelity == "server":
+    if rules(request).uniform_path_422:
         # The real server rewrites every path-id error to one pattern message and adds an example (§15.2).
         message = f"String should match pattern '{prefix}-{{uuid4}}'"
         error = {"type": "string_pattern_mismatch", "loc": ["path", name], "msg": message, "input": value,
@@ -91,7 +100,7 @@ async def parse_body(request: Request, model: type[Model], *, required: bool = T
         if required:
             raise RequestInvalid.single(["body"], "Field required", "missing")
         body = b"{}"
-    elif not _declares_json(request.headers.get("content-type"), request.app.state.config.fidelity):
+    elif not _declares_json(request.headers.get("content-type"), rules(request).json_without_content_type):
         # FastAPI hands bytes it was not told are JSON to the model, which refuses them: nothing is parsed or stored.
         raise RequestInvalid.single(
             ["body"], "Input should be a valid dictionary or object to extract fields from", "model_attributes_type"
@@ -104,12 +113,12 @@ async def parse_body(request: Request, model: type[Model], *, required: bool = T
         raise RequestInvalid(validation_detail(error, "body", body)) from None
 
 
-def _declares_json(content_type: str | None, fidelity: str) -> bool:
+def _declares_json(content_type: str | None, without_content_type: bool) -> bool:
     """``application/json`` or ``application/*+json``, parameters aside. Without a content type the real server
     parses the body as JSON anyway; the document's request bodies are ``application/json`` only, so the contract
     profile refuses it (a client that forgot the header would break against a stricter server)."""
     if content_type is None:
-        return fidelity == "server"
+        return without_content_type
     kind = content_type.partition(";")[0].strip().lower()
     return kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json"))
 

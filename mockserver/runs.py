@@ -16,6 +16,7 @@ from mockserver.errors import Conflict
 from mockserver.history import paged, run_history
 from mockserver.models import ApprovalReturn, InputMessage, LettaAsyncRequest
 from mockserver.records import AgentRecord, RunRecord
+from mockserver.rules import Rules
 from mockserver.scenarios import PlannedCall
 from mockserver.sending import collect, plan_for, turn_options
 from mockserver.store import Store
@@ -34,6 +35,7 @@ async def run_async_turn(
     messages: list[InputMessage],
     controls: Controls,
     refusal: str | None,
+    rules: Rules,
 ) -> None:
     """Execute an async run after its ``created`` answer was sent, then POST the callback if one was given.
 
@@ -45,10 +47,7 @@ async def run_async_turn(
         store.end_run(record, "error", error=refusal)
     else:
         plan = plan_for(store, agent, body, messages, controls)
-        server = app.state.config.fidelity == "server"
-        options = turn_options(
-            body, controls, streaming=False, async_run=True, server=server, letta_rules=agent.created
-        )
+        options = turn_options(body, controls, streaming=False, async_run=True, rules=rules)
         await run_turn(store, agent, record, None, messages, plan, options)
     if record.run.callback_url:
         await _post_callback(store, record)
@@ -85,9 +84,7 @@ async def _post_callback(store: Store, record: RunRecord) -> None:
         store.callback_done(record, sent_at, status_code=response.status_code)
 
 
-def cancel_runs(
-    store: Store, agent: AgentRecord, run_ids: list[str] | None, *, server_fidelity: bool
-) -> dict[str, str]:
+def cancel_runs(store: Store, agent: AgentRecord, run_ids: list[str] | None, rules: Rules) -> dict[str, str]:
     """Cancel the given runs, or the agent's active ones; answers ``{run_id: "cancelled" | "failed"}``."""
     if run_ids is not None:
         answer: dict[str, str] = {}
@@ -95,17 +92,17 @@ def cancel_runs(
         for run_id in run_ids:
             record = store.runs.get(run_id)
             if record is None:
-                answer[run_id] = "failed" if store.closed_world else "cancelled"
+                answer[run_id] = "failed" if rules.unknown_ids_missing else "cancelled"
             else:
                 records.append(record)
         return {**answer, **{r.run.id: _cancel(store, agent, r) for r in records}}
     records = store.active_runs(agent)
-    if not records and agent.last_run_id is not None and not server_fidelity:
+    if not records and agent.last_run_id is not None and rules.cancel_names_last_run:
         # With Redis (always the case on Letta Cloud) the agent's last run is named even when it finished
         # (wire doc §18.4); cancelling a finished run leaves it as it is.
         records = [store.runs[agent.last_run_id]]
     if not records:
-        if server_fidelity or store.closed_world or agent.created:
+        if rules.nothing_to_cancel_409:
             raise Conflict(Texts.nothing_to_cancel(agent.id))
         return {}
     return {r.run.id: _cancel(store, agent, r) for r in records}

@@ -30,7 +30,7 @@ from mockserver.errors import (
     ServerError,
 )
 from mockserver.faults import FAULTS, FaultContext, before_response, faulty_frames
-from mockserver.http import json_response, sse_response
+from mockserver.http import json_response, rules, sse_response
 from mockserver.models import (
     InputMessage,
     LettaMessage,
@@ -44,6 +44,7 @@ from mockserver.models import (
     TextContent,
 )
 from mockserver.records import AgentRecord, KeepAlive, RunRecord
+from mockserver.rules import Rules
 from mockserver.scenarios import TurnPlan
 from mockserver.store import Store
 from mockserver.synthesize import input_text, plan_turn
@@ -111,8 +112,7 @@ def turn_options(
     *,
     streaming: bool,
     async_run: bool = False,
-    server: bool = False,
-    letta_rules: bool = False,
+    rules: Rules,
 ) -> TurnOptions:
     pace = Pace(
         first_event_s=controls.get("first_event_delay_ms", 0) / 1000,
@@ -129,8 +129,7 @@ def turn_options(
         include_compaction_messages=body.include_compaction_messages,
         max_steps=body.max_steps,
         async_run=async_run,
-        server_errors=server,
-        letta_rules=server or letta_rules,
+        rules=rules,
         pace=pace,
     )
 
@@ -172,9 +171,9 @@ async def send(
 ) -> Response:
     store: Store = request.app.state.store
     messages = input_messages(body)
-    if request.app.state.config.fidelity == "server" or agent.created:
-        # The real server's request rules, for an agent a client created too; the deprecated /stream route skips
-        # the empty-messages check (wire doc §4).
+    letta = rules(request, created=agent.created)
+    if letta.refuse_empty:
+        # The real server's request rules; the deprecated /stream route skips the empty-messages check (wire doc §4).
         server_body_checks(body, empty_check=run_type != "send_message_streaming")
     controls = request_controls(request, agent, messages)
     faults = controls.fault or ()
@@ -193,15 +192,15 @@ async def send(
         if busy is not None:
             raise Conflict(Texts.conversation_busy(busy.run.id), run_id=busy.run.id)
     try:
-        check_can_send(agent, messages, closed_world=store.closed_world or agent.created)
+        check_can_send(agent, messages, letta)
     except HTTPError as refusal:
         if not streaming:
             raise
         # Streaming sends report the refusal in-band, after the run exists (wire doc §6.5a, §17.10).
         record = store.new_run(agent, conversation_id=conversation_id, run_type=run_type, background=background)
         pings = bool(getattr(body, "include_pings", True))
-        server = request.app.state.config.fidelity == "server"
-        fail_in_band(store, record, Failure.refusal(record.run.id, refusal.message, nulls=server), ping=pings)
+        failure = Failure.refusal(record.run.id, refusal.message, nulls=letta.null_error_fields)
+        fail_in_band(store, record, failure, ping=pings)
         return _stream(request, record, controls, numbered=background)
     store.use_scripted(agent.id)
     await before_response(faults, fault_context(request, controls))
@@ -214,8 +213,7 @@ async def send(
         input_otids=otids,
     )
     plan = plan_for(store, agent, body, messages, controls)
-    server = request.app.state.config.fidelity == "server"
-    options = turn_options(body, controls, streaming=streaming, server=server, letta_rules=agent.created)
+    options = turn_options(body, controls, streaming=streaming, rules=letta)
     turn = run_turn(store, agent, record, conversation_id, messages, plan, options)
     if streaming:
         task = asyncio.ensure_future(turn)  # runs on even if the client goes away

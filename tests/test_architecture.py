@@ -14,6 +14,7 @@ from mockserver import catalogue, control, faults, operations, records, scenario
 from mockserver.app import routes
 from mockserver.journal import operation_ids
 from mockserver.models import Run
+from mockserver.rules import Rules
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("models", "errors", "version"),
     ("catalogue", "wire", "config", "sources", "scenarios", "faults", "control", "contract", "prompts", "tool_schemas",
-     "schema_values"),
+     "schema_values", "rules"),
     ("records", "paging", "store"),
     ("synthesize", "engine"),
     ("http", "sending", "runs", "history", "handlers", "operations", "journal", "calls", "admin", "dashboard",
@@ -194,3 +195,53 @@ README = (ROOT / "README.md").read_text()
 )  # fmt: skip
 def test_the_readme_lists_every_scenario_trigger_fault_error_type_and_control(name: str) -> None:
     assert name in README
+
+
+# -- which of Letta's rules apply: one record --------------------------------------------------------------------
+
+# The switches ``Rules.of`` combines. Outside it they are asked only where they are the state itself: the store's
+# own world (what exists), a record's ``created`` shown or filtered by.
+SWITCHES = re.compile(
+    r"""fidelity\s*[!=]=|\.closed_world\b|(?<!\.)\b(server_fidelity|strict_compaction|letta_rules|server_errors)\b"""
+)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in modules("mockserver") if p.name != "rules.py" and p.parent.name != "store"],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_code_asks_the_rules_record_never_the_profile_or_the_world_directly(path: Path) -> None:
+    found = [f"line {n}: {line.strip()}" for n, line in enumerate(path.read_text().splitlines(), 1)
+             if SWITCHES.search(line) and not line.lstrip().startswith("#")]  # fmt: skip
+    assert not found, "ask a field of mockserver.rules.Rules instead:\n" + "\n".join(found)
+
+
+def test_the_readme_lists_exactly_what_server_fidelity_changes() -> None:
+    server, contract = Rules.of("server", closed_world=False), Rules.of("contract", closed_world=False)
+    fields = {f.name: f for f in dataclasses.fields(Rules)}
+    changed = [name for name, value in server.fields().items() if value != getattr(contract, name)]
+    assert all("readme" in fields[name].metadata for name in changed), "a server-fidelity rule needs its README line"
+    section = README[README.index("- *Server fidelity*:") :].split("\n\n", 1)[0]
+    listed = [line.removeprefix("  - ") for line in section.splitlines() if line.startswith("  - ")]
+    assert sorted(set(listed)) == sorted(listed), "a difference listed twice"
+    assert set(listed) == {fields[name].metadata["readme"] for name in changed}
+
+
+def test_rules_combine_the_three_switches_as_the_profiles_say() -> None:
+    made_up = Rules.of("contract", closed_world=False)
+    assert not any(value for name, value in made_up.fields().items() if name != "cancel_names_last_run")
+    created = Rules.of("contract", closed_world=False, created=True)
+    assert (created.refuse_empty, created.strict_approvals, created.nothing_to_cancel_409) == (True, True, True)
+    # A created agent is not the real server's profile: its quirks stay off.
+    assert (created.strict_run_ids, created.repr_422) == (False, False)
+    closed = Rules.of("contract", closed_world=True)
+    assert (closed.unknown_ids_missing, closed.strict_run_ids, closed.strict_approvals) == (True, True, True)
+    assert not closed.refuse_empty  # the closed world's agents were not created by a client
+
+
+def test_the_rules_check_would_catch_a_switch_asked_directly() -> None:
+    asked = ('if config.fidelity == "server":', "if store.closed_world or agent.created:", "server_fidelity(request)")
+    for line in asked:
+        assert SWITCHES.search(line), line
+    assert not SWITCHES.search("if rules.strict_compaction:")

@@ -16,8 +16,8 @@ from mockserver import catalogue
 from mockserver.catalogue import Texts
 from mockserver.engine.items import input_item
 from mockserver.errors import BadRequest, NotFound
-from mockserver.handlers.common import id_page, server_fidelity, store
-from mockserver.http import json_response, parse_body, path_id, query_bool, query_choice
+from mockserver.handlers.common import id_page, store
+from mockserver.http import json_response, parse_body, path_id, query_bool, query_choice, rules
 from mockserver.models import (
     AgentState,
     Block,
@@ -63,7 +63,7 @@ async def create_agent(request: Request) -> Response:
     body = await parse_body(request, CreateAgentRequest, required=False)
     state = store(request)
     model = body.model or (body.llm_config or {}).get("handle")
-    if model is None and server_fidelity(request):
+    if model is None and rules(request).model_required:
         raise BadRequest(Texts.NO_MODEL)
     tool_ids = [*(state.base_tool_ids(body.agent_type) if body.include_base_tools else ()), *_tool_ids(state, body)]
     given = {name: getattr(body, name) for name in _PROFILE_FIELDS if getattr(body, name) is not None}

@@ -9,9 +9,9 @@ from starlette.responses import Response
 
 from mockserver.catalogue import Texts
 from mockserver.errors import BadRequest, Conflict, RequestInvalid
-from mockserver.handlers.common import items_response, server_fidelity, store, strict_compaction
+from mockserver.handlers.common import items_response, store
 from mockserver.history import compact, conversation_history, page_query, paged
-from mockserver.http import json_response, parse_body, path_id, query_bool, query_choice, query_int
+from mockserver.http import json_response, parse_body, path_id, query_bool, query_choice, query_int, rules
 from mockserver.models import (
     Conversation,
     ConversationCompactionRequest,
@@ -22,6 +22,7 @@ from mockserver.models import (
 )
 from mockserver.paging import resource_page
 from mockserver.records import ConversationRecord
+from mockserver.rules import Rules
 from mockserver.sending import resume, send
 
 __all__ = [
@@ -69,19 +70,20 @@ async def retrieve_conversation_stream(request: Request) -> Response:
     body = await parse_body(request, RetrieveStreamRequest, required=False)
     state = store(request)
     agent, stored_conversation = state.conversation_agent(conversation_id, body.agent_id)
+    letta = _rules(request, stored_conversation)
     if body.run_id is not None:  # a given run wins; then the run a message with the given otid started
-        return resume(state, state.run(body.run_id), body.starting_after, expire=server_fidelity(request))
+        return resume(state, state.run(body.run_id), body.starting_after, expire=letta.expiring_streams)
     sent = state.run_with_otid(agent, stored_conversation, body.otid) if body.otid is not None else None
     if sent is not None:
         # Letta finds the run by the otid while it is active (its own integration tests recover a stream so); a
         # mock's run is over in an instant, so a finished one is found too (as a retry re-attaches, sending.send).
-        return resume(state, sent, body.starting_after, expire=server_fidelity(request))
+        return resume(state, sent, body.starting_after, expire=letta.expiring_streams)
     # otherwise the conversation's latest
     active = [r for r in state.active_runs(agent) if r.run.conversation_id == stored_conversation]
-    if _letta_rules(request, stored_conversation) and not active:
+    if letta.no_active_run_400 and not active:
         raise BadRequest(Texts.NO_ACTIVE_RUN)
     record = state.latest_run(agent, stored_conversation) or state.run(state.ids.new("run"))
-    return resume(state, record, body.starting_after, expire=server_fidelity(request))
+    return resume(state, record, body.starting_after, expire=letta.expiring_streams)
 
 
 async def compact_conversation(request: Request) -> Response:
@@ -89,8 +91,7 @@ async def compact_conversation(request: Request) -> Response:
     body = await parse_body(request, ConversationCompactionRequest, required=False, nullable=True)
     state = store(request)
     agent, stored_conversation = state.conversation_agent(conversation_id, body.agent_id)
-    strict, packed = _letta_rules(request, stored_conversation), server_fidelity(request)
-    return json_response(compact(state, agent, stored_conversation, body, strict=strict, packed=packed))
+    return json_response(compact(state, agent, stored_conversation, body, _rules(request, stored_conversation)))
 
 
 # -- the conversation itself ----------------------------------------------------------------------------------------
@@ -167,7 +168,7 @@ async def cancel_conversation(request: Request) -> Response:
     state = store(request)
     agent, stored_conversation = state.conversation_agent(conversation_id, request.query_params.get("agent_id"))
     active = [r for r in state.active_runs(agent) if r.run.conversation_id == stored_conversation]
-    if not active and _letta_rules(request, stored_conversation):
+    if not active and _rules(request, stored_conversation).nothing_to_cancel_409:
         raise Conflict(Texts.nothing_to_cancel_in(conversation_id))
     for record in active:
         state.cancel_run(record)
@@ -185,12 +186,11 @@ async def recompile_conversation(request: Request) -> Response:
     return json_response(state.recompile(agent, stored_conversation, persist=persist))
 
 
-def _letta_rules(request: Request, conversation_id: str | None) -> bool:
-    """Letta's refusals apply to a conversation a client created (and everywhere in the closed world or under
-    server fidelity); a conversation the open world made up answers what the document allows."""
-    state = store(request)
-    record = state.conversations.get(conversation_id) if conversation_id is not None else None
-    return strict_compaction(request) or (record is not None and record.created)
+def _rules(request: Request, conversation_id: str | None) -> Rules:
+    """The rules of a request about a conversation: Letta's refusals apply to one a client created; one the open
+    world made up answers what the document allows."""
+    record = store(request).conversations.get(conversation_id) if conversation_id is not None else None
+    return rules(request, created=record is not None and record.created)
 
 
 def conversation_view(record: ConversationRecord, *, with_context: bool = True) -> Conversation:

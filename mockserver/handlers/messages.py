@@ -7,9 +7,9 @@ from starlette.responses import Response
 
 from mockserver.catalogue import Texts
 from mockserver.errors import NotFound
-from mockserver.handlers.common import items_response, server_fidelity, store
+from mockserver.handlers.common import items_response, store
 from mockserver.history import organization_history, page_query, paged, search
-from mockserver.http import json_response, parse_body, path_id
+from mockserver.http import json_response, parse_body, path_id, rules
 from mockserver.models import AssistantMessage, LettaMessage, Message, ReasoningMessage, SearchAllMessagesRequest
 
 __all__ = ["list_all_messages", "retrieve_message", "search_all_messages"]
@@ -27,11 +27,11 @@ async def retrieve_message(request: Request) -> Response:
     state = store(request)
     stored = state.messages.get(message_id)
     if stored is None:
-        if state.closed_world:
+        if rules(request).unknown_ids_missing:
             raise NotFound(Texts.message_not_found(message_id))
         return json_response([])  # open world: an id nobody stored names an empty message
     agent = state.agents.get(stored.agent_id)
-    if server_fidelity(request) and agent is not None and agent.profile.agent_type == "letta_v1_agent":
+    if rules(request).reply_as_reasoning and agent is not None and agent.profile.agent_type == "letta_v1_agent":
         return json_response([_as_the_server_shows(item).model_dump(mode="json") for item in stored.items])
     return items_response(request, [(stored, index) for index in range(len(stored.items))])
 

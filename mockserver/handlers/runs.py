@@ -9,9 +9,9 @@ from starlette.responses import Response
 
 from mockserver.catalogue import Texts
 from mockserver.errors import BadRequest
-from mockserver.handlers.common import id_page, items_response, run_id, server_fidelity, store
+from mockserver.handlers.common import id_page, items_response, run_id, store
 from mockserver.history import page_query, paged, run_history
-from mockserver.http import json_response, parse_body, query_bool, query_choice
+from mockserver.http import json_response, parse_body, query_bool, query_choice, rules
 from mockserver.models import RetrieveStreamRequest, UsageStatistics
 from mockserver.records import RunRecord
 from mockserver.sending import resume
@@ -30,7 +30,7 @@ __all__ = [
 
 async def retrieve_run(request: Request) -> Response:
     run = store(request).run(run_id(request)).run
-    if not server_fidelity(request):
+    if not rules(request).naive_run_dates:
         return json_response(run)
     # The real server stores these two without a timezone and writes them with no suffix (wire doc §1.5).
     body = run.model_dump(mode="json")
@@ -55,9 +55,10 @@ async def retrieve_stream_for_run(request: Request) -> Response:
     body = await parse_body(request, RetrieveStreamRequest, required=False)
     state = store(request)
     record = state.run(found_id)
-    if server_fidelity(request) and not record.run.background:
+    letta = rules(request)
+    if letta.background_only_resume and not record.run.background:
         raise BadRequest(Texts.NOT_BACKGROUND)
-    return resume(state, record, body.starting_after, expire=server_fidelity(request))
+    return resume(state, record, body.starting_after, expire=letta.expiring_streams)
 
 
 async def list_runs(request: Request) -> Response:
