@@ -1,4 +1,4 @@
-"""Run life cycle beyond a plain send: async runs with their callback, and cancellation."""
+"""Run life cycle beyond the turn itself: a finished run's answer, its callback, and cancellation."""
 
 from __future__ import annotations
 
@@ -6,51 +6,35 @@ import json
 import logging
 from typing import Any
 
-from starlette.applications import Starlette
-
 from mockserver.catalogue import Texts
-from mockserver.control import Controls
-from mockserver.engine import run_turn
 from mockserver.engine.items import approval_response, tool_return
 from mockserver.errors import Conflict
 from mockserver.history import paged, run_history
-from mockserver.models import ApprovalReturn, InputMessage, LettaAsyncRequest
+from mockserver.models import (
+    ApprovalReturn,
+    LettaMessage,
+    LettaPing,
+    LettaResponse,
+    LettaStopReason,
+    LettaUsageStatistics,
+)
 from mockserver.records import AgentRecord, RunRecord
 from mockserver.rules import Rules
 from mockserver.scenarios import PlannedCall
-from mockserver.sending import collect, plan_for, turn_options
 from mockserver.store import Store
 from mockserver.wire.ids import otid_for
 
-__all__ = ["cancel_runs", "run_async_turn"]
+__all__ = ["cancel_runs", "collect", "post_callback"]
 
 log = logging.getLogger("letta_mock")
 
 
-async def run_async_turn(
-    app: Starlette,
-    agent: AgentRecord,
-    record: RunRecord,
-    body: LettaAsyncRequest,
-    messages: list[InputMessage],
-    controls: Controls,
-    refusal: str | None,
-    rules: Rules,
-) -> None:
-    """Execute an async run after its ``created`` answer was sent, then POST the callback if one was given.
-
-    A send Letta refuses (``refusal``, found before the run was answered) has no one to answer: the run fails
-    with the refusal's text (wire doc §10).
-    """
-    store: Store = app.state.store
-    if refusal is not None:
-        store.end_run(record, "error", error=refusal)
-    else:
-        plan = plan_for(store, agent, body, messages, controls)
-        options = turn_options(body, controls, streaming=False, async_run=True, rules=rules)
-        await run_turn(store, agent, record, None, messages, plan, options)
-    if record.run.callback_url:
-        await _post_callback(store, record)
+def collect(record: RunRecord) -> LettaResponse:
+    """A finished run's log as the non-streaming answer."""
+    messages = [e for e in record.events if isinstance(e, LettaMessage) and not isinstance(e, LettaPing)]
+    stop = next((e for e in record.events if isinstance(e, LettaStopReason)), LettaStopReason(stop_reason="end_turn"))
+    usage = next((e for e in record.events if isinstance(e, LettaUsageStatistics)), LettaUsageStatistics())
+    return LettaResponse(messages=messages, stop_reason=stop, usage=usage)
 
 
 def _result(store: Store, record: RunRecord) -> dict[str, Any]:
@@ -63,7 +47,8 @@ def _result(store: Store, record: RunRecord) -> dict[str, Any]:
     return {**collect(record).model_dump(mode="json"), "messages": json.loads(store.items_json(listed))}
 
 
-async def _post_callback(store: Store, record: RunRecord) -> None:
+async def post_callback(store: Store, record: RunRecord) -> None:
+    """POST the finished run's result to its ``callback_url``; what came of it is recorded on the run (§10)."""
     run = record.run
     payload: dict[str, Any] = {
         "run_id": run.id,

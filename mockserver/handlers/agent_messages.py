@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import re
 
-from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 
 from mockserver.catalogue import Texts
-from mockserver.engine import check_can_send
-from mockserver.errors import Conflict, HTTPError, MethodNotAllowed, RouteInvalid
+from mockserver.errors import Conflict, MethodNotAllowed, RouteInvalid
 from mockserver.handlers.agents import agent_state
 from mockserver.handlers.common import items_response, store
 from mockserver.history import agent_history, compact, page_query, paged
@@ -22,8 +20,8 @@ from mockserver.models import (
     LettaStreamingRequest,
     ResetMessagesRequest,
 )
-from mockserver.runs import cancel_runs, run_async_turn
-from mockserver.sending import input_messages, request_controls, send
+from mockserver.runs import cancel_runs
+from mockserver.sending import ASYNC, SEND, STREAM, Send, answer
 
 __all__ = [
     "cancel_message",
@@ -42,7 +40,7 @@ async def send_message(request: Request) -> Response:
     body = await parse_body(request, LettaStreamingRequest)
     _route_checks(request, body)
     agent = store(request).agent(agent_id)
-    return await send(request, agent, None, body, streaming=body.streaming, run_type="send_message")
+    return await answer(request, Send.of(request, agent, body, SEND, streaming=body.streaming))
 
 
 def _route_checks(request: Request, body: LettaStreamingRequest) -> None:
@@ -75,34 +73,14 @@ async def create_agent_message_stream(request: Request) -> Response:
     agent_id = path_id(request, "agent_id")
     body = await parse_body(request, LettaStreamingRequest)
     agent = store(request).agent(agent_id)
-    return await send(request, agent, None, body, streaming=True, run_type="send_message_streaming")
+    return await answer(request, Send.of(request, agent, body, STREAM, streaming=True))
 
 
 async def create_agent_message_async(request: Request) -> Response:
     agent_id = path_id(request, "agent_id")
     body = await parse_body(request, LettaAsyncRequest)
-    state = store(request)
-    agent = state.agent(agent_id, not_found=Texts.AGENT_NOT_FOUND)
-    messages = input_messages(body)
-    controls = request_controls(request, agent, messages)
-    letta = rules(request, created=agent.created)
-    try:
-        check_can_send(agent, messages, letta)
-        refusal = None
-        state.use_scripted(agent.id)
-    except HTTPError as error:
-        refusal = error.message
-    record = state.new_run(
-        agent,
-        conversation_id=None,
-        run_type="send_message_async",
-        background=True,
-        include_return_message_types=body.include_return_message_types,
-        callback_url=body.callback_url,
-    )
-    answer = record.run.model_copy(deep=True)  # the run as it was created: status "created"
-    task = BackgroundTask(run_async_turn, request.app, agent, record, body, messages, controls, refusal, letta)
-    return json_response(answer, background=task)
+    agent = store(request).agent(agent_id, not_found=Texts.AGENT_NOT_FOUND)
+    return await answer(request, Send.of(request, agent, body, ASYNC))
 
 
 async def list_messages(request: Request) -> Response:

@@ -21,9 +21,10 @@ from mockserver.models import (
     UpdateConversation,
 )
 from mockserver.paging import resource_page
-from mockserver.records import ConversationRecord
+from mockserver.records import AgentRecord, ConversationRecord, RunRecord
 from mockserver.rules import Rules
-from mockserver.sending import resume, send
+from mockserver.sending import CONVERSATION, Send, answer, resume
+from mockserver.store import Store
 
 __all__ = [
     "cancel_conversation",
@@ -45,10 +46,33 @@ __all__ = [
 async def send_conversation_message(request: Request) -> Response:
     conversation_id = path_id(request, "conversation_id")
     body = await parse_body(request, ConversationMessageRequest)
-    agent, stored_conversation = store(request).conversation_agent(conversation_id, body.agent_id)
-    return await send(
-        request, agent, stored_conversation, body, streaming=body.streaming, run_type="send_conversation_message"
-    )
+    state = store(request)
+    agent, stored_conversation = state.conversation_agent(conversation_id, body.agent_id)
+    send = Send.of(request, agent, body, CONVERSATION, conversation_id=stored_conversation, streaming=body.streaming)
+    latest = _latest_run(state, agent, stored_conversation)
+    if send.background and send.otids and latest is not None and send.otids == latest.input_otids:
+        # A retry of a background send (the same otids) re-attaches to its run (wire doc §6.8). The real server
+        # does so while the run is active; a mock run is over in an instant, so its latest run counts too.
+        return resume(state, latest, 0)
+    busy = _busy_run(state, agent, stored_conversation)
+    if busy is not None:
+        raise Conflict(Texts.conversation_busy(busy.run.id), run_id=busy.run.id)
+    return await answer(request, send)
+
+
+def _latest_run(state: Store, agent: AgentRecord, conversation_id: str | None) -> RunRecord | None:
+    """The agent's last run, if it was in this conversation."""
+    run_id = agent.last_run_id
+    record = state.runs.get(run_id) if run_id is not None else None
+    return record if record is not None and record.run.conversation_id == conversation_id else None
+
+
+def _busy_run(state: Store, agent: AgentRecord, conversation_id: str | None) -> RunRecord | None:
+    """The run a conversation is busy with: Letta locks a conversation while a run is active (wire doc §14)."""
+    for record in reversed(state.active_runs(agent)):
+        if record.run.conversation_id == conversation_id and not record.finished:
+            return record
+    return None
 
 
 async def list_conversation_messages(request: Request) -> Response:
@@ -76,7 +100,7 @@ async def retrieve_conversation_stream(request: Request) -> Response:
     sent = state.run_with_otid(agent, stored_conversation, body.otid) if body.otid is not None else None
     if sent is not None:
         # Letta finds the run by the otid while it is active (its own integration tests recover a stream so); a
-        # mock's run is over in an instant, so a finished one is found too (as a retry re-attaches, sending.send).
+        # mock's run is over in an instant, so a finished one is found too (as a retry re-attaches, above).
         return resume(state, sent, body.starting_after, expire=letta.expiring_streams)
     # otherwise the conversation's latest
     active = [r for r in state.active_runs(agent) if r.run.conversation_id == stored_conversation]
