@@ -90,22 +90,12 @@ async def index(request: Request) -> Response:
     )
 
 
-# How the dashboard offers each control key: the values of the tables, else a number or text field.
-_CHOICES: dict[str, tuple[str, ...]] = {
-    "scenario": tuple(SCENARIOS),
-    "stop_reason": tuple(STOP_REASONS),
-    "error": IN_BAND_ERRORS,
-    "error_at": ("start", "mid"),
-}
-_PACING = ("first_event_delay_ms", "token_delay_ms", "jitter_ms", "think_ms", "ping_interval_ms")
-_FAULT_KEYS = ("fault", "stall_ms", "retry_after")
-
-
 def _control_row(key: str) -> dict[str, Any]:
-    row: dict[str, Any] = {"key": key, "help": KEYS[key].help}
-    row["group"] = "pacing" if key in _PACING else "faults" if key in _FAULT_KEYS else "turn"
-    if key in _CHOICES:
-        row.update(kind="choice", choices=list(_CHOICES[key]))
+    """How the dashboard offers a control key (``control.KEYS``): its table's values, else a number or text field."""
+    row: dict[str, Any] = {"key": key, "help": KEYS[key].help, "group": KEYS[key].group}
+    choices = KEYS[key].choices
+    if choices is not None:
+        row.update(kind="choice", choices=list(choices))
     else:
         try:  # a key that takes a number takes 0
             parse_controls({key: 0})
