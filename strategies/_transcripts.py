@@ -196,7 +196,7 @@ def _faulty(
     elif fault == "unknown_message_type":
         events.insert(draw(st.integers(0, stop)), _unknown_event(draw))
     elif fault == "mid_stream_error":  # after the first chunk: stop reason, error event, and nothing more (§6.5b)
-        reason = draw(st.sampled_from(("llm_api_error", "invalid_llm_response", "error")))
+        reason = draw(st.sampled_from(ERROR_STOP_REASONS))  # the cause's classification stays (§6.5b)
         kind = draw(st.sampled_from(MID_STREAM_ERRORS))
         error = LettaErrorMessage(
             message_type="error_message",

@@ -13,7 +13,7 @@ import pytest
 from mockserver import catalogue, control, faults, operations, records, scenarios
 from mockserver.app import routes
 from mockserver.journal import operation_ids
-from mockserver.models import Run
+from mockserver.models import STOP_REASONS, Run
 from mockserver.rules import Rules
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -245,3 +245,32 @@ def test_the_rules_check_would_catch_a_switch_asked_directly() -> None:
     for line in asked:
         assert SWITCHES.search(line), line
     assert not SWITCHES.search("if rules.strict_compaction:")
+
+
+# -- one fact, one place --------------------------------------------------------------------------------------------
+
+SOURCES = [*modules("mockserver"), *modules("strategies")]
+CONTRACT_TYPES = ROOT / "mockserver" / "models"  # the contract's literal types name every value once
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in SOURCES if p.name != "catalogue.py" and CONTRACT_TYPES not in p.parents],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_only_the_catalogue_lists_stop_reasons(path: Path) -> None:
+    # A tuple, list or set of stop reasons elsewhere is a copy of an outcome the catalogue keeps (which complete a
+    # run, which come with an error event), and copies drift: ask the catalogue.
+    found = [
+        f"line {node.lineno}: {ast.unparse(node)}"
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Tuple | ast.List | ast.Set) and len(node.elts) >= 2
+        and all(isinstance(e, ast.Constant) and e.value in STOP_REASONS for e in node.elts)
+    ]  # fmt: skip
+    assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize("fact", ["context_window_overflow_in_system_prompt", "/messages/search"])
+def test_an_error_type_and_a_path_are_spelled_in_one_module(fact: str) -> None:
+    spelled = [str(p.relative_to(ROOT)) for p in SOURCES if fact in p.read_text() and CONTRACT_TYPES not in p.parents]
+    assert len(spelled) == 1, spelled
