@@ -274,3 +274,12 @@ def test_only_the_catalogue_lists_stop_reasons(path: Path) -> None:
 def test_an_error_type_and_a_path_are_spelled_in_one_module(fact: str) -> None:
     spelled = [str(p.relative_to(ROOT)) for p in SOURCES if fact in p.read_text() and CONTRACT_TYPES not in p.parents]
     assert len(spelled) == 1, spelled
+
+
+def test_one_fault_vocabulary_the_strategies_name_faults_as_the_server_does() -> None:
+    # The vocabulary is the server's fault table; the strategies draw what each fault does to a stream, by its name.
+    from strategies._transcripts import FAULTS, LETTA_FAILURES, SERVER_FAULTS
+
+    assert set(SERVER_FAULTS) <= set(faults.FAULTS)
+    assert not set(LETTA_FAILURES) & set(faults.FAULTS)  # Letta's own failure shapes, not faults of a response
+    assert FAULTS == (*SERVER_FAULTS, *LETTA_FAILURES)
