@@ -1,11 +1,13 @@
-"""``create_app``: the Starlette application — its routes (from the operations table), error handling, middleware."""
+"""``create_app``: the Starlette application — its routes (the operations table's rows bound to their handlers),
+error handling, middleware."""
 
 from __future__ import annotations
 
 import gc
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from types import ModuleType
 from typing import Any
 
 from starlette.applications import Starlette
@@ -25,15 +27,32 @@ from mockserver.config import MockConfig
 from mockserver.control import parse_controls
 from mockserver.errors import ConfigurationError, ControlError, HTTPError
 from mockserver.faults import ConnectionDropped
+from mockserver.handlers import agent_messages, agents, conversations, messages, runs, service, tools
 from mockserver.http import json_response, rules
-from mockserver.journal import DEFAULT_SIZE, Journal, JournalMiddleware
+from mockserver.journal import DEFAULT_SIZE, OPERATION, Journal, JournalMiddleware
 from mockserver.operations import OPERATIONS, PREFIXES
 from mockserver.rules import CONTRACT, Rules
 from mockserver.store import Store
 
-__all__ = ["create_app", "routes"]
+__all__ = ["HANDLERS", "create_app", "routes"]
 
 log = logging.getLogger("letta_mock")
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _bind(modules: tuple[ModuleType, ...]) -> Mapping[str, Handler]:
+    """Each operation's handler: the function of its operationId in the handler modules (exactly one has it)."""
+    bound: dict[str, Handler] = {}
+    for operation in OPERATIONS:
+        owners = [module for module in modules if operation.operation_id in module.__all__]
+        if len(owners) != 1:
+            raise RuntimeError(f"{operation.operation_id}: {len(owners)} handler modules name it, not 1")
+        bound[operation.operation_id] = getattr(owners[0], operation.operation_id)
+    return bound
+
+
+HANDLERS = _bind((agent_messages, agents, conversations, messages, runs, service, tools))
 
 
 def create_app(
@@ -132,7 +151,7 @@ def routes(rules: Rules = CONTRACT) -> list[BaseRoute]:
     out: list[BaseRoute] = []
     for path, operation in paths:
         reserved = {} if rules.templates_take_literals else _literal_siblings(path, every)
-        out.append(_Route(path, operation.handler, [operation.method], operation.operation_id, reserved))
+        out.append(_Route(path, HANDLERS[operation.operation_id], [operation.method], operation.operation_id, reserved))
     out.append(_Route("/openapi.json", _openapi_document, ["GET"], None, {}))
     return out
 
@@ -154,8 +173,9 @@ def _literal_siblings(template: str, paths: list[str]) -> dict[str, set[str]]:
 
 
 class _Route(Route):
-    """A route of one method. A 405 names every method the URL is served with (Starlette's own ``Allow`` names
-    only the first route it tried); a path parameter never matches the ``reserved`` words of literal siblings."""
+    """A route of one method, named by its operationId (which it puts in the scope for the journal, ``OPERATION``).
+    A 405 names every method the URL is served with (Starlette's own ``Allow`` names only the first route it tried);
+    a path parameter never matches the ``reserved`` words of literal siblings."""
 
     def __init__(
         self, path: str, endpoint: Any, methods: list[str], name: str | None, reserved: dict[str, set[str]]
@@ -171,6 +191,7 @@ class _Route(Route):
         self.path_regex = re.compile(pattern.removesuffix("$") + r"\Z")
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope[OPERATION] = self.name
         if self.methods and scope["method"] not in self.methods:
             raise HTTPException(405, headers={"Allow": _allowed(scope)})
         await super().handle(scope, receive, send)

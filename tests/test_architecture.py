@@ -8,11 +8,11 @@ import dataclasses
 import re
 from pathlib import Path
 
+import httpx
 import pytest
 
 from mockserver import catalogue, control, faults, operations, records, scenarios
-from mockserver.app import routes
-from mockserver.journal import operation_ids
+from mockserver.app import HANDLERS, create_app, routes
 from mockserver.models import STOP_REASONS, Run
 from mockserver.rules import Rules
 
@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
      "schema_values", "rules"),
     ("records", "paging", "store"),
     ("synthesize", "engine"),
-    ("http", "sending", "runs", "history", "handlers", "operations", "journal", "calls", "admin", "dashboard",
+    ("http", "bodies", "sending", "runs", "history", "handlers", "operations", "journal", "calls", "admin", "dashboard",
      "appstate", "openapi", "recording", "auth"),  # recording: the recording proxy and the replay layer are HTTP-level
     ("app", "serving", "live", "cli", "pytest_plugin", "testing", "hypothesis_hook", "fuzz", "__init__"),
 )
@@ -96,6 +96,92 @@ def test_only_the_hypothesis_hook_names_the_strategies_and_only_at_run_time() ->
     assert naming == [ROOT / "mockserver" / "hypothesis_hook.py"]
 
 
+# -- no import loops -------------------------------------------------------------------------------------------------
+
+TOP_PACKAGES = ("mockserver", "strategies")  # their __init__ is the public API: it imports from the modules, never back
+
+
+def module_names() -> dict[str, Path]:
+    out = {}
+    for package in TOP_PACKAGES:
+        for path in modules(package):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            out[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return out
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Each module's imports of our modules, at the top or inside functions. ``from P import m`` names the module
+    ``P.m`` and, for a subpackage ``P``, its ``__init__`` too (whose re-exports may import ``m``'s siblings); a name
+    from a package is an edge to its ``__init__``."""
+    names = module_names()
+    graph: dict[str, set[str]] = {name: set() for name in names}
+    for name, path in names.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                for alias in node.names:
+                    submodule = f"{node.module}.{alias.name}"
+                    named_package = submodule not in names or node.module not in TOP_PACKAGES
+                    targets += [submodule] if submodule in names else []
+                    targets += [node.module] if named_package else []
+            for target in targets:
+                while target and target not in names:
+                    target = target.rpartition(".")[0]
+                if target and target != name:
+                    graph[name].add(target)
+    return graph
+
+
+def loops(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm, iteratively)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return found
+
+
+def test_no_module_imports_itself_back_through_others_lazy_imports_included() -> None:
+    assert loops(import_graph()) == []
+
+
+def test_the_loop_check_would_catch_a_loop() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": {"e2"}, "e2": {"e"}}
+    assert loops(graph) == [["a", "b", "c"], ["e", "e2"]]
+
+
 # -- state has one door -------------------------------------------------------------------------------------------
 
 RECORD_FIELDS = {
@@ -156,12 +242,25 @@ def test_the_state_door_check_would_catch_a_direct_change() -> None:
 # -- one table per concept ----------------------------------------------------------------------------------------
 
 
-def test_every_route_is_an_operation_and_the_journal_names_it_by_its_operation_id() -> None:
-    handlers = [operation.handler for operation in operations.OPERATIONS]
-    assert len(handlers) == len(set(handlers)), "a handler in two rows: the journal could not tell them apart"
-    served = {route.endpoint for route in routes() if route.path != "/openapi.json"}  # type: ignore[attr-defined]
-    assert served == set(handlers)
-    assert operation_ids() == {operation.handler: operation.operation_id for operation in operations.OPERATIONS}
+def test_every_route_is_an_operation_bound_to_the_handler_of_its_operation_id() -> None:
+    ids = [operation.operation_id for operation in operations.OPERATIONS]
+    assert len(ids) == len(set(ids))
+    assert len({HANDLERS[i] for i in ids}) == len(ids), "a handler in two rows: the journal could not tell them apart"
+    assert all(HANDLERS[i].__name__ == i for i in ids)
+    served = {(route.name, route.endpoint) for route in routes() if route.path != "/openapi.json"}  # type: ignore[attr-defined]
+    assert served == {(i, HANDLERS[i]) for i in ids}
+
+
+async def test_the_journal_names_an_exchange_by_its_route_s_operation_id() -> None:
+    app = create_app()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        await client.get("/v1/health/")
+        await client.get("/latest/agents/agent-123e4567-e89b-42d3-8456-426614174000/messages")
+        await client.delete("/v1/health/")  # a 405: the route the URL matched names it
+        await client.get("/v1/nowhere")
+    assert [(e.status, e.operation) for e in app.state.journal] == [
+        (200, "check_health"), (200, "list_messages"), (405, "check_health"), (404, None)
+    ]  # fmt: skip
 
 
 def test_the_controls_follow_the_tables() -> None:

@@ -10,8 +10,8 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+import mockserver.engine.items as items  # the module itself, not the package that re-exports it
 from mockserver.catalogue import ERRORS, ErrorType
-from mockserver.engine import items
 from mockserver.engine.approvals import answer_for, decisions
 from mockserver.engine.emitter import Cancelled, Emitter
 from mockserver.engine.items import Failure

@@ -27,8 +27,8 @@ __all__ = [
     "cancel_message",
     "create_agent_message_async",
     "create_agent_message_stream",
-    "edit_message",
     "list_messages",
+    "modify_message",
     "reset_messages",
     "send_message",
     "summarize_messages",
@@ -121,7 +121,7 @@ async def summarize_messages(request: Request) -> Response:
     return json_response(compact(state, agent, None, body, rules(request, created=agent.created)))
 
 
-async def edit_message(request: Request) -> Response:
+async def modify_message(request: Request) -> Response:
     # FastAPI checks the path first: PATCH .../messages/async names no message, a 422 as in Letta.
     path_id(request, "agent_id")
     path_id(request, "message_id")

@@ -9,10 +9,10 @@ from typing import TypeVar
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mockserver.bodies import share_items
 from mockserver.catalogue import Texts
 from mockserver.errors import BadRequest
 from mockserver.http import query_int, rules
-from mockserver.journal import share_items
 from mockserver.models import RUN_ID_PATTERN
 from mockserver.paging import Row, resource_page
 from mockserver.store import Store
