@@ -36,9 +36,10 @@ from mockserver.control import KEYS, Controls, parse_controls
 from mockserver.dashboard import DASHBOARD_ROUTES, dashboard_page, wants_page
 from mockserver.errors import ControlError, NotFound, RequestInvalid
 from mockserver.faults import FAULTS
-from mockserver.http import json_response, path_id, query_int
+from mockserver.http import json_response
 from mockserver.journal import ADMIN_PREFIX, Journal
 from mockserver.models import STOP_REASONS
+from mockserver.parameters import Integer, Text, path_id
 from mockserver.records import AgentRecord, StoredMessage
 from mockserver.scenarios import SCENARIOS
 from mockserver.store import Store
@@ -48,6 +49,9 @@ __all__ = ["ADMIN_ROUTES", "admin_mount"]
 
 PREFIX = ADMIN_PREFIX
 HISTORY_LIMIT = 500  # items the dashboard's history view reads by default
+_HISTORY = Integer(name="limit", description="The last items of the history shown.", default=HISTORY_LIMIT)
+_SINCE = Integer(name="since", description="The journal version the page has seen.", default=0)
+_OPERATION = Text(name="operation", description="Only the exchanges of this operation.")
 
 
 async def _controls_body(request: Request) -> dict[str, Any]:
@@ -149,7 +153,7 @@ async def agent_messages(request: Request) -> Response:
     agent = store.agents.get(agent_id)
     if agent is None:  # looking never creates: the open world's agents appear when a Letta route uses them
         raise NotFound(f"Agent {agent_id} has not been used")
-    limit = query_int(request, "limit", HISTORY_LIMIT) or HISTORY_LIMIT
+    limit = _HISTORY.read(request) or HISTORY_LIMIT  # 0: the default
     rows: list[tuple[StoredMessage, int]] = []  # the last `limit` items, read from the end (history can be long)
     for stored in reversed(agent.messages):
         if len(rows) >= limit:
@@ -184,13 +188,13 @@ async def journal(request: Request) -> Response:
     if request.method == "DELETE":
         request.app.state.journal.clear()
         return json_response([])
-    return json_response(request.app.state.journal.as_json(request.query_params.get("operation")))
+    return json_response(request.app.state.journal.as_json(_OPERATION.read(request)))
 
 
 async def journal_changes(request: Request) -> Response:
     journal: Journal = request.app.state.journal
     version = journal.version  # read first: a change made while answering shows up in the next poll
-    since = query_int(request, "since", 0) or 0
+    since = _SINCE.read(request)
     return json_response(
         {
             "epoch": journal.epoch,

@@ -9,7 +9,6 @@ from starlette.requests import Request
 
 from mockserver.catalogue import Texts
 from mockserver.errors import BadRequest
-from mockserver.http import query_bool, query_choice, query_int, query_list
 from mockserver.models import (
     AssistantMessageListResult,
     CompactionRequest,
@@ -23,6 +22,17 @@ from mockserver.models import (
     UserMessageListResult,
 )
 from mockserver.paging import Row, View, page
+from mockserver.parameters import (
+    AFTER,
+    BEFORE,
+    INCLUDE_ERR,
+    INCLUDE_RETURN_MESSAGE_TYPES,
+    LIMIT,
+    ORDER,
+    ORDER_BY,
+    USE_ASSISTANT_MESSAGE,
+    Choice,
+)
 from mockserver.records import AgentRecord, RunRecord, StoredMessage
 from mockserver.rules import Rules
 from mockserver.store import Store
@@ -50,16 +60,17 @@ def in_conversation(message: StoredMessage, conversation: str | None) -> bool:
     return message.conversation_id == conversation
 
 
-def page_query(request: Request, default_order: str = "desc") -> dict[str, Any]:
-    query_choice(request, "order_by", ("created_at",), "created_at")
-    query_bool(request, "include_err", None)
-    query_bool(request, "use_assistant_message", True)
+def page_query(request: Request, order: Choice = ORDER) -> dict[str, Any]:
+    """A message listing's query: cursors, limit, order (``order``: the listing's own default), type filter."""
+    ORDER_BY.read(request)
+    INCLUDE_ERR.read(request)
+    USE_ASSISTANT_MESSAGE.read(request)
     return {
-        "before": request.query_params.get("before") or None,
-        "after": request.query_params.get("after") or None,
-        "limit": query_int(request, "limit", 100),
-        "order": query_choice(request, "order", ("asc", "desc"), default_order),
-        "types": query_list(request, "include_return_message_types"),
+        "before": BEFORE.read(request) or None,
+        "after": AFTER.read(request) or None,
+        "limit": LIMIT.read(request),
+        "order": order.read(request),
+        "types": INCLUDE_RETURN_MESSAGE_TYPES.read(request),
     }
 
 

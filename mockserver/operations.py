@@ -4,7 +4,7 @@ names (the route's) all come from these rows; ``letta-mock fuzz`` reads them wit
 
 A row is Letta's operation: method, path (under ``/v1``, as Letta spells it), operationId (the name of its handler
 in ``handlers/``), and what the document says of it (tag, summary, parameters, request and response, errors).
-Parameters are names in ``openapi.PARAMETERS``; ``name@variant`` picks a variant of a name that differs between
+Parameters are keys of ``parameters.PARAMETERS``; ``name@variant`` picks a variant of a name that differs between
 operations (``limit@50``, ``agent_id@query``). ``aliases`` are further paths of the same handler (Letta answers
 ``/v1/health`` as well as ``/v1/health/``); ``documented=False`` rows are routes Letta serves but does not document
 (they answer 405). Every path is also served under ``/latest``.
@@ -60,7 +60,7 @@ class Operation:
     tag: str = ""
     summary: str = ""
     description: str = ""
-    parameters: tuple[str, ...] = ()  # names in openapi.PARAMETERS
+    parameters: tuple[str, ...] = ()  # keys of parameters.PARAMETERS
     body: type[BaseModel] | None = None
     body_required: bool = False
     json: dict[str, Any] | None = None  # the 200 application/json body
@@ -160,7 +160,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "GET", _RUN + "/messages", "list_messages_for_run", "runs",
         "List Messages For Run", "The messages a run produced.",
-        ("run_id", *_PAGE, "order_asc", "order_by"), json=_MESSAGES, errors=(400, 404, 422),
+        ("run_id", *_PAGE, "order@asc", "order_by"), json=_MESSAGES, errors=(400, 404, 422),
     ),
     Operation(
         "POST", _RUN + "/stream", "retrieve_stream_for_run", "runs",

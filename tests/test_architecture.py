@@ -14,6 +14,7 @@ import pytest
 from mockserver import catalogue, control, faults, operations, records, scenarios
 from mockserver.app import HANDLERS, create_app, routes
 from mockserver.models import STOP_REASONS, Run
+from mockserver.parameters import PARAMETERS
 from mockserver.rules import Rules
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,8 +26,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
      "schema_values", "rules"),
     ("records", "paging", "store"),
     ("synthesize", "engine"),
-    ("http", "bodies", "sending", "runs", "history", "handlers", "operations", "journal", "calls", "admin", "dashboard",
-     "appstate", "openapi", "recording", "auth"),  # recording: the recording proxy and the replay layer are HTTP-level
+    ("http", "bodies", "parameters", "sending", "runs", "history", "handlers", "operations", "journal", "calls",
+     "admin", "dashboard", "appstate", "openapi", "recording", "auth"),  # recording: the proxy and replay are HTTP's
     ("app", "serving", "live", "cli", "pytest_plugin", "testing", "hypothesis_hook", "fuzz", "__init__"),
 )
 LAYER = {name: index for index, names in enumerate(LAYERS) for name in names}
@@ -382,3 +383,12 @@ def test_one_fault_vocabulary_the_strategies_name_faults_as_the_server_does() ->
     assert set(SERVER_FAULTS) <= set(faults.FAULTS)
     assert not set(LETTA_FAILURES) & set(faults.FAULTS)  # Letta's own failure shapes, not faults of a response
     assert FAULTS == (*SERVER_FAULTS, *LETTA_FAILURES)
+
+
+def test_a_parameter_s_default_bounds_and_choices_are_its_record_s_alone() -> None:
+    # The document and the handlers read the same record: no handler parses a query string of its own.
+    reading = [str(p.relative_to(ROOT)) for p in modules("mockserver")
+               if "query_params" in p.read_text() and p.name != "parameters.py"]  # fmt: skip
+    assert reading == []
+    named = {key for operation in operations.OPERATIONS for key in operation.parameters}
+    assert named == set(PARAMETERS), "every record is some operation's, every operation's parameter a record"

@@ -12,7 +12,7 @@ from mockserver.errors import Conflict, MethodNotAllowed, RouteInvalid
 from mockserver.handlers.agents import agent_state
 from mockserver.handlers.common import items_response, store
 from mockserver.history import agent_history, compact, page_query, paged
-from mockserver.http import json_response, parse_body, path_id, rules
+from mockserver.http import json_response, parse_body, rules
 from mockserver.models import (
     CancelAgentRunRequest,
     CompactionRequest,
@@ -20,6 +20,7 @@ from mockserver.models import (
     LettaStreamingRequest,
     ResetMessagesRequest,
 )
+from mockserver.parameters import CONVERSATION_ID_QUERY, path_id
 from mockserver.runs import cancel_runs
 from mockserver.sending import ASYNC, SEND, STREAM, Send, answer
 
@@ -88,7 +89,7 @@ async def list_messages(request: Request) -> Response:
     state = store(request)
     query = page_query(request)
     agent = state.agent(agent_id, not_found=Texts.AGENT_NOT_FOUND)
-    view = agent_history(agent, request.query_params.get("conversation_id"))
+    view = agent_history(agent, CONVERSATION_ID_QUERY.read(request))
     return items_response(request, paged(state, view, query, owner=agent_id, chronological=True))
 
 

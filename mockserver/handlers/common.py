@@ -12,9 +12,10 @@ from starlette.responses import Response
 from mockserver.bodies import share_items
 from mockserver.catalogue import Texts
 from mockserver.errors import BadRequest
-from mockserver.http import query_int, rules
+from mockserver.http import rules
 from mockserver.models import RUN_ID_PATTERN
 from mockserver.paging import Row, resource_page
+from mockserver.parameters import RUN_ID, Integer, Text
 from mockserver.store import Store
 
 __all__ = ["id_page", "items_response", "run_id", "store"]
@@ -33,18 +34,15 @@ def items_response(request: Request, rows: list[Row]) -> Response:
 
 
 def run_id(request: Request) -> str:
-    value: str = request.path_params["run_id"]
+    value = RUN_ID.read(request)
     # The spec puts no pattern on run ids; the real server checks the strict form (wire doc §13.1).
     if rules(request).strict_run_ids and not re.match(RUN_ID_PATTERN, value):
         raise BadRequest(Texts.bad_run_id(value))
     return value
 
 
-def id_page(request: Request, items: Iterable[Resource], key: Callable[[Resource], str], *, limit: int,
-            maximum: int | None = None) -> list[Resource]:  # fmt: skip
-    """The page of a resource listing (agents, tools, runs, steps) the request's ``after``, ``before`` and ``limit``
-    (default ``limit``, at most ``maximum``, then at least 1) ask for."""
-    bounds = {} if maximum is None else {"minimum": 1, "maximum": maximum}
-    count = query_int(request, "limit", limit, **bounds) or 0
-    params = request.query_params
-    return resource_page(items, key, after=params.get("after"), before=params.get("before"), limit=count)
+def id_page(request: Request, items: Iterable[Resource], key: Callable[[Resource], str], *, limit: Integer,
+            before: Text, after: Text) -> list[Resource]:  # fmt: skip
+    """The page of a resource listing (agents, tools, runs, steps) its cursors and ``limit`` ask for."""
+    count = limit.read(request)
+    return resource_page(items, key, after=after.read(request), before=before.read(request), limit=count)

@@ -8,10 +8,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mockserver.catalogue import Texts
-from mockserver.errors import BadRequest, Conflict, RequestInvalid
+from mockserver.errors import BadRequest, Conflict
 from mockserver.handlers.common import items_response, store
 from mockserver.history import compact, conversation_history, page_query, paged
-from mockserver.http import json_response, parse_body, path_id, query_bool, query_choice, query_int, rules
+from mockserver.http import json_response, parse_body, rules
 from mockserver.models import (
     Conversation,
     ConversationCompactionRequest,
@@ -21,6 +21,18 @@ from mockserver.models import (
     UpdateConversation,
 )
 from mockserver.paging import resource_page
+from mockserver.parameters import (
+    AFTER_CONVERSATIONS,
+    AGENT_ID_QUERY,
+    AGENT_ID_REQUIRED,
+    CONV_ID,
+    DRY_RUN,
+    LIMIT_CONVERSATIONS,
+    ORDER_BY_CONVERSATIONS,
+    ORDER_CONVERSATIONS,
+    SUMMARY_SEARCH,
+    path_id,
+)
 from mockserver.records import AgentRecord, ConversationRecord, RunRecord
 from mockserver.rules import Rules
 from mockserver.sending import CONVERSATION, Send, answer, resume
@@ -79,7 +91,7 @@ async def list_conversation_messages(request: Request) -> Response:
     conversation_id = path_id(request, "conversation_id")
     state = store(request)
     query = page_query(request)
-    agent, stored_conversation = state.conversation_agent(conversation_id, request.query_params.get("agent_id"))
+    agent, stored_conversation = state.conversation_agent(conversation_id, AGENT_ID_QUERY.read(request))
     view = conversation_history(state, agent, stored_conversation)
     # A conv-… conversation lists in the requested order; the default conversation behaves like agent history.
     # A conv-… conversation also ignores cursors it does not know (wire doc §14).
@@ -122,9 +134,7 @@ async def compact_conversation(request: Request) -> Response:
 
 
 async def create_conversation(request: Request) -> Response:
-    agent_id = request.query_params.get("agent_id")
-    if agent_id is None:
-        raise RequestInvalid.single(["query", "agent_id"], "Field required", "missing")
+    agent_id = AGENT_ID_REQUIRED.read(request)
     body = await parse_body(request, CreateConversation, required=False)
     state = store(request)
     agent = state.agent(agent_id)
@@ -134,16 +144,16 @@ async def create_conversation(request: Request) -> Response:
 
 async def list_conversations(request: Request) -> Response:
     state = store(request)
-    agent_id = request.query_params.get("agent_id")
+    agent_id = AGENT_ID_QUERY.read(request)
     records = [c for c in state.conversations.values() if c.created and (agent_id is None or c.agent_id == agent_id)]
-    search = request.query_params.get("summary_search")
+    search = SUMMARY_SEARCH.read(request)
     if search:
         records = [c for c in records if search.lower() in (c.summary or "").lower()]
-    order = query_choice(request, "order", ("asc", "desc"), "desc")
-    key = query_choice(request, "order_by", ("created_at", "last_run_completion", "last_message_at"), "created_at")
+    order = ORDER_CONVERSATIONS.read(request)
+    key = ORDER_BY_CONVERSATIONS.read(request)
     records.sort(key=lambda c: _sort_key(c, key), reverse=order == "desc")
-    limit = query_int(request, "limit", 50) or 0
-    page = resource_page(records, lambda c: c.id, after=request.query_params.get("after"), before=None, limit=limit)
+    limit = LIMIT_CONVERSATIONS.read(request)
+    page = resource_page(records, lambda c: c.id, after=AFTER_CONVERSATIONS.read(request), before=None, limit=limit)
     # The real server lists conversations without their context window (retrieve one to see it).
     shown = [conversation_view(c, with_context=False) for c in page]
     return json_response([c.model_dump(mode="json") for c in shown])
@@ -157,12 +167,12 @@ def _sort_key(record: ConversationRecord, key: str) -> datetime:
 
 
 async def retrieve_conversation(request: Request) -> Response:
-    conversation_id = path_id(request, "conversation_id", "conv_id")
+    conversation_id = CONV_ID.read(request)
     return json_response(conversation_view(store(request).conversation(conversation_id)))
 
 
 async def update_conversation(request: Request) -> Response:
-    conversation_id = path_id(request, "conversation_id", "conv_id")
+    conversation_id = CONV_ID.read(request)
     body = await parse_body(request, UpdateConversation)
     state = store(request)
     record = state.conversation(conversation_id)
@@ -171,7 +181,7 @@ async def update_conversation(request: Request) -> Response:
 
 
 async def delete_conversation(request: Request) -> Response:
-    conversation_id = path_id(request, "conversation_id", "conv_id")
+    conversation_id = CONV_ID.read(request)
     state = store(request)
     state.delete_conversation(state.conversation(conversation_id))
     return json_response(None)
@@ -180,7 +190,7 @@ async def delete_conversation(request: Request) -> Response:
 async def fork_conversation(request: Request) -> Response:
     conversation_id = path_id(request, "conversation_id")
     state = store(request)
-    agent, stored_conversation = state.conversation_agent(conversation_id, request.query_params.get("agent_id"))
+    agent, stored_conversation = state.conversation_agent(conversation_id, AGENT_ID_QUERY.read(request))
     if stored_conversation is None:
         parent = state.create_conversation(agent, {})  # forking the default conversation: a new one
         return json_response(conversation_view(parent))
@@ -190,7 +200,7 @@ async def fork_conversation(request: Request) -> Response:
 async def cancel_conversation(request: Request) -> Response:
     conversation_id = path_id(request, "conversation_id")
     state = store(request)
-    agent, stored_conversation = state.conversation_agent(conversation_id, request.query_params.get("agent_id"))
+    agent, stored_conversation = state.conversation_agent(conversation_id, AGENT_ID_QUERY.read(request))
     active = [r for r in state.active_runs(agent) if r.run.conversation_id == stored_conversation]
     if not active and _rules(request, stored_conversation).nothing_to_cancel_409:
         raise Conflict(Texts.nothing_to_cancel_in(conversation_id))
@@ -202,7 +212,7 @@ async def cancel_conversation(request: Request) -> Response:
 async def recompile_conversation(request: Request) -> Response:
     """The conversation's system message, rebuilt from the agent's current memory (``dry_run``: not stored)."""
     conversation_id = path_id(request, "conversation_id")
-    persist = not query_bool(request, "dry_run", False)
+    persist = not DRY_RUN.read(request)
     # The agent of the "default" conversation is named in the body, as for compact (Letta's own tests send it so).
     body = await parse_body(request, ConversationCompactionRequest, required=False, nullable=True)
     state = store(request)

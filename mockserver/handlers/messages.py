@@ -9,8 +9,9 @@ from mockserver.catalogue import Texts
 from mockserver.errors import NotFound
 from mockserver.handlers.common import items_response, store
 from mockserver.history import organization_history, page_query, paged, search
-from mockserver.http import json_response, parse_body, path_id, rules
+from mockserver.http import json_response, parse_body, rules
 from mockserver.models import AssistantMessage, LettaMessage, Message, ReasoningMessage, SearchAllMessagesRequest
+from mockserver.parameters import CONVERSATION_ID_QUERY, path_id
 
 __all__ = ["list_all_messages", "retrieve_message", "search_all_messages"]
 
@@ -18,7 +19,7 @@ __all__ = ["list_all_messages", "retrieve_message", "search_all_messages"]
 async def list_all_messages(request: Request) -> Response:
     state = store(request)
     query = page_query(request)
-    view = organization_history(state, request.query_params.get("conversation_id"))
+    view = organization_history(state, CONVERSATION_ID_QUERY.read(request))
     return items_response(request, paged(state, view, query, owner="the organization", chronological=True))
 
 
