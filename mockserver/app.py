@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from types import ModuleType
 from typing import Any
 
@@ -24,12 +24,11 @@ from mockserver.appstate import install
 from mockserver.auth import TokenCheck
 from mockserver.catalogue import Texts
 from mockserver.config import MockConfig
-from mockserver.control import parse_controls
-from mockserver.errors import ConfigurationError, ControlError, HTTPError
+from mockserver.errors import ConfigurationError, HTTPError
 from mockserver.faults import ConnectionDropped
 from mockserver.handlers import agent_messages, agents, conversations, messages, runs, service, tools
 from mockserver.http import json_response, rules
-from mockserver.journal import DEFAULT_SIZE, OPERATION, Journal, JournalMiddleware
+from mockserver.journal import OPERATION, Journal, JournalMiddleware
 from mockserver.operations import OPERATIONS, PREFIXES
 from mockserver.rules import CONTRACT, Rules
 from mockserver.store import Store
@@ -55,31 +54,16 @@ def _bind(modules: tuple[ModuleType, ...]) -> Mapping[str, Handler]:
 HANDLERS = _bind((agent_messages, agents, conversations, messages, runs, service, tools))
 
 
-def create_app(
-    *,
-    seed: int | None = None,
-    agents: Iterable[str] | None = None,
-    fidelity: str = "contract",
-    controls: str | dict[str, Any] | None = None,
-    admin: bool = True,
-    max_body_bytes: int = 8 * 1024 * 1024,
-    freeze_gc: bool = False,
-    journal_size: int = DEFAULT_SIZE,
-    fixtures: str | Sequence[str] | None = None,
-    replay_speed: float = 1.0,
-    on_miss: str = "error",
-    auth_token: str | None = None,
-    cors_origins: Iterable[str] | None = None,
-) -> Starlette:
-    """A mock Letta server as an ASGI app.
+def create_app(**settings: Any) -> Starlette:
+    """A mock Letta server as an ASGI app, configured by keyword: the settings of ``config.MockConfig``.
 
     ``seed`` makes ids and dates reproducible; ``agents`` closes the world to those agent ids (unknown ids then
     get Letta's 404s); ``fidelity="server"`` imitates the real server's quirks instead of the documented contract;
     ``controls`` are the default turn controls (``"scenario=tool_call; token_delay_ms=20"`` or a dict, see
     ``mockserver.control``); ``admin=False`` leaves out the ``/_mock/`` admin API and its dashboard;
-    ``journal_size`` is how many exchanges the journal keeps (a ring buffer, ``mockserver.journal``).
-    ``freeze_gc`` (for a long-running server process, as ``letta-mock serve``) keeps stored state out of full
-    garbage collections.
+    ``journal_size`` is how many exchanges the journal keeps (a ring buffer, ``mockserver.journal``);
+    ``max_body_bytes`` bounds a request body. ``freeze_gc`` (for a long-running server process, as
+    ``letta-mock serve``) keeps stored state out of full garbage collections.
 
     ``fixtures`` (paths, HAR files or curated names; see ``mockserver.recording``) are replayed in front of the
     routes, at ``replay_speed`` times their recorded pace (0: at once); a request none matches gets a 404 naming
@@ -88,17 +72,10 @@ def create_app(
     ``auth_token`` makes every route, the admin API and the dashboard included, answer 401 to a caller without it
     (``mockserver.auth``); ``cors_origins`` are the origins browsers may call from (default: any).
     """
-    config = MockConfig.build(seed=seed, agents=agents, fidelity=fidelity, max_body_bytes=max_body_bytes,
-                              auth_token=auth_token, cors_origins=cors_origins)  # fmt: skip
-    try:
-        defaults = parse_controls(controls, where="controls")
-    except ControlError as error:
-        raise ConfigurationError(str(error.detail)) from None
-    if isinstance(journal_size, bool) or not isinstance(journal_size, int) or journal_size < 1:
-        raise ConfigurationError(f"journal_size must be a whole number >= 1, not {journal_size!r}")
+    config = MockConfig.build(**settings)
     app = Starlette(
         routes=[*routes(Rules.of(config.fidelity, closed_world=config.agents is not None)),
-                *([admin_mount()] if admin else [])],
+                *([admin_mount()] if config.admin else [])],
         middleware=[
             # Browser front ends call with an Authorization header; preflights are answered here, before the token
             # check (a browser sends no credentials on one).
@@ -108,20 +85,20 @@ def create_app(
             ),
             Middleware(JournalMiddleware),  # a refused caller's 401 is in the journal too
             *([Middleware(TokenCheck, token=config.auth_token)] if config.auth_token is not None else []),
-            *_replay(fixtures, replay_speed, on_miss),
+            *_replay(config.fixtures, config.replay_speed, config.on_miss),
         ],
         exception_handlers={HTTPError: _letta_error, HTTPException: _starlette_error, Exception: _unexpected},
     )
     # A long-running server keeps everything it stored; full garbage collections over it paused every request
     # for 100-400 ms (bench/profile_http.py). Stored state lives on, so the process owner moves it out of the way.
-    store = Store(seed=seed, agents=config.agents, on_growth=gc.freeze if freeze_gc else None)
-    install(app, config, defaults, store, Journal(journal_size))
+    store = Store(seed=config.seed, agents=config.agents, on_growth=gc.freeze if config.freeze_gc else None)
+    install(app, config, store, Journal(config.journal_size))
     return app
 
 
-def _replay(fixtures: str | Sequence[str] | None, speed: float, on_miss: str) -> list[Middleware]:
+def _replay(fixtures: tuple[str, ...] | None, speed: float, on_miss: str) -> list[Middleware]:
     """Record and replay (``mockserver.recording``): the replay layer, after the journal, before the routes."""
-    if fixtures is None or (not isinstance(fixtures, str) and not fixtures):
+    if fixtures is None:
         return []
     if not (isinstance(speed, int | float) and speed >= 0):
         raise ConfigurationError(f"replay_speed must be a number >= 0 (0: as fast as possible), not {speed!r}")
@@ -132,7 +109,7 @@ def _replay(fixtures: str | Sequence[str] | None, speed: float, on_miss: str) ->
     from mockserver.recording.middleware import ReplayMiddleware
 
     try:
-        library = load_library([fixtures] if isinstance(fixtures, str) else fixtures)
+        library = load_library(list(fixtures))
     except FixtureError as error:
         raise ConfigurationError(f"fixtures: {error}") from None
     return [Middleware(ReplayMiddleware, library=library, speed=float(speed), on_miss=on_miss)]  # type: ignore[arg-type]

@@ -31,6 +31,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.bodies import SHARED, Blob
+from mockserver.config import MockConfig
 from mockserver.errors import ConfigurationError
 from mockserver.faults import ConnectionDropped
 from mockserver.wire.sse import DONE, decode
@@ -49,7 +50,7 @@ __all__ = [
 ]
 
 ADMIN_PREFIX = "/_mock"
-DEFAULT_SIZE = 1000  # exchanges kept
+DEFAULT_SIZE: int = MockConfig.journal_size  # exchanges kept (the setting's default)
 BODY_LIMIT = 64 * 1024  # a request or response body above this is summarised, not kept
 STREAM_DATA_LIMIT = 256 * 1024  # a stream's event data kept; later events keep offset and type only
 STREAM_EVENT_LIMIT = 5000  # events kept per stream; later ones are counted

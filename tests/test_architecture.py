@@ -392,3 +392,25 @@ def test_a_parameter_s_default_bounds_and_choices_are_its_record_s_alone() -> No
     assert reading == []
     named = {key for operation in operations.OPERATIONS for key in operation.parameters}
     assert named == set(PARAMETERS), "every record is some operation's, every operation's parameter a record"
+
+
+def test_one_settings_table_builds_create_app_serve_and_the_plugin() -> None:
+    from mockserver.cli import build_parser
+    from mockserver.config import SETTINGS, MockConfig
+    from mockserver.pytest_plugin import SETTINGS as PLUGIN_SETTINGS
+
+    names = [row.name for row in SETTINGS]
+    assert names == [field.name for field in dataclasses.fields(MockConfig)]
+    assert MockConfig.build() == MockConfig.build(**{row.name: row.default for row in SETTINGS})
+    serve = build_parser().parse_args(["serve"])
+    assert {row.name for row in SETTINGS if row.serve is not None} <= set(vars(serve))
+    plugin = {setting.name: setting.keyword for setting in PLUGIN_SETTINGS if setting.keyword is not None}
+    assert plugin == {row.name: row.name for row in SETTINGS if row.plugin is not None}
+    with pytest.raises(TypeError, match="did you mean 'seed'"):
+        create_app(sed=1)
+
+
+@pytest.mark.parametrize("fact", ["8 * 1024 * 1024", "LETTA_MOCK_AUTH_TOKEN"])
+def test_a_default_is_written_once(fact: str) -> None:
+    places = [path for path in (*SOURCES, *modules("tests")) if fact in path.read_text()]
+    assert len([p for p in places if p.name != "test_architecture.py"]) <= 1, places
