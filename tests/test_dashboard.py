@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from _local import ROOT
 from starlette.applications import Starlette
 
 from mockserver import create_app
@@ -20,7 +21,6 @@ from mockserver.admin import admin_mount
 from mockserver.dashboard import ASSETS
 from mockserver.journal import BODY_LIMIT, DEFAULT_SIZE, STREAM_DATA_LIMIT, Journal
 
-ROOT = Path(__file__).resolve().parents[1]
 AGENT = "agent-123e4567-e89b-42d3-8456-426614174000"
 SEND = f"/v1/agents/{AGENT}/messages"
 
