@@ -420,3 +420,8 @@ def test_a_default_or_a_place_is_written_once(fact: str, where: str) -> None:
     here = Path(__file__).name
     places = [str(p.relative_to(ROOT)) for p in modules(where) if fact in p.read_text() and p.name != here]
     assert len(places) <= 1, places
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_a_module_stays_small(path: Path) -> None:
+    assert len(path.read_text().splitlines()) <= 450, "split it by concern (ARCHITECTURE.md)"
