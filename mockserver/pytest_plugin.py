@@ -68,9 +68,11 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     # The server's settings the plugin offers, from the server's table.
     *(
-        Setting(row.name, row.help + (" (space or comma separated)" if row.plugin is words else ""), row.plugin,
-                row.name)
-        for row in SERVER_SETTINGS if row.plugin is not None
+        Setting(
+            row.name, row.help + (" (space or comma separated)" if row.plugin is words else ""), row.plugin, row.name
+        )
+        for row in SERVER_SETTINGS
+        if row.plugin is not None
     ),
     Setting("scenario", "default scenario of every turn (over controls)", str),
     Setting("script", "scripted turns: [turn, ...] for the test's agents, or {agent_id: [turn, ...]}"),

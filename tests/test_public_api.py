@@ -61,8 +61,10 @@ def test_the_strategies_export_nothing_else() -> None:
 
 
 def test_importing_the_package_loads_neither_the_app_nor_the_fuzzer() -> None:
-    code = ("import sys, mockserver\n"
-            "print(sorted(m for m in ('starlette', 'schemathesis', 'mockserver.app') if m in sys.modules))")
+    code = (
+        "import sys, mockserver\n"
+        "print(sorted(m for m in ('starlette', 'schemathesis', 'mockserver.app') if m in sys.modules))"
+    )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert loaded.stdout.strip() == "[]"
 
@@ -76,9 +78,7 @@ IMPORTED = re.compile(r"(?:from|import)\s+(mockserver(?:\.\w+)*|strategies(?:\.\
 NAMED = re.compile(r"`(mockserver(?:\.\w+)+)")
 
 
-@pytest.mark.parametrize(
-    "path", [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))], ids=lambda p: p.name
-)
+@pytest.mark.parametrize("path", [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))], ids=lambda p: p.name)
 def test_the_docs_send_users_to_public_names_only(path: object) -> None:
     text = path.read_text()  # type: ignore[attr-defined]
     used = set(IMPORTED.findall(text)) | set(NAMED.findall(text))
