@@ -19,7 +19,8 @@ __all__ = ["LETTA_MOCK", "ROOT", "PortTaken", "listening", "still_running", "unu
 ROOT = Path(__file__).resolve().parents[1]  # the checkout
 LETTA_MOCK = str(Path(sys.executable).with_name("letta-mock"))  # the command this environment installed
 
-_TAKEN = ("address already in use", "[errno 98]", "[errno 48]")  # Linux and macOS
+# What a process says when its port was taken: uvicorn's words (Linux, macOS), and letta-mock's own one line.
+_TAKEN = ("address already in use", "[errno 98]", "[errno 48]", " is in use")
 
 
 class PortTaken(Exception):
@@ -59,8 +60,8 @@ def listening(
 
 
 def still_running(process: subprocess.Popen[str]) -> None:
-    """Nothing, while ``process`` runs. Once it has exited: ``PortTaken`` when its port was taken (uvicorn says
-    "address already in use"), else an ``AssertionError`` with its standard error."""
+    """Nothing, while ``process`` runs. Once it has exited: ``PortTaken`` when its port was taken (its standard
+    error says so), else an ``AssertionError`` with its standard error."""
     if process.poll() is None:
         return
     err = process.stderr.read() if process.stderr else ""
