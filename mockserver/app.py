@@ -74,8 +74,7 @@ def create_app(**settings: Any) -> Starlette:
     """
     config = MockConfig.build(**settings)
     app = Starlette(
-        routes=[*routes(Rules.of(config.fidelity, closed_world=config.agents is not None)),
-                *([admin_mount()] if config.admin else [])],
+        routes=[*routes(Rules.of_config(config)), *([admin_mount()] if config.admin else [])],
         middleware=[
             # Browser front ends call with an Authorization header; preflights are answered here, before the token
             # check (a browser sends no credentials on one).

@@ -27,8 +27,7 @@ Model = TypeVar("Model", bound=BaseModel)
 def rules(request: Request, *, created: bool = False) -> Rules:
     """Which of Letta's rules apply to this request (``mockserver.rules``), about a resource a client ``created``
     or not: the app's profile and world decide the rest."""
-    config = request.app.state.config
-    return Rules.of(config.fidelity, closed_world=config.agents is not None, created=created)
+    return Rules.of_config(request.app.state.config, created=created)
 
 
 async def parse_body(request: Request, model: type[Model], *, required: bool = True, nullable: bool = False) -> Model:

@@ -18,7 +18,10 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mockserver.config import MockConfig
 
 __all__ = ["CONTRACT", "Rules"]
 
@@ -87,6 +90,11 @@ class Rules:
         """The rules for a request under ``fidelity``, in a closed or open world, about a resource a client
         ``created`` (or not). Every combination of the three switches is here."""
         return _rules(fidelity == "server", closed_world, created)
+
+    @classmethod
+    def of_config(cls, config: MockConfig, *, created: bool = False) -> Rules:
+        """The rules of a mock configured by ``config`` (its profile; ``agents`` given: a closed world)."""
+        return _rules(config.fidelity == "server", config.agents is not None, created)
 
     def fields(self) -> dict[str, bool]:
         return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
