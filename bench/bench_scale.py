@@ -14,7 +14,7 @@ Sections (``--sections``, default all):
                 framework's for the same answer. ``tiny`` is the ceiling answering ``[]``, for reference.
 ``depth``       page and create cost at 0 / 1k / 10k / 100k stored messages (``--depths``). Each depth is a fresh
                 server process that fills its store *in-process through the Store and engine API* before it
-                listens (a turn as ``sending.send`` runs it: ``Store.new_run``, ``plan_for``, ``run_turn``), so 100k
+                listens (a turn as ``sending.answer`` runs it: ``Store.new_run``, ``plan_for``, ``run_turn``), so 100k
                 messages take seconds, not an hour of HTTP; every figure is then measured over HTTP with wrk at one
                 connection. The history is one agent's: every fourth turn goes to a conversation it created, every
                 turn is a run. Depth 0 is 10 turns (the cursors need a middle). Endpoints: the default list,
@@ -110,7 +110,7 @@ else:
     from mockserver.app import create_app
     from mockserver.engine import run_turn
     from mockserver.models import LettaStreamingRequest
-    from mockserver.sending import input_messages, plan_for, turn_options
+    from mockserver.sending import SEND, Send, input_messages, plan_for, turn_options
 
     turns = int(arg)
     app = create_app(freeze_gc=True)  # as `letta-mock serve` builds it
@@ -122,14 +122,13 @@ else:
         agent = store.agent(sys.argv[4])
         conversation = store.create_conversation(agent, {})
         body = LettaStreamingRequest(input="hello")
-        messages = input_messages(body)
-        defaults = app.state.defaults
-        options = turn_options(body, defaults, streaming=False)
+        send = Send(SEND, agent, body, tuple(input_messages(body)), app.state.defaults)  # a JSON send, no request
+        options = turn_options(send)
         for turn in range(turns):
             where = conversation.id if turn % 4 == 3 else None
             record = store.new_run(agent, conversation_id=where, run_type="send_message", background=False)
-            plan = plan_for(store, agent, body, messages, defaults)
-            await run_turn(store, agent, record, where, messages, plan, options)
+            plan = plan_for(store, send)
+            await run_turn(store, agent, record, where, send.messages, plan, options)
         history = agent.messages
         middle = history[len(history) // 2]
         return {"conversation": conversation.id, "middle": middle.id, "run": middle.run_id, "stored": len(history)}

@@ -31,23 +31,28 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route, Router
 from starlette.types import ASGIApp
 
-from mockserver import __version__, appstate
+from mockserver import appstate
 from mockserver.catalogue import IN_BAND_ERRORS, LETTA_VERSION
 from mockserver.control import KEYS, Controls, parse_controls
 from mockserver.dashboard import DASHBOARD_ROUTES, dashboard_page, wants_page
 from mockserver.errors import ControlError, NotFound, RequestInvalid
 from mockserver.faults import FAULTS
-from mockserver.http import json_response, path_id, query_int
+from mockserver.http import json_response
 from mockserver.journal import ADMIN_PREFIX, Journal
 from mockserver.models import STOP_REASONS
+from mockserver.parameters import Integer, Text, path_id
 from mockserver.records import AgentRecord, StoredMessage
 from mockserver.scenarios import SCENARIOS
 from mockserver.store import Store
+from mockserver.version import __version__
 
 __all__ = ["ADMIN_ROUTES", "admin_mount"]
 
 PREFIX = ADMIN_PREFIX
 HISTORY_LIMIT = 500  # items the dashboard's history view reads by default
+_HISTORY = Integer(name="limit", description="The last items of the history shown.", default=HISTORY_LIMIT)
+_SINCE = Integer(name="since", description="The journal version the page has seen.", default=0)
+_OPERATION = Text(name="operation", description="Only the exchanges of this operation.")
 
 
 async def _controls_body(request: Request) -> dict[str, Any]:
@@ -95,22 +100,12 @@ def _index(state: State) -> dict[str, Any]:
     }
 
 
-# How the dashboard offers each control key: the values of the tables, else a number or text field.
-_CHOICES: dict[str, tuple[str, ...]] = {
-    "scenario": tuple(SCENARIOS),
-    "stop_reason": tuple(STOP_REASONS),
-    "error": IN_BAND_ERRORS,
-    "error_at": ("start", "mid"),
-}
-_PACING = ("first_event_delay_ms", "token_delay_ms", "jitter_ms", "think_ms", "ping_interval_ms")
-_FAULT_KEYS = ("fault", "stall_ms", "retry_after")
-
-
 def _control_row(key: str) -> dict[str, Any]:
-    row: dict[str, Any] = {"key": key, "help": KEYS[key].help}
-    row["group"] = "pacing" if key in _PACING else "faults" if key in _FAULT_KEYS else "turn"
-    if key in _CHOICES:
-        row.update(kind="choice", choices=list(_CHOICES[key]))
+    """How the dashboard offers a control key (``control.KEYS``): its table's values, else a number or text field."""
+    row: dict[str, Any] = {"key": key, "help": KEYS[key].help, "group": KEYS[key].group}
+    choices = KEYS[key].choices
+    if choices is not None:
+        row.update(kind="choice", choices=list(choices))
     else:
         try:  # a key that takes a number takes 0
             parse_controls({key: 0})
@@ -167,7 +162,7 @@ async def agent_messages(request: Request) -> Response:
     agent = store.agents.get(agent_id)
     if agent is None:  # looking never creates: the open world's agents appear when a Letta route uses them
         raise NotFound(f"Agent {agent_id} has not been used")
-    limit = query_int(request, "limit", HISTORY_LIMIT) or HISTORY_LIMIT
+    limit = _HISTORY.read(request) or HISTORY_LIMIT  # 0: the default
     rows: list[tuple[StoredMessage, int]] = []  # the last `limit` items, read from the end (history can be long)
     for stored in reversed(agent.messages):
         if len(rows) >= limit:
@@ -202,11 +197,11 @@ async def journal(request: Request) -> Response:
     if request.method == "DELETE":
         request.app.state.journal.clear()
         return json_response([])
-    return json_response(request.app.state.journal.as_json(request.query_params.get("operation")))
+    return json_response(request.app.state.journal.as_json(_OPERATION.read(request)))
 
 
 async def journal_changes(request: Request) -> Response:
-    return json_response(_changes(request.app.state.journal, query_int(request, "since", 0) or 0))
+    return json_response(_changes(request.app.state.journal, _SINCE.read(request)))
 
 
 def _changes(journal: Journal, since: int) -> dict[str, Any]:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
-import re
 from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
 
@@ -34,7 +33,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.errors import ConfigurationError
+from mockserver.config import host_name
 
 __all__ = [
     "ANY",
@@ -51,8 +50,6 @@ ANY = "*"
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
 # A page served from a loopback name, http or https, on any port.
 LOOPBACK_ORIGIN = r"https?://(?:localhost|127\.0\.0\.1|\[::1\])(?::\d{1,5})?"
-_LABEL = r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?"
-_NAME = re.compile(rf"(?:\*\.)?{_LABEL}(?:\.{_LABEL})*\.?")  # a host name, or *.name (lower case)
 _LOGGED_AT_MOST = 64  # refused names logged per server: a flood of them is not a flood of warnings
 log = logging.getLogger("letta_mock")
 
@@ -74,28 +71,13 @@ def _wildcard(host: str) -> bool:
         return host == ""
 
 
-def _host_name(value: str) -> str:
-    """An ``--allowed-host`` value as TrustedHostMiddleware compares it: lower case, IPv6 addresses in brackets."""
-    name = value.strip().lower()
-    try:
-        address = ipaddress.ip_address(name.strip("[]"))
-    except ValueError:
-        if name == ANY or _NAME.fullmatch(name):
-            return name
-        raise ConfigurationError(
-            f"allowed host {value!r}: expected a host name ('example.test', '*.example.test'), an IP address or "
-            "'*', without scheme or port (every port of an allowed name is answered)"
-        ) from None
-    return f"[{address}]" if address.version == 6 else str(address)
-
-
 def host_allowlist(bind: str, names: Iterable[str] | None = None) -> tuple[str, ...]:
     """The ``Host`` names a server bound to ``bind`` answers: the loopback names, the bound address unless it is
     loopback or every interface (``0.0.0.0``: name them), and ``names``; ``("*",)`` when ``names`` hold ``*``."""
-    given = [_host_name(name) for name in names or ()]
+    given = [host_name(name) for name in names or ()]
     if ANY in given:
         return (ANY,)
-    bound = [] if is_loopback(bind) or _wildcard(bind) else [_host_name(bind)]
+    bound = [] if is_loopback(bind) or _wildcard(bind) else [host_name(bind)]
     return tuple(dict.fromkeys([*LOOPBACK_NAMES, *bound, *given]))
 
 

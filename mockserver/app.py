@@ -1,11 +1,13 @@
-"""``create_app``: the Starlette application — its routes (from the operations table), error handling, middleware."""
+"""``create_app``: the Starlette application — its routes (the operations table's rows bound to their handlers),
+error handling, middleware."""
 
 from __future__ import annotations
 
 import gc
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Mapping
+from types import ModuleType
 from typing import Any
 
 from starlette.applications import Starlette
@@ -22,45 +24,47 @@ from mockserver.appstate import install
 from mockserver.auth import TokenCheck
 from mockserver.catalogue import Texts
 from mockserver.config import MockConfig
-from mockserver.control import parse_controls
-from mockserver.errors import ConfigurationError, ControlError, HTTPError
+from mockserver.errors import ConfigurationError, HTTPError
 from mockserver.faults import ConnectionDropped
-from mockserver.http import json_response
-from mockserver.journal import DEFAULT_SIZE, Journal, JournalMiddleware
+from mockserver.handlers import agent_messages, agents, conversations, messages, runs, service, tools
+from mockserver.http import json_response, rules
+from mockserver.journal import OPERATION, Journal, JournalMiddleware
 from mockserver.operations import OPERATIONS, PREFIXES
+from mockserver.rules import CONTRACT, Rules
 from mockserver.store import Store
 
-__all__ = ["create_app", "routes"]
+__all__ = ["HANDLERS", "create_app", "routes"]
 
 log = logging.getLogger("letta_mock")
 _ORIGIN_OPTION = "--cors-origin {0} (in Python: cors_origins=['{0}'])"
 
+Handler = Callable[[Request], Awaitable[Response]]
 
-def create_app(
-    *,
-    seed: int | None = None,
-    agents: Iterable[str] | None = None,
-    fidelity: str = "contract",
-    controls: str | dict[str, Any] | None = None,
-    admin: bool = True,
-    max_body_bytes: int = 8 * 1024 * 1024,
-    freeze_gc: bool = False,
-    journal_size: int = DEFAULT_SIZE,
-    fixtures: str | Sequence[str] | None = None,
-    replay_speed: float = 1.0,
-    on_miss: str = "error",
-    auth_token: str | None = None,
-    cors_origins: Iterable[str] | None = None,
-) -> Starlette:
-    """A mock Letta server as an ASGI app.
+
+def _bind(modules: tuple[ModuleType, ...]) -> Mapping[str, Handler]:
+    """Each operation's handler: the function of its operationId in the handler modules (exactly one has it)."""
+    bound: dict[str, Handler] = {}
+    for operation in OPERATIONS:
+        owners = [module for module in modules if operation.operation_id in module.__all__]
+        if len(owners) != 1:
+            raise RuntimeError(f"{operation.operation_id}: {len(owners)} handler modules name it, not 1")
+        bound[operation.operation_id] = getattr(owners[0], operation.operation_id)
+    return bound
+
+
+HANDLERS = _bind((agent_messages, agents, conversations, messages, runs, service, tools))
+
+
+def create_app(**settings: Any) -> Starlette:
+    """A mock Letta server as an ASGI app, configured by keyword: the settings of ``config.MockConfig``.
 
     ``seed`` makes ids and dates reproducible; ``agents`` closes the world to those agent ids (unknown ids then
     get Letta's 404s); ``fidelity="server"`` imitates the real server's quirks instead of the documented contract;
     ``controls`` are the default turn controls (``"scenario=tool_call; token_delay_ms=20"`` or a dict, see
     ``mockserver.control``); ``admin=False`` leaves out the ``/_mock/`` admin API and its dashboard;
-    ``journal_size`` is how many exchanges the journal keeps (a ring buffer, ``mockserver.journal``).
-    ``freeze_gc`` (for a long-running server process, as ``letta-mock serve``) keeps stored state out of full
-    garbage collections.
+    ``journal_size`` is how many exchanges the journal keeps (a ring buffer, ``mockserver.journal``);
+    ``max_body_bytes`` bounds a request body. ``freeze_gc`` (for a long-running server process, as
+    ``letta-mock serve``) keeps stored state out of full garbage collections.
 
     ``fixtures`` (paths, HAR files or curated names; see ``mockserver.recording``) are replayed in front of the
     routes, at ``replay_speed`` times their recorded pace (0: at once); a request none matches gets a 404 naming
@@ -68,38 +72,33 @@ def create_app(
 
     ``auth_token`` makes every route, the admin API and the dashboard included, answer 401 to a caller without it
     (``mockserver.auth``). Web pages on loopback origins (any port) may call it; ``cors_origins`` names more
-    (``"*"``: any); a page of any other origin gets a 403 (``mockserver.allowlists``).
+    (``"*"``: any); a page of any other origin gets a 403 (``mockserver.allowlists``). ``allowed_hosts`` are the
+    Host names answered besides loopback ones when the app is served on a socket (``letta-mock serve``,
+    ``LiveServer``); an in-process client has no socket a web page could reach, so it is not checked.
     """
-    config = MockConfig.build(seed=seed, agents=agents, fidelity=fidelity, max_body_bytes=max_body_bytes,
-                              auth_token=auth_token, cors_origins=cors_origins)  # fmt: skip
-    try:
-        defaults = parse_controls(controls, where="controls")
-    except ControlError as error:
-        raise ConfigurationError(str(error.detail)) from None
-    if isinstance(journal_size, bool) or not isinstance(journal_size, int) or journal_size < 1:
-        raise ConfigurationError(f"journal_size must be a whole number >= 1, not {journal_size!r}")
+    config = MockConfig.build(**settings)
     app = Starlette(
-        routes=[*routes(config.fidelity), *([admin_mount()] if admin else [])],
+        routes=[*routes(Rules.of_config(config)), *([admin_mount()] if config.admin else [])],
         middleware=[
             # Browser front ends call with an Authorization header; preflights are answered here, before the token
             # check (a browser sends no credentials on one). A page not allowed is refused before the journal.
             Middleware(OriginCheck, origins=config.cors_origins, option=_ORIGIN_OPTION),
             Middleware(JournalMiddleware),  # a refused caller's 401 is in the journal too
             *([Middleware(TokenCheck, token=config.auth_token)] if config.auth_token is not None else []),
-            *_replay(fixtures, replay_speed, on_miss),
+            *_replay(config.fixtures, config.replay_speed, config.on_miss),
         ],
         exception_handlers={HTTPError: _letta_error, HTTPException: _starlette_error, Exception: _unexpected},
     )
     # A long-running server keeps everything it stored; full garbage collections over it paused every request
     # for 100-400 ms (bench/profile_http.py). Stored state lives on, so the process owner moves it out of the way.
-    store = Store(seed=seed, agents=config.agents, on_growth=gc.freeze if freeze_gc else None)
-    install(app, config, defaults, store, Journal(journal_size))
+    store = Store(seed=config.seed, agents=config.agents, on_growth=gc.freeze if config.freeze_gc else None)
+    install(app, config, store, Journal(config.journal_size))
     return app
 
 
-def _replay(fixtures: str | Sequence[str] | None, speed: float, on_miss: str) -> list[Middleware]:
+def _replay(fixtures: tuple[str, ...] | None, speed: float, on_miss: str) -> list[Middleware]:
     """Record and replay (``mockserver.recording``): the replay layer, after the journal, before the routes."""
-    if fixtures is None or (not isinstance(fixtures, str) and not fixtures):
+    if fixtures is None:
         return []
     if not (isinstance(speed, int | float) and speed >= 0):
         raise ConfigurationError(f"replay_speed must be a number >= 0 (0: as fast as possible), not {speed!r}")
@@ -110,26 +109,26 @@ def _replay(fixtures: str | Sequence[str] | None, speed: float, on_miss: str) ->
     from mockserver.recording.middleware import ReplayMiddleware
 
     try:
-        library = load_library([fixtures] if isinstance(fixtures, str) else fixtures)
+        library = load_library(list(fixtures))
     except FixtureError as error:
         raise ConfigurationError(f"fixtures: {error}") from None
     return [Middleware(ReplayMiddleware, library=library, speed=float(speed), on_miss=on_miss)]  # type: ignore[arg-type]
 
 
-def routes(fidelity: str = "contract") -> list[BaseRoute]:
+def routes(rules: Rules = CONTRACT) -> list[BaseRoute]:
     """Every operation under each of Letta's prefixes, and our OpenAPI document.
 
     Where a template and a literal path overlap (``/messages/{message_id}`` and ``/messages/async``), the contract
     profile lets the template name no literal sibling: ``PATCH .../messages/async`` is not the message "async"
     (its id could never fit the pattern) but a method ``/messages/async`` does not serve, a 405. Letta's server
-    (``fidelity="server"``) tries the template and answers 422 for the id, as FastAPI does."""
+    (``rules.templates_take_literals``) tries the template and answers 422 for the id, as FastAPI does."""
     paths = [(prefix + path.removeprefix("/v1"), operation) for prefix in PREFIXES for operation in OPERATIONS
              for path in (operation.path, *operation.aliases)]  # fmt: skip
     every = [path for path, _ in paths]
     out: list[BaseRoute] = []
     for path, operation in paths:
-        reserved = _literal_siblings(path, every) if fidelity != "server" else {}
-        out.append(_Route(path, operation.handler, [operation.method], operation.operation_id, reserved))
+        reserved = {} if rules.templates_take_literals else _literal_siblings(path, every)
+        out.append(_Route(path, HANDLERS[operation.operation_id], [operation.method], operation.operation_id, reserved))
     out.append(_Route("/openapi.json", _openapi_document, ["GET"], None, {}))
     return out
 
@@ -151,8 +150,9 @@ def _literal_siblings(template: str, paths: list[str]) -> dict[str, set[str]]:
 
 
 class _Route(Route):
-    """A route of one method. A 405 names every method the URL is served with (Starlette's own ``Allow`` names
-    only the first route it tried); a path parameter never matches the ``reserved`` words of literal siblings."""
+    """A route of one method, named by its operationId (which it puts in the scope for the journal, ``OPERATION``).
+    A 405 names every method the URL is served with (Starlette's own ``Allow`` names only the first route it tried);
+    a path parameter never matches the ``reserved`` words of literal siblings."""
 
     def __init__(
         self, path: str, endpoint: Any, methods: list[str], name: str | None, reserved: dict[str, set[str]]
@@ -168,6 +168,7 @@ class _Route(Route):
         self.path_regex = re.compile(pattern.removesuffix("$") + r"\Z")
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope[OPERATION] = self.name
         if self.methods and scope["method"] not in self.methods:
             raise HTTPException(405, headers={"Allow": _allowed(scope)})
         await super().handle(scope, receive, send)
@@ -190,7 +191,7 @@ async def _openapi_document(request: Request) -> Response:
 async def _letta_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPError)
     body = exc.body()
-    if exc.status_code == 422 and request.app.state.config.fidelity == "server":
+    if exc.status_code == 422 and rules(request).repr_422:
         body = _server_validation_body(body)
     return json_response(body, exc.status_code, headers=exc.headers)
 

@@ -6,17 +6,17 @@ from __future__ import annotations
 from starlette.applications import Starlette
 
 from mockserver.config import MockConfig
-from mockserver.control import Controls
+from mockserver.control import NO_CONTROLS
 from mockserver.journal import Journal
 from mockserver.store import Store
 
 __all__ = ["install", "reset"]
 
 
-def install(app: Starlette, config: MockConfig, defaults: Controls, store: Store, journal: Journal) -> None:
+def install(app: Starlette, config: MockConfig, store: Store, journal: Journal) -> None:
     app.state.config = config
-    app.state.configured_defaults = defaults
-    app.state.defaults = defaults
+    app.state.configured_defaults = config.controls or NO_CONTROLS
+    app.state.defaults = app.state.configured_defaults
     app.state.store = store
     app.state.journal = journal
 

@@ -74,6 +74,12 @@ class ErrorType:
     in_band: bool = True
     has_detail: bool = True  # stream_incomplete is the one the server sends with a null detail
 
+    @classmethod
+    def named_as_its_stop_reason(
+        cls, name: StopReasonType, message: str, http_status: int, body: BodyKind
+    ) -> ErrorType:
+        return cls(name, name, message, http_status, body)
+
 
 # Order: the in-band ones as the README lists them; for one HTTP status the first provider row is its answer.
 _ROWS = (
@@ -95,8 +101,7 @@ _ROWS = (
         "stream_incomplete", "error", "Stream ended unexpectedly without a terminal event.", 500, "unknown",
         has_detail=False,
     ),
-    ErrorType(
-        "context_window_overflow_in_system_prompt",
+    ErrorType.named_as_its_stop_reason(
         "context_window_overflow_in_system_prompt",
         "Compaction failed because the system prompt is too large for the context window.",
         400,
@@ -131,10 +136,11 @@ def provider_error(status: int) -> ErrorType | None:
 
 # -- runs ---------------------------------------------------------------------------------------------------------
 
-# A run that stopped for one of these completed; any other stop reason but "cancelled" failed it (§2.4).
-COMPLETED_STOP_REASONS: frozenset[str] = frozenset({"end_turn", "max_steps", "tool_rule", "requires_approval"})
+# A run that stopped for one of these completed; any other stop reason but "cancelled" failed it (§2.4). A turn
+# reaches them by itself, so what it answered is stored. In this order: a drawn turn shrinks towards end_turn.
+COMPLETED_STOP_REASONS: tuple[StopReasonType, ...] = ("end_turn", "max_steps", "tool_rule", "requires_approval")
 # Stop reasons a stream reports together with an error event (§6.5); the rest end it with usage and [DONE].
-ERROR_STOP_REASONS: frozenset[str] = frozenset(row.stop_reason for row in _ROWS if row.in_band)
+ERROR_STOP_REASONS: tuple[StopReasonType, ...] = tuple(dict.fromkeys(row.stop_reason for row in _ROWS if row.in_band))
 
 
 def run_status(stop_reason: StopReasonType) -> RunStatus:

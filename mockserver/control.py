@@ -139,27 +139,35 @@ def _faults(key: str, raw: Any) -> tuple[Fault, ...]:
 class Key:
     parse: Callable[[str, Any], Any]
     help: str
+    group: str = "turn"  # what it shapes: the turn, its pacing, or its faults (the dashboard files it there)
+    choices: tuple[str, ...] | None = None  # its values, when a table names them
+
+    @classmethod
+    def choice(cls, choices: tuple[str, ...], help: str) -> Key:
+        return cls(_one_of(*choices), help, choices=choices)
 
 
 KEYS: Mapping[str, Key] = {
-    "scenario": Key(_one_of(*SCENARIOS), "what the agent does: " + " | ".join(SCENARIOS)),
-    "stop_reason": Key(_one_of(*STOP_REASONS), "any of Letta's 13 stop reasons: the turn ends with it"),
-    "error": Key(_one_of(*IN_BAND_ERRORS), "an in-band error by Letta's type; an HTTP error when not streaming"),
-    "error_at": Key(_one_of("start", "mid"), "start (before the first agent chunk, default) | mid (after a step)"),
+    "scenario": Key.choice(tuple(SCENARIOS), "what the agent does: " + " | ".join(SCENARIOS)),
+    "stop_reason": Key.choice(STOP_REASONS, "any of Letta's 13 stop reasons: the turn ends with it"),
+    "error": Key.choice(IN_BAND_ERRORS, "an in-band error by Letta's type; an HTTP error when not streaming"),
+    "error_at": Key.choice(("start", "mid"), "start (before the first agent chunk, default) | mid (after a step)"),
     "steps": Key(_number, "tool-calling steps before the reply (multi_step)"),
     "tokens": Key(_number, "reply length in words (long)"),
     "tool": Key(_text, "tool name (tool_call, approval, client_tool)"),
     "reply": Key(_text, "the assistant's text"),
     "seed": Key(_number, "seeds content choices (arbitrary scenario, jitter)"),
-    "first_event_delay_ms": Key(_number, "pacing: before the first agent event (0 by default)"),
-    "token_delay_ms": Key(_number, "pacing: between events (0 by default)"),
-    "jitter_ms": Key(_number, "pacing: up to this much more per delay"),
-    "think_ms": Key(_number, "pacing: silence before the first step"),
-    "tool_ms": Key(_number, "pacing: how long each server tool runs before its return (a run can be cancelled then)"),
-    "ping_interval_ms": Key(_number, f"keep-alive interval during silences (Letta: {KEEPALIVE_INTERVAL_MS})"),
-    "stall_ms": Key(_number, "how long stall faults stall"),
-    "fault": Key(_faults, "comma-separated faults: " + ", ".join(kind.form for kind in FAULTS.values())),
-    "retry_after": Key(_number, "seconds, sent as Retry-After with http:<status> faults"),
+    "first_event_delay_ms": Key(_number, "pacing: before the first agent event (0 by default)", "pacing"),
+    "token_delay_ms": Key(_number, "pacing: between events (0 by default)", "pacing"),
+    "jitter_ms": Key(_number, "pacing: up to this much more per delay", "pacing"),
+    "think_ms": Key(_number, "pacing: silence before the first step", "pacing"),
+    "tool_ms": Key(
+        _number, "pacing: how long each server tool runs before its return (a run can be cancelled then)", "pacing"
+    ),
+    "ping_interval_ms": Key(_number, f"keep-alive interval during silences (Letta: {KEEPALIVE_INTERVAL_MS})", "pacing"),
+    "stall_ms": Key(_number, "how long stall faults stall", "faults"),
+    "fault": Key(_faults, "comma-separated faults: " + ", ".join(kind.form for kind in FAULTS.values()), "faults"),
+    "retry_after": Key(_number, "seconds, sent as Retry-After with http:<status> faults", "faults"),
 }
 # The keys are the fields of Controls, one for one.
 assert list(KEYS) == [f.name for f in fields(Controls)]

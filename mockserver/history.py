@@ -9,7 +9,6 @@ from starlette.requests import Request
 
 from mockserver.catalogue import Texts
 from mockserver.errors import BadRequest
-from mockserver.http import query_bool, query_choice, query_int, query_list
 from mockserver.models import (
     AssistantMessageListResult,
     CompactionRequest,
@@ -23,7 +22,19 @@ from mockserver.models import (
     UserMessageListResult,
 )
 from mockserver.paging import Row, View, page
+from mockserver.parameters import (
+    AFTER,
+    BEFORE,
+    INCLUDE_ERR,
+    INCLUDE_RETURN_MESSAGE_TYPES,
+    LIMIT,
+    ORDER,
+    ORDER_BY,
+    USE_ASSISTANT_MESSAGE,
+    Choice,
+)
 from mockserver.records import AgentRecord, RunRecord, StoredMessage
+from mockserver.rules import Rules
 from mockserver.store import Store
 from mockserver.wire.ids import otid_for
 
@@ -49,16 +60,17 @@ def in_conversation(message: StoredMessage, conversation: str | None) -> bool:
     return message.conversation_id == conversation
 
 
-def page_query(request: Request, default_order: str = "desc") -> dict[str, Any]:
-    query_choice(request, "order_by", ("created_at",), "created_at")
-    query_bool(request, "include_err", None)
-    query_bool(request, "use_assistant_message", True)
+def page_query(request: Request, order: Choice = ORDER) -> dict[str, Any]:
+    """A message listing's query: cursors, limit, order (``order``: the listing's own default), type filter."""
+    ORDER_BY.read(request)
+    INCLUDE_ERR.read(request)
+    USE_ASSISTANT_MESSAGE.read(request)
     return {
-        "before": request.query_params.get("before") or None,
-        "after": request.query_params.get("after") or None,
-        "limit": query_int(request, "limit", 100),
-        "order": query_choice(request, "order", ("asc", "desc"), default_order),
-        "types": query_list(request, "include_return_message_types"),
+        "before": BEFORE.read(request) or None,
+        "after": AFTER.read(request) or None,
+        "limit": LIMIT.read(request),
+        "order": order.read(request),
+        "types": INCLUDE_RETURN_MESSAGE_TYPES.read(request),
     }
 
 
@@ -139,14 +151,13 @@ def compact(
     agent: AgentRecord,
     conversation_id: str | None,
     body: CompactionRequest,
-    *,
-    strict: bool,
-    packed: bool = False,
+    rules: Rules,
 ) -> CompactionResponse:
     """Replace the older part of the context window with a summary (stored history is kept).
 
-    The summary is stored as a ``summary_message``; ``packed`` (the real server's way) stores it as a user message
-    carrying a ``system_alert`` instead, as a compaction inside a turn does (§17.5).
+    The summary is stored as a ``summary_message``; ``rules.packed_summary`` (the real server's way) stores it as a
+    user message carrying a ``system_alert`` instead, as a compaction inside a turn does (§17.5). With too little to
+    fold, ``rules.strict_compaction`` refuses (400); otherwise the answer is the summary there is, count unchanged.
     """
     window, previous = store.context(agent, conversation_id)
     context = [i for i in window[1:] if not _is_summary(store, i)]
@@ -155,7 +166,7 @@ def compact(
     keep = 0 if mode in ("all", "self_compact_all") else len(context) // 3
     folded = context[: len(context) - keep]
     if not folded:
-        if previous is None and strict:
+        if previous is None and rules.strict_compaction:
             raise BadRequest(Texts.SUMMARIZE_FAILED)
         # Nothing to fold: Letta answers with the summary it has and an unchanged count.
         return CompactionResponse(summary=previous or "", num_messages_before=before, num_messages_after=before)
@@ -163,7 +174,7 @@ def compact(
     message_id = store.ids.new("message")
     now = store.clock.now()
     item: Any = SummaryMessage(id=message_id, date=now, summary=summary)
-    if packed:
+    if rules.packed_summary:
         item = UserMessage(id=message_id, date=now, otid=otid_for(message_id, 0), content=_system_alert(summary))
     store.add_message(agent, message_id, [item], conversation_id=conversation_id, run_id=None, created_at=now)
     kept = context[len(context) - keep :] if keep else ()

@@ -1,4 +1,5 @@
-"""Reading requests and writing responses: strict body parsing, path and query validation, JSON and SSE.
+"""Reading requests and writing responses: strict body parsing, JSON and SSE, and the rules a request follows
+(``rules``). Query and path parameters are read through their records (``parameters``).
 
 Every check raises an ``HTTPError`` from ``errors`` before a handler touches state.
 """
@@ -6,7 +7,6 @@ Every check raises an ``HTTPError`` from ``errors`` before a handler touches sta
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 
@@ -16,75 +16,18 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from mockserver.catalogue import INT64_MAX
 from mockserver.errors import PayloadTooLarge, RequestInvalid, validation_detail
-from mockserver.models import (
-    AGENT_ID_PATTERN,
-    CONV_ID_PATTERN,
-    CONVERSATION_ID_PATTERN,
-    MESSAGE_ID_PATTERN,
-    MESSAGE_TYPES,
-    TOOL_ID_PATTERN,
-)
+from mockserver.rules import Rules
 
-__all__ = [
-    "PATH_PATTERNS",
-    "json_response",
-    "parse_body",
-    "path_id",
-    "query_bool",
-    "query_choice",
-    "query_int",
-    "query_list",
-    "sse_response",
-]
+__all__ = ["json_response", "parse_body", "rules", "sse_response"]
 
 Model = TypeVar("Model", bound=BaseModel)
 
-# Path ids the spec constrains: key -> (pattern, shortest, longest, the prefix FastAPI's error names).
-PATH_PATTERNS: dict[str, tuple[re.Pattern[str], int, int, str]] = {
-    "agent_id": (re.compile(AGENT_ID_PATTERN), 42, 42, "agent"),
-    "message_id": (re.compile(MESSAGE_ID_PATTERN), 44, 44, "message"),
-    "conversation_id": (re.compile(CONVERSATION_ID_PATTERN), 1, 42, "conversation"),
-    "conv_id": (re.compile(CONV_ID_PATTERN), 41, 41, "conv"),  # a conversation that must be a conv-… id
-    "tool_id": (re.compile(TOOL_ID_PATTERN), 41, 41, "tool"),
-}
-_UUID = "123e4567-e89b-42d3-8456-426614174000"
-# What each path id looks like, said after pydantic's message (the contract profile): a newcomer who sends
-# "agent-1" learns the form, not only a length.
-_ID_FORMS = {
-    "agent_id": f"an agent id is agent-<uuid4> in lower case, e.g. agent-{_UUID}",
-    "message_id": f"a message id is message-<uuid4> in lower case, e.g. message-{_UUID}",
-    "conversation_id": f"a conversation id is default, conv-<uuid4> or agent-<uuid4> in lower case, e.g. conv-{_UUID}",
-    "conv_id": f"a conversation id here is conv-<uuid4> in lower case, e.g. conv-{_UUID}",
-    "tool_id": f"a tool id is tool-<uuid4> in lower case, e.g. tool-{_UUID}",
-}
 
-
-def path_id(request: Request, name: str, kind: str | None = None) -> str:
-    """The path parameter ``name``, checked against the pattern ``kind`` (default: the name) as FastAPI checks."""
-    value: str = request.path_params[name]
-    pattern, shortest, longest, prefix = PATH_PATTERNS[kind or name]
-    if shortest <= len(value) <= longest and pattern.match(value):
-        return value
-    if request.app.state.config.fidelity == "server":
-        # The real server rewrites every path-id error to one pattern message and adds an example (§15.2).
-        message = f"String should match pattern '{prefix}-{{uuid4}}'"
-        error = {"type": "string_pattern_mismatch", "loc": ["path", name], "msg": message, "input": value,
-                 "ctx": {"pattern": pattern.pattern}}  # fmt: skip
-        raise RequestInvalid([error], examples=[f"{'conv' if prefix == 'conversation' else prefix}-{_UUID}"])
-    form = _ID_FORMS[kind or name]
-    if len(value) < shortest:
-        raise RequestInvalid.single(
-            ["path", name], f"String should have at least {shortest} characters: {form}", "string_too_short"
-        )
-    if len(value) > longest:
-        raise RequestInvalid.single(
-            ["path", name], f"String should have at most {longest} characters: {form}", "string_too_long"
-        )
-    raise RequestInvalid.single(
-        ["path", name], f"String should match pattern '{pattern.pattern}': {form}", "string_pattern_mismatch"
-    )
+def rules(request: Request, *, created: bool = False) -> Rules:
+    """Which of Letta's rules apply to this request (``mockserver.rules``), about a resource a client ``created``
+    or not: the app's profile and world decide the rest."""
+    return Rules.of_config(request.app.state.config, created=created)
 
 
 async def parse_body(request: Request, model: type[Model], *, required: bool = True, nullable: bool = False) -> Model:
@@ -101,7 +44,7 @@ async def parse_body(request: Request, model: type[Model], *, required: bool = T
         if required:
             raise RequestInvalid.single(["body"], "Field required", "missing")
         body = b"{}"
-    elif not _declares_json(request.headers.get("content-type"), request.app.state.config.fidelity):
+    elif not _declares_json(request.headers.get("content-type"), rules(request).json_without_content_type):
         # FastAPI hands bytes it was not told are JSON to the model, which refuses them: nothing is parsed or stored.
         raise RequestInvalid.single(
             ["body"], "Input should be a valid dictionary or object to extract fields from", "model_attributes_type"
@@ -114,78 +57,14 @@ async def parse_body(request: Request, model: type[Model], *, required: bool = T
         raise RequestInvalid(validation_detail(error, "body", body)) from None
 
 
-def _declares_json(content_type: str | None, fidelity: str) -> bool:
+def _declares_json(content_type: str | None, without_content_type: bool) -> bool:
     """``application/json`` or ``application/*+json``, parameters aside. Without a content type the real server
     parses the body as JSON anyway; the document's request bodies are ``application/json`` only, so the contract
     profile refuses it (a client that forgot the header would break against a stricter server)."""
     if content_type is None:
-        return fidelity == "server"
+        return without_content_type
     kind = content_type.partition(";")[0].strip().lower()
     return kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json"))
-
-
-_INTEGER = re.compile(r"\s*[+-]?[0-9]{1,4000}\s*")
-
-
-def query_int(
-    request: Request, name: str, default: int | None, *, minimum: int = 0, maximum: int = INT64_MAX
-) -> int | None:
-    """An integer query parameter (``limit``), FastAPI's way: absent is the default, ``?limit=`` does not parse.
-    Bounded: the real server answers 500 to a negative ``limit`` or one beyond a 64-bit integer (its database
-    refuses them), so the mock refuses them as a 422 naming the parameter."""
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    if not _INTEGER.fullmatch(raw):  # int() would also take "1_000" and other scripts' digits
-        raise RequestInvalid.single(
-            ["query", name], "Input should be a valid integer, unable to parse string as an integer", "int_parsing"
-        )
-    value = int(raw)
-    if value < minimum:
-        raise RequestInvalid.single(
-            ["query", name], f"Input should be greater than or equal to {minimum}", "greater_than_equal"
-        )
-    if value > maximum:
-        raise RequestInvalid.single(
-            ["query", name], f"Input should be less than or equal to {maximum}", "less_than_equal"
-        )
-    return value
-
-
-def query_bool(request: Request, name: str, default: bool | None) -> bool | None:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    lowered = raw.lower()
-    if lowered in {"true", "1", "yes", "on", "t", "y"}:
-        return True
-    if lowered in {"false", "0", "no", "off", "f", "n"}:
-        return False
-    raise RequestInvalid.single(
-        ["query", name], "Input should be a valid boolean, unable to interpret input", "bool_parsing"
-    )
-
-
-def query_choice(request: Request, name: str, allowed: tuple[str, ...], default: str) -> str:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    if raw not in allowed:
-        expected = " or ".join(f"'{a}'" for a in allowed)
-        raise RequestInvalid.single(["query", name], f"Input should be {expected}", "literal_error")
-    return raw
-
-
-def query_list(request: Request, name: str) -> list[str] | None:
-    """A repeated query parameter (``?x=a&x=b``, the SDKs' form) of message types, or None when absent."""
-    values = request.query_params.getlist(name)
-    if not values:
-        return None
-    for index, value in enumerate(values):
-        if value not in MESSAGE_TYPES:
-            expected = ", ".join(f"'{t}'" for t in MESSAGE_TYPES)
-            raise RequestInvalid.single(["query", name, index], f"Input should be {expected}", "enum")
-    return values
 
 
 def json_response(

@@ -12,8 +12,8 @@ events keep their offset and type, not their data) and ``STREAM_EVENT_LIMIT`` ev
 
 ``JournalMiddleware`` writes it as bytes go by: an exchange is in the journal from its first byte, so the dashboard
 shows a stream while it streams. The server's thread writes it; the pytest plugin reads it from the test's thread,
-so the ring is guarded by a lock and readers take snapshots. Entries name their operation by the operations table's
-``operationId``.
+so the ring is guarded by a lock and readers take snapshots. Entries name their operation as the app's route does
+(its ``operationId``, put in the scope under ``OPERATION``); the journal knows no table of them.
 """
 
 from __future__ import annotations
@@ -22,16 +22,16 @@ import json
 import sys
 import threading
 import time
-import zlib
 from array import array
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mockserver.bodies import SHARED, Blob
+from mockserver.config import MockConfig
 from mockserver.errors import ConfigurationError
 from mockserver.faults import ConnectionDropped
 from mockserver.wire.sse import DONE, decode
@@ -42,24 +42,21 @@ __all__ = [
     "DEFAULT_SIZE",
     "STREAM_DATA_LIMIT",
     "STREAM_EVENT_LIMIT",
-    "Blob",
+    "OPERATION",
     "Entry",
     "Journal",
-    "JsonItems",
     "JournalMiddleware",
     "Sent",
-    "operation_ids",
-    "share_items",
 ]
 
 ADMIN_PREFIX = "/_mock"
-DEFAULT_SIZE = 1000  # exchanges kept
+DEFAULT_SIZE: int = MockConfig.journal_size  # exchanges kept (the setting's default)
 BODY_LIMIT = 64 * 1024  # a request or response body above this is summarised, not kept
-PACK_ABOVE = 4096  # bytes: a kept body or stream larger than this is compressed once the exchange is over
 STREAM_DATA_LIMIT = 256 * 1024  # a stream's event data kept; later events keep offset and type only
 STREAM_EVENT_LIMIT = 5000  # events kept per stream; later ones are counted
 _MASKED = frozenset({"authorization", "cookie"})  # shown as "<n characters>": journals get pasted into issues
 _TYPE_KEY = '"message_type":"'
+OPERATION = "letta_mock.operation"  # the scope key the app's route puts its operationId under
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,65 +68,6 @@ class Sent:
     event: str | None
     type: str  # message_type; "[DONE]"; "unparsable" for data that is not a JSON object
     size: int | None
-
-
-class Blob:
-    """Bytes appended while an exchange is open and compressed once it is over: a token stream repeats its ids and
-    dates in every event, so a kept stream shrinks ~10x. One attribute holds the state, so a reader on another
-    thread sees either the open bytes or the packed ones, never half of a change."""
-
-    __slots__ = ("_state", "size")
-
-    def __init__(self) -> None:
-        self._state: tuple[bool, bytes | bytearray | JsonItems] = (False, bytearray())
-        self.size = 0
-
-    def append(self, data: bytes) -> None:
-        packed, buffer = self._state
-        if packed:
-            raise RuntimeError("a packed blob is complete")
-        assert isinstance(buffer, bytearray)
-        buffer += data
-        self.size += len(data)
-
-    def pack(self) -> None:
-        packed, buffer = self._state
-        if packed or isinstance(buffer, JsonItems):
-            return
-        # A small body is kept as it is: compressing a turn's answer cost more time than its bytes are worth.
-        self._state = (True, zlib.compress(bytes(buffer), 1) if len(buffer) > PACK_ABOVE else bytes(buffer))
-
-    def share(self, items: JsonItems, size: int) -> None:
-        """The bytes are a JSON array of items the store keeps anyway: held by reference, neither copied nor
-        compressed (a listing is the biggest body there is, and compressing it was a third of its cost)."""
-        self._state = (True, items)
-        self.size = size
-
-    def read(self) -> bytes:
-        packed, buffer = self._state
-        if isinstance(buffer, JsonItems):
-            return bytes(buffer)
-        return zlib.decompress(buffer) if packed and self.size > PACK_ABOVE else bytes(buffer)
-
-
-@dataclass(frozen=True, slots=True)
-class JsonItems:
-    """A JSON array given as its items' bytes (the store's cached item JSON, ``Store.item_json``)."""
-
-    items: tuple[bytes, ...]
-
-    def __bytes__(self) -> bytes:
-        return b"[" + b",".join(self.items) + b"]"
-
-
-_SHARED = "letta_mock.journal_items"
-
-
-def share_items(scope: Scope, items: list[bytes]) -> bytes:
-    """A response body that is a JSON array of ``items``; the journal keeps the items, not a copy of the body."""
-    shared = JsonItems(tuple(items))
-    scope.setdefault("state", {})[_SHARED] = shared
-    return bytes(shared)
 
 
 @dataclass(eq=False)
@@ -395,7 +333,7 @@ class JournalMiddleware:
             elif message["type"] == "http.response.body":
                 body = message.get("body", b"")
                 entry.response_bytes += len(body)
-                shared = scope.get("state", {}).get(_SHARED)  # a listing: the store's item JSON (share_items)
+                shared = scope.get("state", {}).get(SHARED)  # a listing: the store's item JSON (share_items)
                 if entry.streamed:
                     entry.feed_stream(body)
                 elif shared is not None and entry.response_bytes <= BODY_LIMIT:
@@ -429,18 +367,9 @@ class JournalMiddleware:
             journal.touch(entry)
 
 
-@cache
-def operation_ids() -> dict[Callable[..., Any], str]:
-    """Each handler's operationId. Imported when first needed: the operations table brings in every handler, and
-    ``letta-mock --help`` (which reads this module's defaults) should not pay for that."""
-    from mockserver.operations import OPERATIONS
-
-    return {operation.handler: operation.operation_id for operation in OPERATIONS}
-
-
 def _route(journal: Journal, entry: Entry, scope: Scope) -> None:
-    # The router put the matched handler and its path parameters into the scope; the operations table names it.
-    journal.named(entry, operation_ids().get(scope.get("endpoint")))  # type: ignore[arg-type]
+    # The router put the matched route's path parameters into the scope, and the route its operation's name.
+    journal.named(entry, scope.get(OPERATION))
     entry.params = {k: str(v) for k, v in scope.get("path_params", {}).items()}
 
 

@@ -124,8 +124,9 @@ class _Behind:
 class LiveServer:
     """``with LiveServer() as server: server.url`` — a mock listening on 127.0.0.1 (any free port by default).
 
-    It answers the loopback Host names and ``allowed_hosts`` (``["*"]``: any), and web pages on loopback origins
-    and the app's ``cors_origins`` (``mockserver.allowlists``)."""
+    It answers the loopback Host names and ``allowed_hosts`` (``["*"]``: any; default: the app's own
+    ``allowed_hosts`` setting), and web pages on loopback origins and the app's ``cors_origins``
+    (``mockserver.allowlists``)."""
 
     def __init__(
         self,
@@ -138,6 +139,9 @@ class LiveServer:
     ) -> None:
         self.options: dict[str, Any] | None = options
         self._behind = _Behind(app if app is not None else create_app(**options))
+        if allowed_hosts is None:  # the setting of the app it starts with (it acts on the socket, not the app)
+            config = getattr(getattr(self._behind.app, "state", None), "config", None)  # any ASGI app may be served
+            allowed_hosts = config.allowed_hosts if config is not None else None
         # Like every server letta-mock runs, it answers only Host names it knows (mockserver.allowlists).
         config = uvicorn_config(self._behind, host=host, port=port, log_level="warning", allowed_hosts=allowed_hosts,
                                 option=_HOST_OPTION)  # fmt: skip

@@ -31,9 +31,8 @@ from pydantic import Field, TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue, SkipJsonSchema
 from pydantic_core import CoreSchema
 
-from mockserver import __version__, models
-from mockserver.catalogue import INT64_MAX, LETTA_VERSION
-from mockserver.http import PATH_PATTERNS
+from mockserver import models
+from mockserver.catalogue import LETTA_VERSION
 from mockserver.models import (
     MESSAGE_TYPES,
     STOP_REASONS,
@@ -45,6 +44,8 @@ from mockserver.models import (
     stream_event_adapter,
 )
 from mockserver.operations import OPERATIONS, Operation
+from mockserver.parameters import PARAMETERS
+from mockserver.version import __version__
 from mockserver.wire.sse import DONE
 
 __all__ = [
@@ -94,176 +95,6 @@ _TAGS = {
     "messages": "Messages across all agents.",
     "health": "Liveness.",
 }
-
-# -- parameters -------------------------------------------------------------------------------------------------
-
-
-def _path_parameter(name: str, what: str, *examples: str, kind: str | None = None) -> JsonSchemaValue:
-    pattern, shortest, longest, _ = PATH_PATTERNS[kind or name]
-    text = f"The {what} id, `{examples[0]}`."
-    schema = {"type": "string", "minLength": shortest, "maxLength": longest, "pattern": pattern.pattern,
-              "examples": list(examples)}  # fmt: skip
-    return {"name": name, "in": "path", "required": True, "description": text, "schema": schema}
-
-
-def _query(name: str, schema: JsonSchemaValue, description: str, **extra: Any) -> JsonSchemaValue:
-    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema, **extra}
-
-
-def _order(default: str, what: str = "the history the page is taken from") -> JsonSchemaValue:
-    return _query(
-        "order", {"type": "string", "enum": ["asc", "desc"], "default": default},
-        f"Which end of {what}: `desc` the newest first, `asc` the oldest.",
-    )  # fmt: skip
-
-
-def _strings(name: str, description: str, **extra: Any) -> JsonSchemaValue:
-    """A repeated query parameter of strings (``?x=a&x=b``)."""
-    return _query(name, {"type": "array", "items": {"type": "string"}}, description, style="form", explode=True,
-                  **extra)  # fmt: skip
-
-
-def _text(name: str, description: str, **extra: Any) -> JsonSchemaValue:
-    return _query(name, {"type": "string"}, description, **extra)
-
-
-def _flag(name: str, description: str, default: bool | None = None, **extra: Any) -> JsonSchemaValue:
-    schema: JsonSchemaValue = {"type": "boolean"} if default is None else {"type": "boolean", "default": default}
-    return _query(name, schema, description, **extra)
-
-
-def _limit(default: int, what: str) -> JsonSchemaValue:
-    # Bounded where Letta's document is not: its server answers 500 beyond these (a database error).
-    schema = {"type": "integer", "minimum": 0, "maximum": INT64_MAX, "default": default}
-    return _query("limit", schema, f"How many {what} the page holds at most.")
-
-
-def _cursor(name: str, what: str) -> JsonSchemaValue:
-    side = "before" if name == "before" else "after"
-    return _text(name, f"A {what} id; the page holds those {side} it, in the chosen order.")
-
-
-_UUID = "123e4567-e89b-42d3-8456-426614174000"
-_CURSOR = "A message id; the page holds the messages {} it, in the chosen order."
-_DEPRECATED = {"deprecated": True}
-_INCLUDES = ["agent.blocks", "agent.identities", "agent.managed_group", "agent.pending_approval", "agent.secrets",
-             "agent.sources", "agent.tags", "agent.tools"]  # fmt: skip
-
-# Documentation of every parameter; ``name@variant`` keys are a name whose meaning differs between operations.
-PARAMETERS: dict[str, JsonSchemaValue] = {
-    "agent_id": _path_parameter("agent_id", "agent", f"agent-{_UUID}"),
-    "agent_id@query": _text("agent_id", "The agent (for the `default` conversation, or to filter by)."),
-    "agent_id@required": {**_text("agent_id", "The agent the conversation belongs to."), "required": True},
-    "conversation_id": {
-        **_path_parameter("conversation_id", "conversation", f"conv-{_UUID}", "default", f"agent-{_UUID}"),
-        "description": "`conv-<uuid4>`, `default` (the agent's default conversation, agent named by `agent_id`) "
-        "or, deprecated, an agent id standing for that agent's default conversation.",
-    },
-    "conversation_id@conv": _path_parameter("conversation_id", "conversation", f"conv-{_UUID}", kind="conv_id"),
-    "conversation_id@query": _text("conversation_id", "Only those of this conversation (`default`: messages outside "
-                                   "any conversation)."),
-    "message_id": _path_parameter("message_id", "message", f"message-{_UUID}"),
-    "tool_id": _path_parameter("tool_id", "tool", f"tool-{_UUID}"),
-    "run_id": {
-        "name": "run_id", "in": "path", "required": True, "schema": {"type": "string", "examples": [f"run-{_UUID}"]},
-        "description": "The run id, `run-<uuid4>`. Letta puts no pattern on it; a closed-world or server-fidelity "
-        "mock answers 400 to any other form.",
-    },
-    "X-Project": {"name": "X-Project", "in": "header", "required": False, "schema": {"type": "string"},
-                  "description": "A project slug (Letta Cloud); accepted, ignored."},
-    "before": _query("before", {"type": "string"}, _CURSOR.format("before")),
-    "after": _query("after", {"type": "string"}, _CURSOR.format("after")),
-    "limit": _limit(100, "stored messages"),
-    "order": _order("desc"),
-    "order_asc": _order("asc"),
-    "order_by": _query("order_by", {"type": "string", "const": "created_at", "default": "created_at"}, "Sort key."),
-    "group_id": _query("group_id", {"type": "string"}, "Group filter (accepted, ignored by the mock)."),
-    "use_assistant_message": _query(
-        "use_assistant_message", {"type": "boolean", "default": True}, "Deprecated; accepted.", **_DEPRECATED
-    ),
-    "assistant_message_tool_name": _query(
-        "assistant_message_tool_name", {"type": "string", "default": "send_message"}, "Deprecated; accepted.",
-        **_DEPRECATED,
-    ),
-    "assistant_message_tool_kwarg": _query(
-        "assistant_message_tool_kwarg", {"type": "string", "default": "message"}, "Deprecated; accepted.",
-        **_DEPRECATED,
-    ),
-    "include_err": _query("include_err", {"type": "boolean"}, "Include error messages (accepted, ignored)."),
-    "include_return_message_types": _query(
-        "include_return_message_types", {"type": "array", "items": _ref("MessageType")},
-        "Only these message types (repeat the parameter for several); all types when absent.",
-        style="form", explode=True,
-    ),
-    # agents
-    "name": _text("name", "Only those of this name."),
-    "tags": _strings("tags", "Only agents with these tags."),
-    "match_all_tags": _flag("match_all_tags", "Only agents with every tag given (else any).", False),
-    "match_all_tags@count": _flag("match_all_tags", "Count only agents with every tag given (else any).", False),
-    "before@agents": _cursor("before", "agent"),
-    "after@agents": _cursor("after", "agent"),
-    "limit@50": _limit(50, "resources"),
-    "query_text": _text("query_text", "Only agents whose name contains this text."),
-    "project_id": _text("project_id", "Project filter (accepted, ignored)."),
-    "template_id": _text("template_id", "Template filter (accepted, ignored)."),
-    "base_template_id": _text("base_template_id", "Template filter (accepted, ignored)."),
-    "identity_id": _text("identity_id", "Identity filter (accepted, ignored)."),
-    "identifier_keys": _strings("identifier_keys", "Identity filter (accepted, ignored)."),
-    "include_relationships": _strings("include_relationships", "Deprecated; accepted.", **_DEPRECATED),
-    "include": _query("include", {"type": "array", "items": {"type": "string", "enum": _INCLUDES}, "default": []},
-                      "Relations to include (the mock always includes them).", style="form", explode=True),
-    "order@agents": _order("desc", "the agents"),
-    "order_by@agents": _query("order_by", {"type": "string", "enum": ["created_at", "updated_at",
-                              "last_run_completion"], "default": "created_at"}, "Sort key."),
-    "ascending": _flag("ascending", "Deprecated: use `order`.", False, **_DEPRECATED),
-    "sort_by": _query("sort_by", {"type": "string", "default": "created_at"}, "Deprecated: use `order_by`.",
-                      **_DEPRECATED),
-    "last_stop_reason": _query("last_stop_reason", _ref("StopReasonType"), "Only agents whose last run ended so."),
-    "created_by_id": _text("created_by_id", "Creator filter (accepted, ignored)."),
-    "block_label": {"name": "block_label", "in": "path", "required": True, "schema": {"type": "string"},
-                    "description": "The block's label, e.g. `human`."},
-    "dry_run": _flag("dry_run", "Only show the recompiled system message; do not store it.", False),
-    # tools
-    "before@tools": _cursor("before", "tool"),
-    "after@tools": _cursor("after", "tool"),
-    "limit@10": _limit(10, "tools"),
-    "order@tools": _order("desc", "the tools"),
-    "names": _strings("names", "Only tools of these names."),
-    "tool_ids": _strings("tool_ids", "Only tools of these ids (repeated, or comma-separated)."),
-    "search": _text("search", "Only tools whose name contains this text (case-insensitive)."),
-    "tool_types": _strings("tool_types", "Only tools of these types (repeated, or comma-separated)."),
-    "exclude_tool_types": _strings("exclude_tool_types", "No tools of these types (repeated, or comma-separated)."),
-    "return_only_letta_tools": _flag("return_only_letta_tools", "Only Letta's own tools (`letta_…` types).", False),
-    "return_only_letta_tools@count": _flag("return_only_letta_tools", "Count only Letta's own tools.", False),
-    "exclude_letta_tools": _flag("exclude_letta_tools", "Leave Letta's own tools out of the count.", False),
-    # conversations
-    "limit@conversations": _limit(50, "conversations"),
-    "after@conversations": _cursor("after", "conversation"),
-    "summary_search": _text("summary_search", "Only conversations whose summary contains this text."),
-    "order@conversations": _order("desc", "the conversations"),
-    "order_by@conversations": _query("order_by", {"type": "string", "enum": ["created_at", "last_run_completion",
-                                     "last_message_at"], "default": "created_at"}, "Sort key."),
-    # runs
-    "agent_ids": _strings("agent_ids", "Deprecated: use `agent_id`.", **_DEPRECATED),
-    "statuses": _strings("statuses", "Only runs of these statuses."),
-    "background": _flag("background", "Only background runs (true) or only foreground ones (false)."),
-    "stop_reason": _query("stop_reason", _ref("StopReasonType"), "Only runs that ended so."),
-    "before@runs": _cursor("before", "run"),
-    "after@runs": _cursor("after", "run"),
-    "limit@runs": _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
-                         "How many runs the page holds at most."),
-    "order@runs": _order("desc", "the runs"),
-    "active": _flag("active", "Only runs still running.", False),
-    "before@steps": _cursor("before", "step"),
-    "after@steps": _cursor("after", "step"),
-    "limit@steps": _limit(100, "steps"),
-    "order@steps": _order("desc", "the steps"),
-}  # fmt: skip
-
-
-def _parameter(name: str) -> JsonSchemaValue:
-    return PARAMETERS[name]
-
 
 # -- schemas ----------------------------------------------------------------------------------------------------
 
@@ -518,7 +349,7 @@ def _operation(operation: Operation) -> JsonSchemaValue:
     if operation.deprecated:
         out["deprecated"] = True
     if operation.parameters:
-        out["parameters"] = [_parameter(name) for name in operation.parameters]
+        out["parameters"] = [PARAMETERS[key].document() for key in operation.parameters]
     if operation.body is not None:
         schema: JsonSchemaValue = _ref(operation.body.__name__)
         if operation.operation_id in NULLABLE_BODIES:

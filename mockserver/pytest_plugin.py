@@ -14,8 +14,9 @@ Fixtures (every name starts with ``letta_mock``):
 * ``letta_mock_errors``: the mock's own failures captured during this test (the plugin raises them at its end).
 
 Settings, strongest first: ``@pytest.mark.letta_mock(...)`` (the closest marker's fields win), the command line
-(``--letta-mock-seed 7``), the ini file (``letta_mock_seed = 7``). ``SETTINGS`` is the one table of them: a row is
-a marker field, an option and an ini key, and names the ``create_app`` keyword it sets.
+(``--letta-mock-seed 7``), the ini file (``letta_mock_seed = 7``). ``SETTINGS`` lists them: a row is a marker field,
+an option and an ini key. The server's own settings come from its settings table (``config.MockConfig``, each the
+``create_app`` keyword of its name); the plugin's own (scenario, script, the cassette's) follow.
 
 Record and replay: ``fixtures="approval_round_trip"`` replays recorded exchanges in front of the mock;
 ``record="once", upstream=URL`` gives the test a cassette of its own (``mockserver.recording.cassettes``;
@@ -33,6 +34,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from mockserver.config import SETTINGS as SERVER_SETTINGS
+from mockserver.config import words
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -57,10 +61,6 @@ __all__ = [
 ]
 
 
-def _words(text: str) -> list[str]:
-    return text.replace(",", " ").split()
-
-
 @dataclass(frozen=True)
 class Setting:
     name: str  # the marker field; --letta-mock-<name> on the command line; letta_mock_<name> in the ini file
@@ -70,19 +70,17 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("seed", "make ids and dates reproducible", int, "seed"),
-    Setting("fidelity", "'contract' (default) or 'server' (the real server's quirks)", str, "fidelity"),
-    Setting("agents", "close the world to these agent ids (space or comma separated)", _words, "agents"),
-    Setting("controls", "default turn controls, e.g. 'scenario=tool_call; token_delay_ms=20'", str, "controls"),
+    # The server's settings the plugin offers, from the server's table.
+    *(
+        Setting(
+            row.name, row.help + (" (space or comma separated)" if row.plugin is words else ""), row.plugin, row.name
+        )
+        for row in SERVER_SETTINGS
+        if row.plugin is not None
+    ),
     Setting("scenario", "default scenario of every turn (over controls)", str),
-    Setting("journal_size", "exchanges the journal keeps", int, "journal_size"),
-    Setting("auth_token", "answer only callers with this bearer token (the clients send it)", str, "auth_token"),
-    Setting("cors_origins", "web pages' origins answered besides loopback ones ('*': any)", _words, "cors_origins"),
     Setting("script", "scripted turns: [turn, ...] for the test's agents, or {agent_id: [turn, ...]}"),
-    # Record and replay (mockserver.recording): fixtures in front of the mock, or a cassette instead of it.
-    Setting("fixtures", "replay recorded exchanges: fixture files, directories or curated names", _words, "fixtures"),
-    Setting("replay_speed", "replayed timing: 1 as recorded, 0 at once", float, "replay_speed"),
-    Setting("on_miss", "a request no fixture matches: 'error' (a 404) or 'synthesize'", str, "on_miss"),
+    # Record and replay (mockserver.recording): a cassette instead of the mock.
     Setting("record", "this test's cassette: record mode once, new_episodes, all or none"),
     Setting("upstream", "the real Letta server a cassette records from (else $LETTA_MOCK_UPSTREAM)", str),
     Setting("cassette", "the cassette's directory, relative to the test module"),
@@ -257,7 +255,7 @@ def letta_mock_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
         port += int(worker[2:])
     hosts = _option(request.config, "allowed_hosts")
     try:
-        server = LiveServer(port=port, allowed_hosts=_words(hosts) if hosts else None)
+        server = LiveServer(port=port, allowed_hosts=words(hosts) if hosts else None)
     except ConfigurationError as error:
         raise pytest.fail.Exception(f"letta-mock: --letta-mock-allowed-hosts: {error}", pytrace=False) from None
     with server:

@@ -1,4 +1,4 @@
-"""Run life cycle beyond a plain send: async runs with their callback, and cancellation."""
+"""Run life cycle beyond the turn itself: a finished run's answer, its callback, and cancellation."""
 
 from __future__ import annotations
 
@@ -6,52 +6,35 @@ import json
 import logging
 from typing import Any
 
-from starlette.applications import Starlette
-
 from mockserver.catalogue import Texts
-from mockserver.control import Controls
-from mockserver.engine import run_turn
 from mockserver.engine.items import approval_response, tool_return
 from mockserver.errors import Conflict
 from mockserver.history import paged, run_history
-from mockserver.models import ApprovalReturn, InputMessage, LettaAsyncRequest
+from mockserver.models import (
+    ApprovalReturn,
+    LettaMessage,
+    LettaPing,
+    LettaResponse,
+    LettaStopReason,
+    LettaUsageStatistics,
+)
 from mockserver.records import AgentRecord, RunRecord
+from mockserver.rules import Rules
 from mockserver.scenarios import PlannedCall
-from mockserver.sending import collect, plan_for, turn_options
 from mockserver.store import Store
 from mockserver.wire.ids import otid_for
 
-__all__ = ["cancel_runs", "run_async_turn"]
+__all__ = ["cancel_runs", "collect", "post_callback"]
 
 log = logging.getLogger("letta_mock")
 
 
-async def run_async_turn(
-    app: Starlette,
-    agent: AgentRecord,
-    record: RunRecord,
-    body: LettaAsyncRequest,
-    messages: list[InputMessage],
-    controls: Controls,
-    refusal: str | None,
-) -> None:
-    """Execute an async run after its ``created`` answer was sent, then POST the callback if one was given.
-
-    A send Letta refuses (``refusal``, found before the run was answered) has no one to answer: the run fails
-    with the refusal's text (wire doc §10).
-    """
-    store: Store = app.state.store
-    if refusal is not None:
-        store.end_run(record, "error", error=refusal)
-    else:
-        plan = plan_for(store, agent, body, messages, controls)
-        server = app.state.config.fidelity == "server"
-        options = turn_options(
-            body, controls, streaming=False, async_run=True, server=server, letta_rules=agent.created
-        )
-        await run_turn(store, agent, record, None, messages, plan, options)
-    if record.run.callback_url:
-        await _post_callback(store, record)
+def collect(record: RunRecord) -> LettaResponse:
+    """A finished run's log as the non-streaming answer."""
+    messages = [e for e in record.events if isinstance(e, LettaMessage) and not isinstance(e, LettaPing)]
+    stop = next((e for e in record.events if isinstance(e, LettaStopReason)), LettaStopReason(stop_reason="end_turn"))
+    usage = next((e for e in record.events if isinstance(e, LettaUsageStatistics)), LettaUsageStatistics())
+    return LettaResponse(messages=messages, stop_reason=stop, usage=usage)
 
 
 def _result(store: Store, record: RunRecord) -> dict[str, Any]:
@@ -64,7 +47,8 @@ def _result(store: Store, record: RunRecord) -> dict[str, Any]:
     return {**collect(record).model_dump(mode="json"), "messages": json.loads(store.items_json(listed))}
 
 
-async def _post_callback(store: Store, record: RunRecord) -> None:
+async def post_callback(store: Store, record: RunRecord) -> None:
+    """POST the finished run's result to its ``callback_url``; what came of it is recorded on the run (§10)."""
     run = record.run
     payload: dict[str, Any] = {
         "run_id": run.id,
@@ -85,9 +69,7 @@ async def _post_callback(store: Store, record: RunRecord) -> None:
         store.callback_done(record, sent_at, status_code=response.status_code)
 
 
-def cancel_runs(
-    store: Store, agent: AgentRecord, run_ids: list[str] | None, *, server_fidelity: bool
-) -> dict[str, str]:
+def cancel_runs(store: Store, agent: AgentRecord, run_ids: list[str] | None, rules: Rules) -> dict[str, str]:
     """Cancel the given runs, or the agent's active ones; answers ``{run_id: "cancelled" | "failed"}``."""
     if run_ids is not None:
         answer: dict[str, str] = {}
@@ -95,17 +77,17 @@ def cancel_runs(
         for run_id in run_ids:
             record = store.runs.get(run_id)
             if record is None:
-                answer[run_id] = "failed" if store.closed_world else "cancelled"
+                answer[run_id] = "failed" if rules.unknown_ids_missing else "cancelled"
             else:
                 records.append(record)
         return {**answer, **{r.run.id: _cancel(store, agent, r) for r in records}}
     records = store.active_runs(agent)
-    if not records and agent.last_run_id is not None and not server_fidelity:
+    if not records and agent.last_run_id is not None and rules.cancel_names_last_run:
         # With Redis (always the case on Letta Cloud) the agent's last run is named even when it finished
         # (wire doc §18.4); cancelling a finished run leaves it as it is.
         records = [store.runs[agent.last_run_id]]
     if not records:
-        if server_fidelity or store.closed_world or agent.created:
+        if rules.nothing_to_cancel_409:
             raise Conflict(Texts.nothing_to_cancel(agent.id))
         return {}
     return {r.run.id: _cancel(store, agent, r) for r in records}

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal
 
+from mockserver.catalogue import COMPLETED_STOP_REASONS
 from mockserver.errors import ControlError
 from mockserver.models import LettaResponse, StopReasonType
 from mockserver.schema_values import value_for
@@ -225,7 +226,7 @@ def _client_tool(ask: Ask) -> TurnPlan:
 
 def _arbitrary(ask: Ask) -> TurnPlan:
     # The default stop reasons of a drawn turn are those of a turn that ends normally; errors come from `error=`.
-    reasons = (ask.stop_reason,) if ask.stop_reason else ("end_turn", "max_steps", "tool_rule", "requires_approval")
+    reasons = (ask.stop_reason,) if ask.stop_reason else COMPLETED_STOP_REASONS
     return TurnPlan([], arbitrary=_turn_source("arbitrary")(ask.seed or 0, reasons))
 
 

@@ -1,16 +1,30 @@
-"""Sending a message, the one path behind every send endpoint (agent create/stream/async, conversation create).
+"""Sending a message: the one path behind every send endpoint (agent send, stream, async; conversation send).
 
-A send resolves its input and controls, refuses what Letta refuses (before anything is used up: a refused send
-leaves the agent's script as it was), opens a run, runs the turn into the run's log and answers from that log: a
-``LettaResponse`` for JSON, an SSE stream that follows the log for streaming.
+A send is a record. Its handler builds one ``Send`` — what the client asked for, checked as Letta checks a body
+before any work (``Send.of``) — and ``answer`` accepts or refuses it and answers:
+
+    handler     Send.of(request, agent, body, KIND, ...): input messages (``input`` folded in), otids, how the
+                answer is delivered (streaming, tokens, pings, background), the controls (header > trigger >
+                script > defaults), the rules (``rules.Rules``); 422 for Letta's body rules, 400 for bad controls
+                [the conversation handler: a retry re-attaches to its run, a busy conversation is a 409]
+    answer      refusals Letta makes (pending approvals) before anything is used up, so a refused send leaves the
+                agent's script as it was -> the scripted turn used up -> faults before the answer -> Store.new_run
+                -> plan_for(store, send): the turn's plan -> engine.run_turn into the run's log
+                -> a LettaResponse collected from the log | an SSE stream that follows it | (async) the run at once
+
+How the endpoints differ is one row each in ``KINDS`` (``SendKind``), never a branch on their names. The turn's
+plan comes from ``plan_for`` alone: a turn decided from the request (an authored rule matching it) answers there,
+with the ``Send`` in hand (agent, conversation, messages, body, controls).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -20,7 +34,6 @@ from mockserver.control import CONTROL_HEADER, NO_CONTROLS, Controls, parse_cont
 from mockserver.engine import Failure, Pace, TurnOptions, check_can_send, fail_in_band, run_turn
 from mockserver.errors import (
     BadRequest,
-    Conflict,
     ControlError,
     Gone,
     HTTPError,
@@ -30,20 +43,21 @@ from mockserver.errors import (
     ServerError,
 )
 from mockserver.faults import FAULTS, FaultContext, before_response, faulty_frames
-from mockserver.http import json_response, sse_response
+from mockserver.http import json_response, rules, sse_response
 from mockserver.models import (
+    ConversationMessageRequest,
     InputMessage,
-    LettaMessage,
+    LettaAsyncRequest,
     LettaPing,
     LettaRequest,
-    LettaResponse,
-    LettaStopReason,
-    LettaUsageStatistics,
+    LettaStreamingRequest,
     MessageCreate,
     SummarizedReasoningContent,
     TextContent,
 )
 from mockserver.records import AgentRecord, KeepAlive, RunRecord
+from mockserver.rules import CONTRACT, Rules
+from mockserver.runs import collect, post_callback
 from mockserver.scenarios import TurnPlan
 from mockserver.store import Store
 from mockserver.synthesize import input_text, plan_turn
@@ -51,16 +65,96 @@ from mockserver.wire import sse
 from mockserver.wire.seq import Numbering
 
 __all__ = [
-    "collect",
+    "ASYNC",
+    "CONVERSATION",
+    "KINDS",
+    "SEND",
+    "STREAM",
+    "Send",
+    "SendKind",
+    "answer",
     "follow",
     "input_messages",
     "plan_for",
-    "request_controls",
     "resume",
-    "send",
-    "server_body_checks",
     "turn_options",
 ]
+
+
+# -- what was asked ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SendKind:
+    """How one send endpoint differs from the others (wire doc §4, §10, §14)."""
+
+    run_type: str  # what the run records as its ``metadata.run_type``
+    input_rule: bool = True  # where ``rules.refuse_empty``: exactly one of ``input``/``messages``
+    empty_rule: bool = True  # ... and "Messages must not be empty"
+    faults: bool = True  # the controls' faults act on its answer
+    answers_run: bool = False  # answers with the run at once; the turn runs after the answer
+
+
+SEND = SendKind("send_message")
+STREAM = SendKind("send_message_streaming", empty_rule=False)  # the deprecated /stream route skips it (§4)
+# The async route has no empty-messages check (§10); the mock has never applied the input rule or faults to it.
+ASYNC = SendKind("send_message_async", input_rule=False, empty_rule=False, faults=False, answers_run=True)
+CONVERSATION = SendKind("send_conversation_message")
+KINDS = (SEND, STREAM, ASYNC, CONVERSATION)
+
+
+@dataclass(frozen=True)
+class Send:
+    """What a client asked for in one send, whichever endpoint it came by (built by ``Send.of`` in its handler)."""
+
+    kind: SendKind
+    agent: AgentRecord
+    body: LettaRequest  # as parsed: the plan reads its tools, filters and step limit
+    messages: tuple[InputMessage, ...]  # ``input`` folded in as one more user message (wire doc §3)
+    controls: Controls = NO_CONTROLS
+    rules: Rules = CONTRACT
+    conversation_id: str | None = None  # None: the agent's default conversation
+    streaming: bool = False
+    stream_tokens: bool = False
+    include_pings: bool = False
+    background: bool = False  # a background run: its stream numbers every event (``seq_id``, §6.8)
+    callback_url: str | None = None  # async: where the run's result is POSTed
+
+    @property
+    def otids(self) -> tuple[str, ...]:
+        """The client's own ids of the messages sent (a retry sends the same ones)."""
+        return tuple(m.otid for m in self.messages if m.otid is not None)
+
+    @classmethod
+    def of(
+        cls,
+        request: Request,
+        agent: AgentRecord,
+        body: LettaRequest,
+        kind: SendKind,
+        *,
+        conversation_id: str | None = None,
+        streaming: bool = False,
+    ) -> Send:
+        """What ``body`` asks of ``agent``, checked as Letta checks a send before any work: 422 for the real
+        server's body rules (where they apply), 400 for controls naming something unknown or for stream faults
+        on an answer that does not stream."""
+        letta = rules(request, created=agent.created)
+        if letta.refuse_empty and kind.input_rule:
+            _check_input(body, empty_check=kind.empty_rule)
+        messages = tuple(input_messages(body))
+        controls = request_controls(request, agent, messages)
+        if kind.faults and not streaming and any(FAULTS[f.kind].stream_only for f in controls.fault or ()):
+            listed = controls.as_dict()["fault"]
+            raise ControlError(f"{CONTROL_HEADER}: stream faults need a streaming request (fault={listed})")
+        stream = body if isinstance(body, LettaStreamingRequest | ConversationMessageRequest) else None
+        return cls(
+            kind, agent, body, messages, controls, letta, conversation_id=conversation_id, streaming=streaming,
+            stream_tokens=streaming and stream is not None and stream.stream_tokens,
+            include_pings=streaming and stream is not None and stream.include_pings,
+            background=kind.answers_run or (streaming and stream is not None and stream.background),
+            callback_url=body.callback_url if isinstance(body, LettaAsyncRequest) else None,
+        )  # fmt: skip
 
 
 def input_messages(body: LettaRequest) -> list[InputMessage]:
@@ -80,8 +174,8 @@ def input_messages(body: LettaRequest) -> list[InputMessage]:
     return [*messages, MessageCreate(role="user", content=parts)]
 
 
-def server_body_checks(body: LettaRequest, *, empty_check: bool) -> None:
-    """The real server's request rules the OpenAPI document does not state (``fidelity="server"``, §4, §15.2)."""
+def _check_input(body: LettaRequest, *, empty_check: bool) -> None:
+    """The real server's request rules the OpenAPI document does not state (``Rules.refuse_empty``, §4, §15.2)."""
     if body.input is not None and body.messages is not None:
         raise _value_error(Texts.BOTH_INPUTS)
     if body.input is None and body.messages is None:
@@ -94,7 +188,7 @@ def _value_error(message: str) -> RequestInvalid:
     return RequestInvalid([{"loc": ["body"], "msg": message, "type": "value_error"}])
 
 
-def request_controls(request: Request, agent: AgentRecord | None, messages: list[InputMessage]) -> Controls:
+def request_controls(request: Request, agent: AgentRecord | None, messages: tuple[InputMessage, ...]) -> Controls:
     """Controls of this turn: header, then trigger phrase, then the agent's next scripted turn, then server
     defaults. The scripted turn is only looked at; ``Store.use_scripted`` uses it up once the send is accepted."""
     store: Store = request.app.state.store
@@ -105,15 +199,12 @@ def request_controls(request: Request, agent: AgentRecord | None, messages: list
     return header.over(trigger).over(scripted).over(defaults)
 
 
-def turn_options(
-    body: LettaRequest,
-    controls: Controls,
-    *,
-    streaming: bool,
-    async_run: bool = False,
-    server: bool = False,
-    letta_rules: bool = False,
-) -> TurnOptions:
+# -- the turn it asks for ---------------------------------------------------------------------------------------
+
+
+def turn_options(send: Send) -> TurnOptions:
+    """How the turn runs: what it streams (from the send) and how fast (from its controls)."""
+    controls = send.controls
     pace = Pace(
         first_event_s=controls.get("first_event_delay_ms", 0) / 1000,
         token_s=controls.get("token_delay_ms", 0) / 1000,
@@ -122,26 +213,25 @@ def turn_options(
         ping_interval_s=controls.get("ping_interval_ms", catalogue.KEEPALIVE_INTERVAL_MS) / 1000,
         seed=controls.seed,
     )
+    body = send.body
     return TurnOptions(
-        stream_tokens=streaming and bool(getattr(body, "stream_tokens", False)),
-        include_pings=streaming and bool(getattr(body, "include_pings", True)),
+        stream_tokens=send.stream_tokens,
+        include_pings=send.include_pings,
         include_types=body.include_return_message_types,
         include_compaction_messages=body.include_compaction_messages,
         max_steps=body.max_steps,
-        async_run=async_run,
-        server_errors=server,
-        letta_rules=server or letta_rules,
+        async_run=send.kind.answers_run,
+        rules=send.rules,
         pace=pace,
     )
 
 
-def plan_for(
-    store: Store, agent: AgentRecord, body: LettaRequest, messages: list[InputMessage], controls: Controls
-) -> TurnPlan:
-    """The turn's plan for this agent: its configuration and its tools shape it (``synthesize``)."""
+def plan_for(store: Store, send: Send) -> TurnPlan:
+    """The turn's plan for this send: the agent's configuration and its tools shape it (``synthesize``)."""
+    agent, body = send.agent, send.body
     tools = [store.tools[i] for i in agent.profile.tool_ids if i in store.tools]
     return plan_turn(
-        messages, body.client_tools, controls, profile=agent.profile, tools=tools,
+        send.messages, body.client_tools, send.controls, profile=agent.profile, tools=tools,
         use_assistant_message=body.use_assistant_message,
     )  # fmt: skip
 
@@ -161,85 +251,74 @@ def fault_context(request: Request, controls: Controls, run_id: str | None = Non
     )
 
 
-async def send(
-    request: Request,
-    agent: AgentRecord,
-    conversation_id: str | None,
-    body: LettaRequest,
-    *,
-    streaming: bool,
-    run_type: str,
-) -> Response:
+# -- accepted or refused, and answered --------------------------------------------------------------------------
+
+
+async def answer(request: Request, send: Send) -> Response:
+    """Accept or refuse ``send`` and answer it: a ``LettaResponse``, an SSE stream, or (async) the run."""
     store: Store = request.app.state.store
-    messages = input_messages(body)
-    if request.app.state.config.fidelity == "server" or agent.created:
-        # The real server's request rules, for an agent a client created too; the deprecated /stream route skips
-        # the empty-messages check (wire doc §4).
-        server_body_checks(body, empty_check=run_type != "send_message_streaming")
-    controls = request_controls(request, agent, messages)
-    faults = controls.fault or ()
-    if not streaming and any(FAULTS[f.kind].stream_only for f in faults):
-        listed = controls.as_dict()["fault"]
-        raise ControlError(f"{CONTROL_HEADER}: stream faults need a streaming request (fault={listed})")
-    background = streaming and bool(getattr(body, "background", False))
-    otids = tuple(m.otid for m in messages if m.otid is not None)
-    if run_type == "send_conversation_message":
-        latest = _latest_run(store, agent, conversation_id)
-        if background and otids and latest is not None and otids == latest.input_otids:
-            # A retry of a background send (the same otids) re-attaches to its run (wire doc §6.8). The real server
-            # does so while the run is active; a mock run is over in an instant, so its latest run counts too.
-            return resume(store, latest, 0)
-        busy = _conversation_run(store, agent, conversation_id)
-        if busy is not None:
-            raise Conflict(Texts.conversation_busy(busy.run.id), run_id=busy.run.id)
+    agent = send.agent
+    if send.kind.answers_run:
+        return _start(request, send)
     try:
-        check_can_send(agent, messages, closed_world=store.closed_world or agent.created)
+        check_can_send(agent, send.messages, send.rules)
     except HTTPError as refusal:
-        if not streaming:
+        if not send.streaming:
             raise
         # Streaming sends report the refusal in-band, after the run exists (wire doc §6.5a, §17.10).
-        record = store.new_run(agent, conversation_id=conversation_id, run_type=run_type, background=background)
-        pings = bool(getattr(body, "include_pings", True))
-        server = request.app.state.config.fidelity == "server"
-        fail_in_band(store, record, Failure.refusal(record.run.id, refusal.message, nulls=server), ping=pings)
-        return _stream(request, record, controls, numbered=background)
+        record = store.new_run(agent, conversation_id=send.conversation_id, run_type=send.kind.run_type,
+                               background=send.background)  # fmt: skip
+        failure = Failure.refusal(record.run.id, refusal.message, nulls=send.rules.null_error_fields)
+        fail_in_band(store, record, failure, ping=send.include_pings)
+        return _stream(request, record, send.controls, numbered=send.background)
     store.use_scripted(agent.id)
-    await before_response(faults, fault_context(request, controls))
+    await before_response(send.controls.fault or (), fault_context(request, send.controls))
     record = store.new_run(
-        agent,
-        conversation_id=conversation_id,
-        run_type=run_type,
-        background=background,
-        include_return_message_types=body.include_return_message_types,
-        input_otids=otids,
-    )
-    plan = plan_for(store, agent, body, messages, controls)
-    server = request.app.state.config.fidelity == "server"
-    options = turn_options(body, controls, streaming=streaming, server=server, letta_rules=agent.created)
-    turn = run_turn(store, agent, record, conversation_id, messages, plan, options)
-    if streaming:
+        agent, conversation_id=send.conversation_id, run_type=send.kind.run_type, background=send.background,
+        include_return_message_types=send.body.include_return_message_types, input_otids=send.otids,
+    )  # fmt: skip
+    plan = plan_for(store, send)
+    turn = run_turn(store, agent, record, send.conversation_id, send.messages, plan, turn_options(send))
+    if send.streaming:
         task = asyncio.ensure_future(turn)  # runs on even if the client goes away
         task.add_done_callback(_consume_exception)  # already logged and ended in-band by run_turn
         store.start_run(record, task)
-        return _stream(request, record, controls, numbered=background)
+        return _stream(request, record, send.controls, numbered=send.background)
     await turn
     if plan.error is not None:
         raise _http_error(plan)
     return json_response(collect(record))
 
 
-def _conversation_run(store: Store, agent: AgentRecord, conversation_id: str | None) -> RunRecord | None:
-    """The run a conversation is busy with: Letta locks a conversation while a run is active (wire doc §14)."""
-    for record in reversed(store.active_runs(agent)):
-        if record.run.conversation_id == conversation_id and not record.finished:
-            return record
-    return None
+def _start(request: Request, send: Send) -> Response:
+    """An async send: the run answered at once (status ``created``), the turn run after the answer (wire doc §10).
+
+    A send Letta refuses is found now, before the answer, but has no one to refuse: its run fails after it."""
+    store: Store = request.app.state.store
+    refusal: str | None = None
+    try:
+        check_can_send(send.agent, send.messages, send.rules)
+        store.use_scripted(send.agent.id)
+    except HTTPError as error:
+        refusal = error.message
+    record = store.new_run(
+        send.agent, conversation_id=send.conversation_id, run_type=send.kind.run_type, background=True,
+        include_return_message_types=send.body.include_return_message_types, callback_url=send.callback_url,
+    )  # fmt: skip
+    created = record.run.model_copy(deep=True)  # the run as it was created: status "created"
+    return json_response(created, background=BackgroundTask(_run_async, request.app.state.store, send, record, refusal))
 
 
-def _latest_run(store: Store, agent: AgentRecord, conversation_id: str | None) -> RunRecord | None:
-    run_id = agent.last_run_id
-    record = store.runs.get(run_id) if run_id is not None else None
-    return record if record is not None and record.run.conversation_id == conversation_id else None
+async def _run_async(store: Store, send: Send, record: RunRecord, refusal: str | None) -> None:
+    """Execute an async run after its ``created`` answer was sent, then POST the callback if one was given.
+
+    A refused send (``refusal``, found before the run was answered) fails the run with the refusal's text (§10)."""
+    if refusal is not None:
+        store.end_run(record, "error", error=refusal)
+    else:
+        await run_turn(store, send.agent, record, None, send.messages, plan_for(store, send), turn_options(send))
+    if record.run.callback_url:
+        await post_callback(store, record)
 
 
 def _consume_exception(task: asyncio.Future[Any]) -> None:
@@ -278,14 +357,6 @@ def _http_error(plan: TurnPlan) -> HTTPError:
     if kind.body == "detail":
         return BadRequest(kind.message) if kind.http_status == 400 else HTTPError(kind.message)
     return ServerError(Texts.UNKNOWN_ERROR)
-
-
-def collect(record: RunRecord) -> LettaResponse:
-    """A finished run's log as the non-streaming answer."""
-    messages = [e for e in record.events if isinstance(e, LettaMessage) and not isinstance(e, LettaPing)]
-    stop = next((e for e in record.events if isinstance(e, LettaStopReason)), LettaStopReason(stop_reason="end_turn"))
-    usage = next((e for e in record.events if isinstance(e, LettaUsageStatistics)), LettaUsageStatistics())
-    return LettaResponse(messages=messages, stop_reason=stop, usage=usage)
 
 
 async def follow(

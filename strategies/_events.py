@@ -75,7 +75,7 @@ def check_stop_reasons(reasons: Sequence[str], *, name: str = "reasons") -> tupl
     if unknown:
         raise InvalidArgument(f"{name} has unknown stop reasons {unknown!r}; valid: {', '.join(STOP_REASONS)}")
     # Keep the canonical order (end_turn first) so a failing example shrinks towards the commonest reason.
-    return tuple(reason for reason in STOP_REASONS if reason in reasons)  # type: ignore[misc]
+    return tuple(reason for reason in STOP_REASONS if reason in reasons)
 
 
 def stop_reasons(*, reasons: Sequence[str] = STOP_REASONS) -> st.SearchStrategy[LettaStopReason]:

@@ -9,6 +9,7 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from mockserver.catalogue import run_status
 from mockserver.models import (
     STOP_REASONS,
     LettaRequestConfig,
@@ -60,27 +61,13 @@ def letta_responses(
     )
 
 
-# Status and stop reason move together (wire doc §2.4): a run that has not finished has no stop reason.
+# Status and stop reason move together, as the server's catalogue says (wire doc §2.4); a run that has not finished
+# has no stop reason. A finished turn first: draws shrink towards it.
 _OUTCOMES: tuple[tuple[RunStatus, StopReasonType | None], ...] = (
     ("completed", "end_turn"),
     ("created", None),
     ("running", None),
-    *(
-        ("completed", reason)
-        for reason in ("max_steps", "tool_rule", "requires_approval", "no_tool_call", "max_tokens_exceeded")
-    ),
-    *(
-        ("failed", reason)
-        for reason in (
-            "error",
-            "llm_api_error",
-            "invalid_llm_response",
-            "invalid_tool_call",
-            "insufficient_credits",
-            "context_window_overflow_in_system_prompt",
-        )
-    ),
-    ("cancelled", "cancelled"),
+    *((run_status(reason), reason) for reason in STOP_REASONS if reason != "end_turn"),
 )
 _RUN_TYPES = ("send_message", "send_message_streaming", "send_message_async", "send_conversation_message")
 

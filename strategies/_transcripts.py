@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal, NamedTuple, get_args
+from typing import Any, NamedTuple
 
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
@@ -57,21 +57,19 @@ __all__ = [
 # An event of a transcript: a StreamEvent model, or raw `data:` text ("[DONE]", or a fault's broken JSON).
 TranscriptEvent = StreamEvent | str
 
-Fault = Literal[
-    "truncated",
-    "missing_done",
-    "malformed_json",
-    "duplicate_stop_reason",
-    "missing_stop_reason",
-    "unknown_message_type",
-    "mid_stream_error",
-    "cancelled_mid_stream",
-]
-FAULTS: tuple[Fault, ...] = get_args(Fault)
+# What a faulty transcript breaks, by the names of the server's fault table (``mockserver.faults.FAULTS``: what
+# ``fault=drop_after:3`` does to a live stream, a transcript shows drawn; tests/test_architecture.py holds the names
+# to the table), then two failures that are Letta's own shapes rather than faults of a response: an error after the
+# first chunk (``error_at=mid``) and a cancellation.
+SERVER_FAULTS = ("drop_after", "no_done", "malformed", "duplicate_stop_reason", "no_stop_reason", "unknown_type")
+LETTA_FAILURES = ("mid_stream_error", "cancelled_mid_stream")
+FAULTS: tuple[str, ...] = (*SERVER_FAULTS, *LETTA_FAILURES)
+
+Fault = str  # one of FAULTS
 
 
 class FaultyTranscript(NamedTuple):
-    """A stream that breaks one rule, and which rule (``fault``)."""
+    """A stream that breaks one rule, and which rule (``fault``, one of ``FAULTS``)."""
 
     fault: Fault
     events: list[TranscriptEvent]
@@ -180,23 +178,23 @@ def _faulty(
     events = draw(valid)
     stop = _index(events, LettaStopReason)
     run_id = _run_id(events)
-    if fault == "truncated":  # the connection drops after N events
+    if fault == "drop_after":  # the connection drops after N events
         events = events[: draw(st.integers(1, len(events) - 1))]
-    elif fault == "missing_done":
+    elif fault == "no_done":
         events = events[:-1]
-    elif fault == "malformed_json":  # a proper prefix of a compact JSON object is never valid JSON
+    elif fault == "malformed":  # a proper prefix of a compact JSON object is never valid JSON
         position = draw(st.integers(0, len(events) - 2))
         text = _json_text(events[position])
         events[position] = text[: draw(st.integers(1, len(text) - 1))]
     elif fault == "duplicate_stop_reason":  # token interfaces may send stop_reason "error" before raising (§6.5)
         extra = draw(st.sampled_from(("error", events[stop].stop_reason)))  # type: ignore[union-attr]
         events.insert(stop, LettaStopReason(message_type="stop_reason", stop_reason=extra))
-    elif fault == "missing_stop_reason":
+    elif fault == "no_stop_reason":
         del events[stop]
-    elif fault == "unknown_message_type":
+    elif fault == "unknown_type":
         events.insert(draw(st.integers(0, stop)), _unknown_event(draw))
     elif fault == "mid_stream_error":  # after the first chunk: stop reason, error event, and nothing more (§6.5b)
-        reason = draw(st.sampled_from(("llm_api_error", "invalid_llm_response", "error")))
+        reason = draw(st.sampled_from(ERROR_STOP_REASONS))  # the cause's classification stays (§6.5b)
         kind = draw(st.sampled_from(MID_STREAM_ERRORS))
         error = LettaErrorMessage(
             message_type="error_message",
@@ -245,9 +243,11 @@ def faulty_sse_transcripts(
     background: bool | None = None,
     max_steps: int = 3,
 ) -> st.SearchStrategy[FaultyTranscript]:
-    """A stream breaking one rule, for client resilience tests: a dropped connection (``truncated``), no
-    ``[DONE]``, a malformed JSON event, a duplicated or missing stop reason, an unknown ``message_type``, an error
-    after the first chunk (stop reason, ``event: error``, no ``[DONE]``), or a cancellation mid-stream.
+    """A stream breaking one rule, for client resilience tests, named as the server's faults are: a dropped
+    connection (``drop_after``), no ``[DONE]`` (``no_done``), a malformed JSON event (``malformed``), a duplicated
+    or missing stop reason (``duplicate_stop_reason``, ``no_stop_reason``), an unknown ``message_type``
+    (``unknown_type``); or one of Letta's failures: an error after the first chunk (``mid_stream_error``: stop
+    reason, ``event: error``, no ``[DONE]``) or a cancellation mid-stream (``cancelled_mid_stream``).
     """
     if isinstance(faults, str) or not isinstance(faults, Sequence) or not faults:
         raise InvalidArgument(f"faults={faults!r} must be a non-empty sequence of {FAULTS}")

@@ -9,7 +9,7 @@ A turn is a list of steps (one LLM call each, wire doc §2.3), and the stop reas
 * ``tool_rule``: the last step's tool ran and a terminal rule fired;
 * ``max_steps``: exactly ``max_steps`` tool-calling steps;
 * ``cancelled``, ``insufficient_credits``, ``invalid_tool_call``: stopped at a step boundary, after 0 or more steps;
-* ``error``, ``llm_api_error``, ``invalid_llm_response``, ``context_window_overflow_in_system_prompt``: the stream
+* the stop reasons of Letta's in-band errors (``catalogue.ERRORS``: ``error``, ``llm_api_error``, …): the stream
   fails before the first chunk (no steps; the transcript carries an error event instead of usage).
 
 Items of one step share the stored assistant message's ``id`` with ``otid`` indexes 0, 1, 2…; an approval request
@@ -44,15 +44,18 @@ from strategies._values import approval_request_id, choice, maybe, otid_for, tex
 __all__ = ["Turn", "turns"]
 
 StepKind = Literal["tools", "reply", "approval"]
-_LAST_STEP: dict[str, StepKind] = {
+# The last step of a turn that stops so; None: it stopped at a step boundary, after its tool-calling steps.
+_LAST_STEP: dict[str, StepKind | None] = {
     "end_turn": "reply",
     "max_tokens_exceeded": "reply",
     "no_tool_call": "reply",
     "requires_approval": "approval",
     "tool_rule": "tools",
     "max_steps": "tools",
+    "cancelled": None,
+    "insufficient_credits": None,
+    "invalid_tool_call": None,
 }
-_AT_BOUNDARY = frozenset({"cancelled", "insufficient_credits", "invalid_tool_call"})
 
 
 @dataclass(frozen=True)
@@ -172,8 +175,6 @@ def _plan(reason: str, max_steps: int) -> tuple[st.SearchStrategy[list[_Step]], 
         return st.just([]), None
     if reason == "max_steps":
         return st.lists(_steps("tools"), min_size=max_steps - 1, max_size=max_steps - 1), "tools"
-    if reason in _AT_BOUNDARY:
-        return st.lists(_steps("tools"), max_size=max_steps - 1), None
     return st.lists(_steps("tools"), max_size=max_steps - 1), _LAST_STEP[reason]
 
 

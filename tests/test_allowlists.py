@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 import httpx
 import letta_client
 import pytest
+from _local import LETTA_MOCK
 from _sdk import AGENT
 
 from mockserver import create_app
@@ -27,7 +27,6 @@ from mockserver.allowlists import host_allowlist
 from mockserver.errors import ConfigurationError
 from mockserver.live import LiveServer
 
-LETTA_MOCK = str(Path(sys.executable).with_name("letta-mock"))
 ATTACKER = "https://attacker.example"
 LOCAL_PAGE = "http://localhost:5173"
 SEND = f"/v1/agents/{AGENT}/messages"

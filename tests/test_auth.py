@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
 import letta_client
 import pytest
+from _local import LETTA_MOCK
 from _sdk import AGENT
 from starlette.applications import Starlette
 
@@ -26,7 +25,6 @@ UUID = "123e4567-e89b-42d3-8456-426614174000"
 IDS = {"agent_id": AGENT, "conversation_id": "default", "run_id": f"run-{UUID}", "message_id": f"message-{UUID}",
        "tool_id": f"tool-{UUID}", "block_label": "human", "tool_name": "web_search"}  # fmt: skip
 ROUTES = [(op.method, re.sub(r"\{(\w+)\}", lambda m: IDS.get(m.group(1), "x"), op.path)) for op in OPERATIONS]
-LETTA_MOCK = str(Path(sys.executable).with_name("letta-mock"))
 
 
 def client(app: Starlette, **headers: str) -> httpx.AsyncClient:

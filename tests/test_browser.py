@@ -17,13 +17,13 @@ from typing import Any
 
 import httpx
 import pytest
+from _local import ROOT
 from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from mockserver.live import LiveServer
 
-ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 AGENT = "agent-123e4567-e89b-42d3-8456-426614174000"
 # The machine's network is closed: Chromium must not try to reach anything on its own.

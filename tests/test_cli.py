@@ -5,33 +5,35 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-
-LETTA_MOCK = str(Path(sys.executable).with_name("letta-mock"))
+from _local import LETTA_MOCK, listening, still_running
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([LETTA_MOCK, *args], capture_output=True, text=True, timeout=60, check=False)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+def serve(*args: str) -> tuple[subprocess.Popen[str], int]:
+    """``letta-mock serve ARGS`` on a free port, answering; its process and port."""
+
+    def start(port: int) -> subprocess.Popen[str]:
+        command = [LETTA_MOCK, "serve", "--port", str(port), *args]
+        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def ready(process: subprocess.Popen[str], port: int) -> None:
+        wait_for_health(process, f"http://127.0.0.1:{port}")
+
+    return listening(start, ready)
 
 
 def wait_for_health(process: subprocess.Popen[str], url: str) -> httpx.Response:
     """Poll the health endpoint until the server answers (or the process dies)."""
     for _ in range(2000):
-        if process.poll() is not None:
-            raise AssertionError(f"letta-mock exited with {process.returncode}: {process.stderr.read()}")  # type: ignore[union-attr]
+        still_running(process)
         try:
             return httpx.get(url + "/v1/health/", timeout=1)
         except httpx.TransportError:
@@ -41,15 +43,8 @@ def wait_for_health(process: subprocess.Popen[str], url: str) -> httpx.Response:
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[tuple[subprocess.Popen[str], int, str]]:
-    port = free_port()
-    process = subprocess.Popen(
-        [LETTA_MOCK, "serve", "--port", str(port), "--seed", "1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process, port = serve("--seed", "1")
     try:
-        wait_for_health(process, f"http://127.0.0.1:{port}")
         banner = process.stdout.readline()  # type: ignore[union-attr]
         yield process, port, banner
     finally:
@@ -112,10 +107,7 @@ def test_serve_binds_only_the_loopback_address_by_default(served: tuple[subproce
 
 
 def test_serve_shuts_down_gracefully_when_terminated() -> None:
-    port = free_port()
-    process = subprocess.Popen(
-        [LETTA_MOCK, "serve", "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    process, port = serve()
     try:
         assert wait_for_health(process, f"http://127.0.0.1:{port}").status_code == 200
     finally:

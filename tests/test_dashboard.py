@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from _local import ROOT
 from starlette.applications import Starlette
 
 from mockserver import create_app
@@ -21,7 +22,6 @@ from mockserver.admin import admin_mount
 from mockserver.dashboard import ASSETS
 from mockserver.journal import BODY_LIMIT, DEFAULT_SIZE, STREAM_DATA_LIMIT, Journal
 
-ROOT = Path(__file__).resolve().parents[1]
 AGENT = "agent-123e4567-e89b-42d3-8456-426614174000"
 SEND = f"/v1/agents/{AGENT}/messages"
 
@@ -98,6 +98,10 @@ async def test_the_control_tables_say_how_the_page_offers_each_key(mock: httpx.A
     assert (controls["token_delay_ms"]["kind"], controls["token_delay_ms"]["group"]) == ("number", "pacing")
     assert (controls["fault"]["kind"], controls["fault"]["group"]) == ("text", "faults")
     assert (controls["reply"]["kind"], controls["reply"]["group"]) == ("text", "turn")
+    # Every key that paces the stream is filed under pacing (a tool's run time too), as the control table says.
+    assert {key for key, row in controls.items() if row["group"] == "pacing"} == {
+        "first_event_delay_ms", "token_delay_ms", "jitter_ms", "think_ms", "tool_ms", "ping_interval_ms"
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize("path", ["/_mock/", "/_mock/assets/dashboard.js", "/_mock/journal/changes", "/_mock/agents"])

@@ -5,16 +5,15 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from _local import LETTA_MOCK
 
 from mockserver.recording.check import check_paths, ours
 from mockserver.recording.drift import check_live
 from mockserver.recording.library import curated_names, curated_root
 
-LETTA_MOCK = str(Path(sys.executable).with_name("letta-mock"))
 SPEC = Path(__file__).resolve().parents[2] / "shared/spec/letta-openapi.json"
 CURATED = Path(str(curated_root()))
 

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _local import LETTA_MOCK
 
 from mockserver.recording.format import RecordedRequest
 from mockserver.recording.library import curated_names, curated_root
 from mockserver.recording.listing import body_summary, short_ids
 
-LETTA_MOCK = str(Path(sys.executable).with_name("letta-mock"))
 CURATED = Path(str(curated_root()))
 
 

@@ -13,21 +13,19 @@ import collections
 import json
 import re
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
+from _local import LETTA_MOCK
 from broken_letta import FLAWS, BrokenLetta
 
 from mockserver.fuzz.document import operation_ids
 from mockserver.live import LiveServer
 from mockserver.openapi import openapi_document
 
-LETTA_MOCK = str(Path(sys.executable).with_name("letta-mock"))
 HANG_GUARD_S = 300  # not a speed target: a run that hangs fails instead of stalling the suite
 COMMON = ["--seed", "1", "--stream-timeout", "0.5", "--no-shrink"]
 RUNS = {

@@ -3,29 +3,19 @@ message before anything is sent, and the run's own "run it again" command reprod
 
 from __future__ import annotations
 
-import socket
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from _local import LETTA_MOCK, unused_port
 
 from mockserver.cli import build_parser, main
 from mockserver.cli.fuzz import command_of
 from mockserver.fuzz import MESSAGES_OPERATIONS
 
-LETTA_MOCK = str(Path(sys.executable).with_name("letta-mock"))
 OPTIONS = ["--spec", "--operations", "--checks", "--exclude-checks", "--max-examples", "--seed", "--header", "--auth",
            "--phases", "--stream-timeout", "--stream-max-events", "--workers", "--report", "--request-timeout",
            "--no-shrink", "--agent-id", "--conversation-id", "--run-id", "--message-id", "--no-create", "--model",
            "--embedding"]  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def test_the_fuzz_command_is_listed() -> None:
@@ -73,8 +63,9 @@ def test_a_wrong_choice_is_a_usage_error_before_anything_is_sent(
 
 
 def test_a_server_that_does_not_answer_is_a_connection_error(capsys: pytest.CaptureFixture[str]) -> None:
-    url = f"http://127.0.0.1:{free_port()}"
-    assert main(["fuzz", url]) == 2
+    with unused_port() as port:  # held, not listening: a connection is refused
+        url = f"http://127.0.0.1:{port}"
+        assert main(["fuzz", url]) == 2
     assert f"letta-mock fuzz: error: cannot connect to {url}" in capsys.readouterr().err
 
 
@@ -92,5 +83,6 @@ def test_the_rerun_command_keeps_what_changes_the_cases() -> None:
 
 
 def test_a_usage_error_is_found_before_the_server_is_asked(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["fuzz", f"http://127.0.0.1:{free_port()}", "--checks", "not_a_check"]) == 2
+    with unused_port() as port:
+        assert main(["fuzz", f"http://127.0.0.1:{port}", "--checks", "not_a_check"]) == 2
     assert "--checks: unknown not_a_check" in capsys.readouterr().err

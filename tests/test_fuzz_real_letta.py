@@ -11,13 +11,12 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
+from _local import LETTA_MOCK
 
-LETTA_MOCK = str(Path(sys.executable).with_name("letta-mock"))
 HANG_GUARD_S = 600  # not a speed target: a run that hangs fails instead of stalling the suite
 
 

@@ -11,22 +11,19 @@ template never names a literal sibling (``PATCH …/messages/async`` is a 405, n
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from _local import LETTA_MOCK, listening, still_running
 from contract import SPEC_PATH
 
 from mockserver import create_app
 from mockserver.fuzz import MESSAGES_OPERATIONS
 
-LETTA_MOCK = str(Path(sys.executable).with_name("letta-mock"))
 HANG_GUARD_S = 600  # not a speed target: a run that hangs fails instead of stalling the suite
 SELF_FUZZ = ["--max-examples", "10", "--seed", "1"]
 DOCUMENTS = {"ours": [], "Letta's": ["--spec", str(SPEC_PATH)]}
@@ -36,29 +33,24 @@ STREAMING = ("POST /v1/agents/{agent_id}/messages", "POST /v1/agents/{agent_id}/
 AGENT = "agent-123e4567-e89b-42d3-8456-426614174000"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 def serve() -> tuple[subprocess.Popen[str], str]:
-    port = free_port()
-    process = subprocess.Popen([LETTA_MOCK, "serve", "--port", str(port), "--seed", "1", "--log-level", "warning"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            httpx.get(f"{url}/v1/health/", timeout=1)
-            return process, url
-        except httpx.HTTPError:
-            if process.poll() is not None:
-                why = process.stderr.read() if process.stderr else ""
-                raise RuntimeError(f"letta-mock serve exited: {why}") from None
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("letta-mock serve did not answer")
+    def start(port: int) -> subprocess.Popen[str]:
+        return subprocess.Popen([LETTA_MOCK, "serve", "--port", str(port), "--seed", "1", "--log-level", "warning"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+    def ready(process: subprocess.Popen[str], port: int) -> None:
+        for _ in range(200):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/v1/health/", timeout=1)
+                return
+            except httpx.HTTPError:
+                still_running(process)
+                time.sleep(0.1)
+        process.kill()
+        raise RuntimeError("letta-mock serve did not answer")
+
+    process, port = listening(start, ready)
+    return process, f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")

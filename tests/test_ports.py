@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from _local import LETTA_MOCK
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from mockserver.live import LiveServer
-
-LETTA_MOCK = str(Path(sys.executable).with_name("letta-mock"))
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import pytest
 import uvicorn.lifespan.off
 import uvicorn.protocols.http.auto
 import uvicorn.protocols.websockets.auto  # noqa: F401
+from _local import ROOT
 
 import mockserver.calls
 import mockserver.live
@@ -396,9 +397,8 @@ def test_the_async_fixtures_work_under_pytest_asyncio_strict_and_under_anyio(pyt
 
 
 def test_the_readmes_pytest_example_passes(pytester: pytest.Pytester) -> None:
-    from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (ROOT / "README.md").read_text()
     section = readme.split("## In pytest")[1].split("\n## ")[0]
     example = section.split("```python\n")[1].split("```")[0]
     result = run(pytester, example)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "python"
+from _local import ROOT
+
+EXAMPLE = ROOT / "examples" / "python"
 
 
 def test_the_example_clients_suite_passes_with_the_plugin() -> None:

@@ -5,46 +5,43 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
+from _local import LETTA_MOCK, listening, still_running, unused_port
 
 from mockserver import create_app
 from mockserver.recording.format import load_fixture
 
-LETTA_MOCK = str(Path(sys.executable).with_name("letta-mock"))
 AGENT = "agent-123e4567-e89b-42d3-8456-426614174000"
 KEY = "sk-let-cli-test-6c1d0e9f8a7b"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+def record(*args: str) -> tuple[subprocess.Popen[str], int, str]:
+    """``letta-mock record ARGS`` on a free port, listening; its process, port and banner."""
+    banners: list[str] = []
 
+    def start(port: int) -> subprocess.Popen[str]:
+        command = [LETTA_MOCK, "record", *args, "--port", str(port)]
+        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
-def start(*args: str) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen([LETTA_MOCK, "record", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)  # fmt: skip
-    assert process.stdout is not None
-    banner = process.stdout.readline()  # printed once the upstream was asked for its version
-    assert banner, process.stderr.read() if process.stderr else ""
-    return process, banner
+    def ready(process: subprocess.Popen[str], port: int) -> None:
+        assert process.stdout is not None
+        banners.append(process.stdout.readline())  # printed once the upstream was asked for its version
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            still_running(process)
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    return
+            time.sleep(0.01)
+        raise AssertionError(f"nothing listens on {port}")
 
-
-def wait_until_listening(port: int) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.01)
-    raise AssertionError(f"nothing listens on {port}")
+    process, port = listening(start, ready)
+    return process, port, banners[-1]
 
 
 def stop(process: subprocess.Popen[str]) -> tuple[int, str, str]:
@@ -57,11 +54,9 @@ def test_record_writes_each_exchange_and_says_how_many_when_it_stops(
     serve: Callable[[Any], str], tmp_path: Path
 ) -> None:
     upstream = serve(create_app(seed=1))
-    port = free_port()
-    process, banner = start("--upstream", upstream, "--out", str(tmp_path / "rec"), "--port", str(port))
+    process, port, banner = record("--upstream", upstream, "--out", str(tmp_path / "rec"))
     try:
         assert f"recording proxy on http://127.0.0.1:{port} -> {upstream} (Letta 0.16.8), mode new_episodes" in banner
-        wait_until_listening(port)
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"authorization": f"Bearer {KEY}"}) as client:
             assert client.post(f"/v1/agents/{AGENT}/messages", json={"input": "hi"}).status_code == 200
             stream = client.post(f"/v1/agents/{AGENT}/messages", json={"input": "hi", "streaming": True})
@@ -81,10 +76,8 @@ def test_record_writes_each_exchange_and_says_how_many_when_it_stops(
 
 def test_record_exits_1_when_it_refused_to_write_a_file(serve: Callable[[Any], str], tmp_path: Path) -> None:
     upstream = serve(create_app(seed=1))
-    port = free_port()
-    process, _ = start("--upstream", upstream, "--out", str(tmp_path), "--port", str(port))
+    process, port, _ = record("--upstream", upstream, "--out", str(tmp_path))
     try:
-        wait_until_listening(port)
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"authorization": f"Bearer {KEY}"}) as client:
             assert client.post(f"/v1/agents/{AGENT}/messages", json={"input": KEY}).status_code == 200
     finally:
@@ -107,7 +100,8 @@ def test_record_refuses_what_it_cannot_do(tmp_path: Path) -> None:
     assert bad.returncode == 2
     assert "upstream must be an http(s) URL" in bad.stderr
     (tmp_path / "0001-x.json").write_text("[]")
-    corrupt = run("--upstream", "http://127.0.0.1:9", "--out", str(tmp_path), "--port", str(free_port()))
+    with unused_port() as port:  # it refuses the directory before it binds anything
+        corrupt = run("--upstream", "http://127.0.0.1:9", "--out", str(tmp_path), "--port", str(port))
     assert corrupt.returncode == 2
     assert "0001-x.json: not a letta-mock fixture" in corrupt.stderr
     assert run("--help").stdout.count("new_episodes") >= 2

@@ -23,6 +23,7 @@ from hypothesis.errors import InvalidArgument, Unsatisfiable
 from pydantic import BaseModel
 
 import strategies
+from mockserver.catalogue import run_status
 from mockserver.models import (
     AGENT_ID_PATTERN,
     MESSAGE_ID_PATTERN,
@@ -257,11 +258,19 @@ def test_runs_are_valid_with_consistent_status_and_stop_reason() -> None:
         assert re.fullmatch(AGENT_ID_PATTERN, run.agent_id)
         assert (run.stop_reason is None) == (run.status in ("created", "running"))
         assert (run.completed_at is None) == (run.status in ("created", "running"))
+        if run.stop_reason is not None:  # as the server ends its runs (catalogue.run_status, wire doc §2.4)
+            assert run.status == run_status(run.stop_reason)
         assert data["created_at"].endswith("Z")
         if run.completed_at is not None:
             assert run.completed_at >= run.created_at
 
     check()
+
+
+@pytest.mark.parametrize("reason", ["no_tool_call", "max_tokens_exceeded"])
+def test_a_drawn_run_that_stopped_so_failed_as_the_server_says(reason: str) -> None:
+    run = strategies.example_for_seed(strategies.runs().filter(lambda r: r.stop_reason == reason), 0)
+    assert (run.status, run_status(reason)) == ("failed", "failed")
 
 
 # --- content parts and requests ------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mockserver import __version__
+from mockserver.version import __version__
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 

@@ -80,12 +80,12 @@ def run(args: argparse.Namespace) -> int:
     import httpx
     import uvicorn
 
-    from mockserver import __version__
     from mockserver.allowlists import describe, host_allowlist
     from mockserver.errors import ConfigurationError
     from mockserver.recording.format import DEFAULT_IGNORED
     from mockserver.recording.proxy import Recorder, upstream_facts
     from mockserver.serving import bind, bind_failure, uvicorn_config
+    from mockserver.version import __version__
 
     try:
         target = httpx.URL(args.upstream)
@@ -101,13 +101,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"letta-mock: error: the proxy cannot listen on its upstream's port {args.port}; pick --port",
               file=sys.stderr)  # fmt: skip
         return 2
-    try:  # before anything is announced: a port in use is one line
-        sock = bind(args.host, args.port)
-    except OSError as error:
-        print(bind_failure(error, args.host, args.port), file=sys.stderr)
-        return 2
     version, digest = upstream_facts(args.upstream, spec=args.spec is None)
-    try:
+    try:  # every setting checked (the output directory included) before a port is bound
         if args.spec is not None:
             digest = hashlib.sha256(Path(args.spec).read_bytes()).hexdigest()
         recorder = Recorder(
@@ -116,8 +111,12 @@ def run(args: argparse.Namespace) -> int:
             server_version=version, spec_sha256=digest, cors_origins=args.cors_origin or (),
         )  # fmt: skip
     except (ConfigurationError, OSError) as error:
-        sock.close()
         print(f"letta-mock: error: {'--spec: ' if isinstance(error, OSError) else ''}{error}", file=sys.stderr)
+        return 2
+    try:  # before anything is announced: a port in use is one line
+        sock = bind(args.host, args.port)
+    except OSError as error:
+        print(bind_failure(error, args.host, args.port), file=sys.stderr)
         return 2
     port = sock.getsockname()[1]
     seen = f"Letta {version}" if version else "version unknown"

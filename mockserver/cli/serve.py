@@ -6,15 +6,14 @@ import argparse
 import os
 import sys
 
-from mockserver import __version__
+from mockserver.config import SETTINGS, Flag, Setting
 from mockserver.control import TRIGGERS
 from mockserver.faults import FAULTS
-from mockserver.journal import DEFAULT_SIZE
 from mockserver.scenarios import DEFAULT_SCENARIO, SCENARIOS
+from mockserver.version import __version__
 
-__all__ = ["EPILOG", "REALISTIC_PACE", "TOKEN_ENV", "add_arguments", "run"]
+__all__ = ["EPILOG", "REALISTIC_PACE", "add_arguments", "run"]
 
-TOKEN_ENV = "LETTA_MOCK_AUTH_TOKEN"
 REALISTIC_PACE = {"first_event_delay_ms": 600, "token_delay_ms": 30, "jitter_ms": 10}
 
 
@@ -59,20 +58,9 @@ then point a client at it, e.g. Letta(base_url="http://127.0.0.1:8283", api_key=
 def add_arguments(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback only)")
     serve.add_argument("--port", type=int, default=8283, help="port (default: 8283, Letta's)")
-    serve.add_argument("--seed", type=int, default=None, help="make ids and dates reproducible")
-    serve.add_argument(
-        "--agents",
-        nargs="+",
-        metavar="ID",
-        default=None,
-        help="close the world to these agent ids (default: any well-formed agent-<uuid4> exists)",
-    )
-    serve.add_argument(
-        "--fidelity",
-        choices=("contract", "server"),
-        default="contract",
-        help="'contract' (default): the OpenAPI document's behaviour; 'server': the real server's quirks",
-    )
+    for row in SETTINGS:  # the server's settings, as the settings table offers them (config.MockConfig)
+        if row.serve is not None:
+            _add_setting(serve, row, row.serve)
     serve.add_argument(
         "--scenario",
         metavar="NAME",
@@ -86,67 +74,21 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
         default="none",
         help="stream timing: 'none' (default, instant) or 'realistic' (600 ms to first event, ~30 ms a token)",
     )
-    serve.add_argument(
-        "--control",
-        metavar="'KEY=VALUE; ...'",
-        default=None,
-        help="default turn controls, the X-Letta-Mock header's grammar (e.g. 'token_delay_ms=20; fault=no_done')",
-    )
-    serve.add_argument("--no-admin", action="store_true", help="leave out the /_mock/ admin API and dashboard")
-    serve.add_argument(
-        "--journal-size",
-        type=int,
-        metavar="N",
-        default=DEFAULT_SIZE,
-        help=f"exchanges the request journal keeps, oldest dropped first (default: {DEFAULT_SIZE})",
-    )
-    # Record and replay (mockserver.recording, docs/fixtures.md).
-    serve.add_argument(
-        "--fixtures",
-        action="append",
-        metavar="PATH",
-        default=None,
-        help="replay recorded exchanges: a directory, a fixture or HAR file, or a curated fixture's name "
-        "(`letta-mock fixtures list`); repeatable",
-    )
-    serve.add_argument(
-        "--replay-speed",
-        type=float,
-        default=1.0,
-        metavar="X",
-        help="replayed timing: 1 (default) as recorded, 2 twice as fast, 0 as fast as possible",
-    )
-    serve.add_argument(
-        "--on-miss",
-        choices=("error", "synthesize"),
-        default="error",
-        help="a request no fixture matches: 'error' (default, a 404 naming the nearest recording) or 'synthesize'",
-    )
-    serve.add_argument(
-        "--auth-token",
-        metavar="TOKEN",
-        default=os.environ.get(TOKEN_ENV),
-        help=f"answer only callers sending 'Authorization: Bearer TOKEN' (the SDKs' api_key); everything else, the "
-        f"admin API and dashboard included, gets 401 (default: ${TOKEN_ENV}, else none)",
-    )
-    serve.add_argument(
-        "--cors-origin",
-        action="append",
-        metavar="ORIGIN",
-        default=None,
-        help="a web page's origin that may call it besides loopback ones, e.g. https://app.example.test; "
-        "repeatable; 'null' for a page opened from disk, '*' for any (default: pages on localhost, 127.0.0.1 and "
-        "[::1], any port)",
-    )
-    serve.add_argument(
-        "--allowed-host",
-        action="append",
-        metavar="NAME",
-        default=None,
-        help="a Host name to answer besides localhost, 127.0.0.1, [::1] and the --host address (against DNS "
-        "rebinding), e.g. mock.example.test or *.example.test; repeatable; '*' turns the check off",
-    )
     serve.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+
+
+def _add_setting(serve: argparse.ArgumentParser, row: Setting, flag: Flag) -> None:
+    """A setting's option: ``--name-with-dashes`` unless its flag names another, filling the setting ``name``."""
+    text = flag.help or row.help
+    repeated = flag.arguments.get("action") == "append"
+    if flag.env is not None:
+        default, text = os.environ.get(flag.env), f"{text} (default: ${flag.env}, else none)"
+    else:
+        default = None if repeated else row.default
+        if "default" not in text and row.default not in (None, True, False):
+            text += f" (default: {row.default})"
+    option = flag.option or "--" + row.name.replace("_", "-")
+    serve.add_argument(option, dest=row.name, default=default, help=text, **flag.arguments)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -158,23 +100,12 @@ def run(args: argparse.Namespace) -> int:
     from mockserver.serving import bind, bind_failure, uvicorn_config
 
     try:
-        controls = _defaults(args)
-        app = create_app(
-            seed=args.seed,
-            agents=args.agents,
-            fidelity=args.fidelity,
-            controls=controls,
-            admin=not args.no_admin,
-            freeze_gc=True,
-            journal_size=args.journal_size,
-            fixtures=args.fixtures,
-            replay_speed=args.replay_speed,
-            on_miss=args.on_miss,
-            auth_token=args.auth_token,
-            cors_origins=args.cors_origin,
-        )
+        settings = {row.name: getattr(args, row.name) for row in SETTINGS if row.serve is not None}
+        settings["controls"] = _defaults(args)
+        app = create_app(**settings, freeze_gc=True)
+        served = app.state.config  # the settings as checked (mockserver.config)
         config = uvicorn_config(app, host=args.host, port=args.port, log_level=args.log_level,
-                                allowed_hosts=args.allowed_host)  # fmt: skip
+                                allowed_hosts=served.allowed_hosts)  # fmt: skip
     except (ControlError, ConfigurationError) as error:
         print(f"letta-mock: error: {error}", file=sys.stderr)
         return 2
@@ -189,9 +120,9 @@ def run(args: argparse.Namespace) -> int:
         world += f"; replaying {', '.join(args.fixtures)}"
     address = f"[{args.host}]" if ":" in args.host else args.host
     print(f"letta-mock {__version__}: mock Letta server on http://{address}:{port} ({world})", flush=True)
-    if not args.no_admin:
+    if args.admin:
         print(f"dashboard: http://{address}:{port}/_mock/{'?token=...' if args.auth_token else ''}", flush=True)
-    for line in describe(args.host, host_allowlist(args.host, args.allowed_host), args.cors_origin):
+    for line in describe(args.host, host_allowlist(args.host, served.allowed_hosts), served.cors_origins):
         print(line, file=sys.stderr if "warning" in line else sys.stdout, flush=True)
     if not is_loopback(args.host) and args.auth_token is None:
         print(f"letta-mock: warning: {args.host} is reachable from other machines and no --auth-token is set: anyone "
@@ -204,7 +135,7 @@ def _defaults(args: argparse.Namespace) -> dict[str, object]:
     """Default controls from the CLI: ``--control`` text, then ``--pace`` and ``--scenario`` (the more specific)."""
     from mockserver.control import parse_controls
 
-    controls: dict[str, object] = parse_controls(args.control, where="--control").as_dict() if args.control else {}
+    controls: dict[str, object] = parse_controls(args.controls, where="--control").as_dict() if args.controls else {}
     if args.pace == "realistic":
         controls = {**REALISTIC_PACE, **controls}
     if args.scenario:

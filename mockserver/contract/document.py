@@ -56,7 +56,7 @@ class Contract:
         for template in paths:
             pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
             templates.append((re.compile(f"^{pattern}$"), template, template.count("{")))
-        # A literal segment beats a parameter: /v1/messages/search before /v1/messages/{message_id}.
+        # A literal segment beats a parameter: a path with fewer parameters is tried first.
         self._templates = sorted(templates, key=lambda entry: entry[2])
 
     @classmethod

@@ -11,6 +11,7 @@ from mockserver.catalogue import Texts
 from mockserver.errors import BadRequest, Conflict
 from mockserver.models import ApprovalCreate, ApprovalReturn, InputMessage, ToolReturn, ToolReturnCreate
 from mockserver.records import AgentRecord, PendingApproval
+from mockserver.rules import Rules
 from mockserver.scenarios import PlannedCall, tool_result
 
 __all__ = ["Answer", "answer_for", "check_can_send", "decisions"]
@@ -26,19 +27,19 @@ class Answer:
     text: str
 
 
-def check_can_send(agent: AgentRecord, messages: Sequence[InputMessage], *, closed_world: bool) -> None:
+def check_can_send(agent: AgentRecord, messages: Sequence[InputMessage], rules: Rules) -> None:
     """Refuse what Letta refuses, before a run exists, so a refused send changes nothing.
 
     A plain message while a tool call waits → 409 PENDING_APPROVAL; an answer naming calls the agent is not
-    waiting for → 400. An approval when nothing waits is 400 in the closed world; in the open world it names a
-    tool call we take to exist, so the turn goes on.
+    waiting for → 400. An approval when nothing waits is 400 where ``rules.strict_approvals``; in the open world
+    it names a tool call we take to exist, so the turn goes on.
     """
     answers = [m for m in messages if isinstance(m, ApprovalCreate | ToolReturnCreate)]
     if agent.pending is not None and not answers:
         pending_id = agent.pending.request.id
         detail = {"code": "PENDING_APPROVAL", "message": Texts.PENDING_APPROVAL, "pending_request_id": pending_id}
         raise Conflict(detail)
-    if answers and agent.pending is None and closed_world:
+    if answers and agent.pending is None and rules.strict_approvals:
         raise BadRequest(Texts.NOTHING_PENDING)
     if answers and agent.pending is not None:
         # The agent knows what it waits for, so an answer to another call is the client's mistake (any world).

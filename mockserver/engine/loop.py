@@ -10,8 +10,8 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+import mockserver.engine.items as items  # the module itself, not the package that re-exports it
 from mockserver.catalogue import ERRORS, ErrorType
-from mockserver.engine import items
 from mockserver.engine.approvals import answer_for, decisions
 from mockserver.engine.emitter import Cancelled, Emitter
 from mockserver.engine.items import Failure
@@ -138,7 +138,7 @@ class _Turn:
     async def fail(self, kind: ErrorType, *, mid: bool) -> StopReasonType:
         """Letta's in-band error (§6.5); after the first step it is the mid-stream error."""
         detail = None if kind.name == "stream_incomplete" and not mid else f"letta-mock: simulated {kind.name}"
-        self.failure = Failure.of(kind, self.run_id, mid=mid, detail=detail, nulls=self.options.server_errors)
+        self.failure = Failure.of(kind, self.run_id, mid=mid, detail=detail, nulls=self.options.rules.null_error_fields)
         for event in self.failure.events:
             await self.out.emit(event)
         return self.failure.stop_reason
@@ -165,7 +165,7 @@ class _Turn:
                 continue
             given = decisions(pending, message)
             request_id = pending.request.id if pending else None
-            if self.options.letta_rules and given:
+            if self.options.rules.approval_names_call and given:
                 # The real server names the (first) answered tool call there, not the approval request.
                 request_id = given[0].tool_call_id
             response = items.approval_response(

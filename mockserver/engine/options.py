@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from mockserver.catalogue import KEEPALIVE_INTERVAL_MS
+from mockserver.rules import CONTRACT, Rules
 
 __all__ = ["Pace", "TurnOptions"]
 
@@ -31,6 +32,5 @@ class TurnOptions:
     include_compaction_messages: bool = False
     max_steps: int = 50
     async_run: bool = False  # an async run completes whatever its stop reason (wire doc §2.4)
-    server_errors: bool = False  # error events as the real server writes them (--fidelity server)
-    letta_rules: bool = False  # the agent follows the real server's rules (a client created it, or server fidelity)
+    rules: Rules = CONTRACT  # which of Letta's rules the turn follows (its error events, approval answers)
     pace: Pace = field(default_factory=Pace)

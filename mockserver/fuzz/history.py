@@ -3,10 +3,11 @@
 Two ways, both only where the verdict is certain:
 
 * after a send the stateful phase made (``send_message``, ``create_agent_message_stream``,
-  ``send_conversation_message``) that ended a turn (``end_turn``, ``max_steps``, ``requires_approval``; a stream
-  that reached ``[DONE]``), the check lists the history itself — the agent's (or the conversation's) newest 100
-  messages, and the messages of the answer's run — with the send's headers, and every message id the send
-  answered with must be in both (wire doc §6.2: streamed ids and dates are the stored ones);
+  ``send_conversation_message``) that ended a turn (a stop reason that completes a run,
+  ``catalogue.COMPLETED_STOP_REASONS``; a stream that reached ``[DONE]``), the check lists the history itself —
+  the agent's (or the conversation's) newest 100 messages, and the messages of the answer's run — with the send's
+  headers, and every message id the send answered with must be in both (wire doc §6.2: streamed ids and dates are
+  the stored ones);
 * a listing that a link led to from a send or a run (``ListMessages``, ``ListRunMessages``, ...) holds the send's
   messages, and a completed run lists some, when the listing has no cursor, no filter, newest first and room for
   them, and nothing was sent to the agent in between.
@@ -21,6 +22,7 @@ import httpx
 import schemathesis
 from schemathesis import CheckContext, Response
 
+from mockserver.catalogue import COMPLETED_STOP_REASONS
 from mockserver.fuzz.failures import FRAME_TYPES, Case, HistoryInconsistent, fail, json_of, operation_id, stream_of
 
 __all__ = ["LISTINGS", "SENDS", "letta_history"]
@@ -28,7 +30,6 @@ __all__ = ["LISTINGS", "SENDS", "letta_history"]
 SENDS = {"send_message", "create_agent_message_stream", "send_conversation_message"}  # answered in the response
 STARTS = {*SENDS, "create_agent_message_async", "reset_messages", "summarize_messages", "compact_conversation"}
 LISTINGS = {"list_messages", "list_conversation_messages", "list_messages_for_run"}
-ENDED = {"end_turn", "max_steps", "requires_approval"}  # a turn that ended this way stored what it answered
 PAGE = 100  # the listing's limit: Letta's default page
 LISTING_TIMEOUT_S = 30
 _DROPPED_HEADERS = {"content-length", "content-type", "accept-encoding", "connection", "host", "transfer-encoding"}
@@ -50,7 +51,7 @@ def _answered(case: Case, response: Response) -> tuple[list[str], str | None] | 
             return None
         events = [*messages, {"message_type": "stop_reason", **(body.get("stop_reason") or {})}]
     stops = [e.get("stop_reason") for e in events if isinstance(e, dict) and e.get("message_type") == "stop_reason"]
-    if not stops or stops[-1] not in ENDED:
+    if not stops or stops[-1] not in COMPLETED_STOP_REASONS:  # a turn that ended so stored what it answered
         return None
     messages = [e for e in events if isinstance(e, dict) and e.get("message_type") not in FRAME_TYPES]
     ids = list(dict.fromkeys(str(m["id"]) for m in messages if isinstance(m.get("id"), str)))

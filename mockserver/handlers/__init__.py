@@ -1,2 +1,3 @@
 """The HTTP handlers, one module per resource: thin functions that validate the request, call the store,
-``sending`` or ``history``, and answer in Letta's shapes. ``operations.OPERATIONS`` routes to them."""
+``sending`` or ``history``, and answer in Letta's shapes. Each is named by its operation's operationId and listed in
+its module's ``__all__``; ``app`` binds the rows of ``operations.OPERATIONS`` to them by that name."""

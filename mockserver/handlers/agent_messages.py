@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import re
 
-from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 
 from mockserver.catalogue import Texts
-from mockserver.engine import check_can_send
-from mockserver.errors import Conflict, HTTPError, MethodNotAllowed, RouteInvalid
+from mockserver.errors import Conflict, MethodNotAllowed, RouteInvalid
 from mockserver.handlers.agents import agent_state
-from mockserver.handlers.common import items_response, server_fidelity, store, strict_compaction
+from mockserver.handlers.common import items_response, store
 from mockserver.history import agent_history, compact, page_query, paged
-from mockserver.http import json_response, parse_body, path_id
+from mockserver.http import json_response, parse_body, rules
 from mockserver.models import (
     CancelAgentRunRequest,
     CompactionRequest,
@@ -22,15 +20,16 @@ from mockserver.models import (
     LettaStreamingRequest,
     ResetMessagesRequest,
 )
-from mockserver.runs import cancel_runs, run_async_turn
-from mockserver.sending import input_messages, request_controls, send
+from mockserver.parameters import CONVERSATION_ID_QUERY, path_id
+from mockserver.runs import cancel_runs
+from mockserver.sending import ASYNC, SEND, STREAM, Send, answer
 
 __all__ = [
     "cancel_message",
     "create_agent_message_async",
     "create_agent_message_stream",
-    "edit_message",
     "list_messages",
+    "modify_message",
     "reset_messages",
     "send_message",
     "summarize_messages",
@@ -40,15 +39,15 @@ __all__ = [
 async def send_message(request: Request) -> Response:
     agent_id = path_id(request, "agent_id")
     body = await parse_body(request, LettaStreamingRequest)
-    if server_fidelity(request):
-        _server_route_checks(request, body)
+    _route_checks(request, body)
     agent = store(request).agent(agent_id)
-    return await send(request, agent, None, body, streaming=body.streaming, run_type="send_message")
+    return await answer(request, Send.of(request, agent, body, SEND, streaming=body.streaming))
 
 
-def _server_route_checks(request: Request, body: LettaStreamingRequest) -> None:
+def _route_checks(request: Request, body: LettaStreamingRequest) -> None:
     """The real server's checks after validation (wire doc §4 steps 3-4), in its order."""
-    if not body.streaming:
+    letta = rules(request)
+    if not body.streaming and letta.streaming_options_need_streaming:
         reasons = []
         if body.stream_tokens:
             reasons.append("stream_tokens can only be true when streaming=true")
@@ -58,7 +57,7 @@ def _server_route_checks(request: Request, body: LettaStreamingRequest) -> None:
             reasons.append("background can only be true when streaming=true")
         if reasons:
             raise RouteInvalid(Texts.streaming_options(reasons))
-    elif not _looks_like_sdk(request):
+    elif body.streaming and letta.sdk_only_streaming and not _looks_like_sdk(request):
         raise RouteInvalid(Texts.STREAMING_NEEDS_SDK)
 
 
@@ -75,33 +74,14 @@ async def create_agent_message_stream(request: Request) -> Response:
     agent_id = path_id(request, "agent_id")
     body = await parse_body(request, LettaStreamingRequest)
     agent = store(request).agent(agent_id)
-    return await send(request, agent, None, body, streaming=True, run_type="send_message_streaming")
+    return await answer(request, Send.of(request, agent, body, STREAM, streaming=True))
 
 
 async def create_agent_message_async(request: Request) -> Response:
     agent_id = path_id(request, "agent_id")
     body = await parse_body(request, LettaAsyncRequest)
-    state = store(request)
-    agent = state.agent(agent_id, not_found=Texts.AGENT_NOT_FOUND)
-    messages = input_messages(body)
-    controls = request_controls(request, agent, messages)
-    try:
-        check_can_send(agent, messages, closed_world=state.closed_world or agent.created)
-        refusal = None
-        state.use_scripted(agent.id)
-    except HTTPError as error:
-        refusal = error.message
-    record = state.new_run(
-        agent,
-        conversation_id=None,
-        run_type="send_message_async",
-        background=True,
-        include_return_message_types=body.include_return_message_types,
-        callback_url=body.callback_url,
-    )
-    answer = record.run.model_copy(deep=True)  # the run as it was created: status "created"
-    task = BackgroundTask(run_async_turn, request.app, agent, record, body, messages, controls, refusal)
-    return json_response(answer, background=task)
+    agent = store(request).agent(agent_id, not_found=Texts.AGENT_NOT_FOUND)
+    return await answer(request, Send.of(request, agent, body, ASYNC))
 
 
 async def list_messages(request: Request) -> Response:
@@ -109,7 +89,7 @@ async def list_messages(request: Request) -> Response:
     state = store(request)
     query = page_query(request)
     agent = state.agent(agent_id, not_found=Texts.AGENT_NOT_FOUND)
-    view = agent_history(agent, request.query_params.get("conversation_id"))
+    view = agent_history(agent, CONVERSATION_ID_QUERY.read(request))
     return items_response(request, paged(state, view, query, owner=agent_id, chronological=True))
 
 
@@ -117,11 +97,12 @@ async def cancel_message(request: Request) -> Response:
     agent_id = path_id(request, "agent_id")
     body = await parse_body(request, CancelAgentRunRequest, required=False)
     state = store(request)
-    if agent_id not in state.agents and state.closed_world:
+    letta = rules(request)
+    if agent_id not in state.agents and letta.unknown_ids_missing:
         # Letta looks for the agent's runs, not the agent: an unknown agent has none (wire doc §9).
         raise Conflict(Texts.nothing_to_cancel(agent_id))
     agent = state.agent(agent_id)
-    return json_response(cancel_runs(state, agent, body.run_ids, server_fidelity=server_fidelity(request)))
+    return json_response(cancel_runs(state, agent, body.run_ids, rules(request, created=agent.created)))
 
 
 async def reset_messages(request: Request) -> Response:
@@ -138,12 +119,10 @@ async def summarize_messages(request: Request) -> Response:
     body = await parse_body(request, CompactionRequest, required=False, nullable=True)
     state = store(request)
     agent = state.agent(agent_id)
-    packed = server_fidelity(request)
-    strict = strict_compaction(request) or agent.created
-    return json_response(compact(state, agent, None, body, strict=strict, packed=packed))
+    return json_response(compact(state, agent, None, body, rules(request, created=agent.created)))
 
 
-async def edit_message(request: Request) -> Response:
+async def modify_message(request: Request) -> Response:
     # FastAPI checks the path first: PATCH .../messages/async names no message, a 422 as in Letta.
     path_id(request, "agent_id")
     path_id(request, "message_id")

@@ -16,8 +16,8 @@ from mockserver import catalogue
 from mockserver.catalogue import Texts
 from mockserver.engine.items import input_item
 from mockserver.errors import BadRequest, NotFound
-from mockserver.handlers.common import id_page, server_fidelity, store
-from mockserver.http import json_response, parse_body, path_id, query_bool, query_choice
+from mockserver.handlers.common import id_page, store
+from mockserver.http import json_response, parse_body, rules
 from mockserver.models import (
     AgentState,
     Block,
@@ -29,6 +29,25 @@ from mockserver.models import (
     LLMConfig,
     Memory,
     UpdateAgent,
+)
+from mockserver.parameters import (
+    AFTER_AGENTS,
+    AFTER_TOOLS,
+    BEFORE_AGENTS,
+    BEFORE_TOOLS,
+    CONVERSATION_ID_QUERY,
+    LAST_STOP_REASON,
+    LIMIT_10,
+    LIMIT_50,
+    MATCH_ALL_TAGS,
+    NAME,
+    ORDER_AGENTS,
+    ORDER_BY,
+    ORDER_BY_AGENTS,
+    ORDER_TOOLS,
+    QUERY_TEXT,
+    TAGS,
+    path_id,
 )
 from mockserver.records import AgentProfile, AgentRecord
 from mockserver.store import Store
@@ -63,7 +82,7 @@ async def create_agent(request: Request) -> Response:
     body = await parse_body(request, CreateAgentRequest, required=False)
     state = store(request)
     model = body.model or (body.llm_config or {}).get("handle")
-    if model is None and server_fidelity(request):
+    if model is None and rules(request).model_required:
         raise BadRequest(Texts.NO_MODEL)
     tool_ids = [*(state.base_tool_ids(body.agent_type) if body.include_base_tools else ()), *_tool_ids(state, body)]
     given = {name: getattr(body, name) for name in _PROFILE_FIELDS if getattr(body, name) is not None}
@@ -105,10 +124,10 @@ def _block(state: Store, fields: dict[str, Any]) -> Block:
 async def list_agents(request: Request) -> Response:
     state = store(request)
     agents = _filtered(request, state)
-    order = query_choice(request, "order", ("asc", "desc"), "desc")
-    query_choice(request, "order_by", ("created_at", "updated_at", "last_run_completion"), "created_at")
+    order = ORDER_AGENTS.read(request)
+    ORDER_BY_AGENTS.read(request)
     agents.sort(key=lambda a: a.created_at, reverse=order == "desc")
-    page = id_page(request, agents, lambda a: a.id, limit=50)
+    page = id_page(request, agents, lambda a: a.id, limit=LIMIT_50, before=BEFORE_AGENTS, after=AFTER_AGENTS)
     return json_response([agent_state(state, a).model_dump(mode="json") for a in page])
 
 
@@ -118,17 +137,17 @@ async def count_agents(request: Request) -> Response:
 
 def _filtered(request: Request, state: Store) -> list[AgentRecord]:
     agents = list(state.agents.values())
-    name = request.query_params.get("name")
+    name = NAME.read(request)
     if name is not None:
         agents = [a for a in agents if a.profile.name == name]
-    text = request.query_params.get("query_text")
+    text = QUERY_TEXT.read(request)
     if text:
         agents = [a for a in agents if text.lower() in a.profile.name.lower()]
-    tags = request.query_params.getlist("tags")
+    tags = TAGS.read(request)
     if tags:
-        every = query_bool(request, "match_all_tags", False)
+        every = MATCH_ALL_TAGS.read(request)
         agents = [a for a in agents if (all if every else any)(t in a.profile.tags for t in tags)]
-    stop = request.query_params.get("last_stop_reason")
+    stop = LAST_STOP_REASON.read(request)
     if stop is not None:
         agents = [a for a in agents if a.last_stop_reason == stop]
     return agents
@@ -167,10 +186,10 @@ async def list_tools_for_agent(request: Request) -> Response:
     state = store(request)
     agent = state.agent(agent_id)
     tools = [state.tools[i] for i in agent.profile.tool_ids if i in state.tools]
-    if query_choice(request, "order", ("asc", "desc"), "desc") == "desc":
+    if ORDER_TOOLS.read(request) == "desc":
         tools.reverse()
-    query_choice(request, "order_by", ("created_at",), "created_at")
-    page = id_page(request, tools, lambda t: t.id, limit=10)
+    ORDER_BY.read(request)
+    page = id_page(request, tools, lambda t: t.id, limit=LIMIT_10, before=BEFORE_TOOLS, after=AFTER_TOOLS)
     return json_response([tool.model_dump(mode="json") for tool in page])
 
 
@@ -274,7 +293,7 @@ async def retrieve_agent_context_window(request: Request) -> Response:
     agent_id = path_id(request, "agent_id")
     state = store(request)
     agent = state.agent(agent_id)
-    window, summary = state.context(agent, request.query_params.get("conversation_id"))
+    window, summary = state.context(agent, CONVERSATION_ID_QUERY.read(request))
     system = state.messages[window[0]].items[0]
     system_text = str(getattr(system, "content", ""))
     core = "\n".join(f"{b.label}: {b.value}" for b in agent.profile.blocks)

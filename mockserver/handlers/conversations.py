@@ -8,10 +8,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mockserver.catalogue import Texts
-from mockserver.errors import BadRequest, Conflict, RequestInvalid
-from mockserver.handlers.common import items_response, server_fidelity, store, strict_compaction
+from mockserver.errors import BadRequest, Conflict
+from mockserver.handlers.common import items_response, store
 from mockserver.history import compact, conversation_history, page_query, paged
-from mockserver.http import json_response, parse_body, path_id, query_bool, query_choice, query_int
+from mockserver.http import json_response, parse_body, rules
 from mockserver.models import (
     Conversation,
     ConversationCompactionRequest,
@@ -21,8 +21,22 @@ from mockserver.models import (
     UpdateConversation,
 )
 from mockserver.paging import resource_page
-from mockserver.records import ConversationRecord
-from mockserver.sending import resume, send
+from mockserver.parameters import (
+    AFTER_CONVERSATIONS,
+    AGENT_ID_QUERY,
+    AGENT_ID_REQUIRED,
+    CONV_ID,
+    DRY_RUN,
+    LIMIT_CONVERSATIONS,
+    ORDER_BY_CONVERSATIONS,
+    ORDER_CONVERSATIONS,
+    SUMMARY_SEARCH,
+    path_id,
+)
+from mockserver.records import AgentRecord, ConversationRecord, RunRecord
+from mockserver.rules import Rules
+from mockserver.sending import CONVERSATION, Send, answer, resume
+from mockserver.store import Store
 
 __all__ = [
     "cancel_conversation",
@@ -44,17 +58,40 @@ __all__ = [
 async def send_conversation_message(request: Request) -> Response:
     conversation_id = path_id(request, "conversation_id")
     body = await parse_body(request, ConversationMessageRequest)
-    agent, stored_conversation = store(request).conversation_agent(conversation_id, body.agent_id)
-    return await send(
-        request, agent, stored_conversation, body, streaming=body.streaming, run_type="send_conversation_message"
-    )
+    state = store(request)
+    agent, stored_conversation = state.conversation_agent(conversation_id, body.agent_id)
+    send = Send.of(request, agent, body, CONVERSATION, conversation_id=stored_conversation, streaming=body.streaming)
+    latest = _latest_run(state, agent, stored_conversation)
+    if send.background and send.otids and latest is not None and send.otids == latest.input_otids:
+        # A retry of a background send (the same otids) re-attaches to its run (wire doc §6.8). The real server
+        # does so while the run is active; a mock run is over in an instant, so its latest run counts too.
+        return resume(state, latest, 0)
+    busy = _busy_run(state, agent, stored_conversation)
+    if busy is not None:
+        raise Conflict(Texts.conversation_busy(busy.run.id), run_id=busy.run.id)
+    return await answer(request, send)
+
+
+def _latest_run(state: Store, agent: AgentRecord, conversation_id: str | None) -> RunRecord | None:
+    """The agent's last run, if it was in this conversation."""
+    run_id = agent.last_run_id
+    record = state.runs.get(run_id) if run_id is not None else None
+    return record if record is not None and record.run.conversation_id == conversation_id else None
+
+
+def _busy_run(state: Store, agent: AgentRecord, conversation_id: str | None) -> RunRecord | None:
+    """The run a conversation is busy with: Letta locks a conversation while a run is active (wire doc §14)."""
+    for record in reversed(state.active_runs(agent)):
+        if record.run.conversation_id == conversation_id and not record.finished:
+            return record
+    return None
 
 
 async def list_conversation_messages(request: Request) -> Response:
     conversation_id = path_id(request, "conversation_id")
     state = store(request)
     query = page_query(request)
-    agent, stored_conversation = state.conversation_agent(conversation_id, request.query_params.get("agent_id"))
+    agent, stored_conversation = state.conversation_agent(conversation_id, AGENT_ID_QUERY.read(request))
     view = conversation_history(state, agent, stored_conversation)
     # A conv-… conversation lists in the requested order; the default conversation behaves like agent history.
     # A conv-… conversation also ignores cursors it does not know (wire doc §14).
@@ -69,19 +106,20 @@ async def retrieve_conversation_stream(request: Request) -> Response:
     body = await parse_body(request, RetrieveStreamRequest, required=False)
     state = store(request)
     agent, stored_conversation = state.conversation_agent(conversation_id, body.agent_id)
+    letta = _rules(request, stored_conversation)
     if body.run_id is not None:  # a given run wins; then the run a message with the given otid started
-        return resume(state, state.run(body.run_id), body.starting_after, expire=server_fidelity(request))
+        return resume(state, state.run(body.run_id), body.starting_after, expire=letta.expiring_streams)
     sent = state.run_with_otid(agent, stored_conversation, body.otid) if body.otid is not None else None
     if sent is not None:
         # Letta finds the run by the otid while it is active (its own integration tests recover a stream so); a
-        # mock's run is over in an instant, so a finished one is found too (as a retry re-attaches, sending.send).
-        return resume(state, sent, body.starting_after, expire=server_fidelity(request))
+        # mock's run is over in an instant, so a finished one is found too (as a retry re-attaches, above).
+        return resume(state, sent, body.starting_after, expire=letta.expiring_streams)
     # otherwise the conversation's latest
     active = [r for r in state.active_runs(agent) if r.run.conversation_id == stored_conversation]
-    if _letta_rules(request, stored_conversation) and not active:
+    if letta.no_active_run_400 and not active:
         raise BadRequest(Texts.NO_ACTIVE_RUN)
     record = state.latest_run(agent, stored_conversation) or state.run(state.ids.new("run"))
-    return resume(state, record, body.starting_after, expire=server_fidelity(request))
+    return resume(state, record, body.starting_after, expire=letta.expiring_streams)
 
 
 async def compact_conversation(request: Request) -> Response:
@@ -89,17 +127,14 @@ async def compact_conversation(request: Request) -> Response:
     body = await parse_body(request, ConversationCompactionRequest, required=False, nullable=True)
     state = store(request)
     agent, stored_conversation = state.conversation_agent(conversation_id, body.agent_id)
-    strict, packed = _letta_rules(request, stored_conversation), server_fidelity(request)
-    return json_response(compact(state, agent, stored_conversation, body, strict=strict, packed=packed))
+    return json_response(compact(state, agent, stored_conversation, body, _rules(request, stored_conversation)))
 
 
 # -- the conversation itself ----------------------------------------------------------------------------------------
 
 
 async def create_conversation(request: Request) -> Response:
-    agent_id = request.query_params.get("agent_id")
-    if agent_id is None:
-        raise RequestInvalid.single(["query", "agent_id"], "Field required", "missing")
+    agent_id = AGENT_ID_REQUIRED.read(request)
     body = await parse_body(request, CreateConversation, required=False)
     state = store(request)
     agent = state.agent(agent_id)
@@ -109,16 +144,16 @@ async def create_conversation(request: Request) -> Response:
 
 async def list_conversations(request: Request) -> Response:
     state = store(request)
-    agent_id = request.query_params.get("agent_id")
+    agent_id = AGENT_ID_QUERY.read(request)
     records = [c for c in state.conversations.values() if c.created and (agent_id is None or c.agent_id == agent_id)]
-    search = request.query_params.get("summary_search")
+    search = SUMMARY_SEARCH.read(request)
     if search:
         records = [c for c in records if search.lower() in (c.summary or "").lower()]
-    order = query_choice(request, "order", ("asc", "desc"), "desc")
-    key = query_choice(request, "order_by", ("created_at", "last_run_completion", "last_message_at"), "created_at")
+    order = ORDER_CONVERSATIONS.read(request)
+    key = ORDER_BY_CONVERSATIONS.read(request)
     records.sort(key=lambda c: _sort_key(c, key), reverse=order == "desc")
-    limit = query_int(request, "limit", 50) or 0
-    page = resource_page(records, lambda c: c.id, after=request.query_params.get("after"), before=None, limit=limit)
+    limit = LIMIT_CONVERSATIONS.read(request)
+    page = resource_page(records, lambda c: c.id, after=AFTER_CONVERSATIONS.read(request), before=None, limit=limit)
     # The real server lists conversations without their context window (retrieve one to see it).
     shown = [conversation_view(c, with_context=False) for c in page]
     return json_response([c.model_dump(mode="json") for c in shown])
@@ -132,12 +167,12 @@ def _sort_key(record: ConversationRecord, key: str) -> datetime:
 
 
 async def retrieve_conversation(request: Request) -> Response:
-    conversation_id = path_id(request, "conversation_id", "conv_id")
+    conversation_id = CONV_ID.read(request)
     return json_response(conversation_view(store(request).conversation(conversation_id)))
 
 
 async def update_conversation(request: Request) -> Response:
-    conversation_id = path_id(request, "conversation_id", "conv_id")
+    conversation_id = CONV_ID.read(request)
     body = await parse_body(request, UpdateConversation)
     state = store(request)
     record = state.conversation(conversation_id)
@@ -146,7 +181,7 @@ async def update_conversation(request: Request) -> Response:
 
 
 async def delete_conversation(request: Request) -> Response:
-    conversation_id = path_id(request, "conversation_id", "conv_id")
+    conversation_id = CONV_ID.read(request)
     state = store(request)
     state.delete_conversation(state.conversation(conversation_id))
     return json_response(None)
@@ -155,7 +190,7 @@ async def delete_conversation(request: Request) -> Response:
 async def fork_conversation(request: Request) -> Response:
     conversation_id = path_id(request, "conversation_id")
     state = store(request)
-    agent, stored_conversation = state.conversation_agent(conversation_id, request.query_params.get("agent_id"))
+    agent, stored_conversation = state.conversation_agent(conversation_id, AGENT_ID_QUERY.read(request))
     if stored_conversation is None:
         parent = state.create_conversation(agent, {})  # forking the default conversation: a new one
         return json_response(conversation_view(parent))
@@ -165,9 +200,9 @@ async def fork_conversation(request: Request) -> Response:
 async def cancel_conversation(request: Request) -> Response:
     conversation_id = path_id(request, "conversation_id")
     state = store(request)
-    agent, stored_conversation = state.conversation_agent(conversation_id, request.query_params.get("agent_id"))
+    agent, stored_conversation = state.conversation_agent(conversation_id, AGENT_ID_QUERY.read(request))
     active = [r for r in state.active_runs(agent) if r.run.conversation_id == stored_conversation]
-    if not active and _letta_rules(request, stored_conversation):
+    if not active and _rules(request, stored_conversation).nothing_to_cancel_409:
         raise Conflict(Texts.nothing_to_cancel_in(conversation_id))
     for record in active:
         state.cancel_run(record)
@@ -177,7 +212,7 @@ async def cancel_conversation(request: Request) -> Response:
 async def recompile_conversation(request: Request) -> Response:
     """The conversation's system message, rebuilt from the agent's current memory (``dry_run``: not stored)."""
     conversation_id = path_id(request, "conversation_id")
-    persist = not query_bool(request, "dry_run", False)
+    persist = not DRY_RUN.read(request)
     # The agent of the "default" conversation is named in the body, as for compact (Letta's own tests send it so).
     body = await parse_body(request, ConversationCompactionRequest, required=False, nullable=True)
     state = store(request)
@@ -185,12 +220,11 @@ async def recompile_conversation(request: Request) -> Response:
     return json_response(state.recompile(agent, stored_conversation, persist=persist))
 
 
-def _letta_rules(request: Request, conversation_id: str | None) -> bool:
-    """Letta's refusals apply to a conversation a client created (and everywhere in the closed world or under
-    server fidelity); a conversation the open world made up answers what the document allows."""
-    state = store(request)
-    record = state.conversations.get(conversation_id) if conversation_id is not None else None
-    return strict_compaction(request) or (record is not None and record.created)
+def _rules(request: Request, conversation_id: str | None) -> Rules:
+    """The rules of a request about a conversation: Letta's refusals apply to one a client created; one the open
+    world made up answers what the document allows."""
+    record = store(request).conversations.get(conversation_id) if conversation_id is not None else None
+    return rules(request, created=record is not None and record.created)
 
 
 def conversation_view(record: ConversationRecord, *, with_context: bool = True) -> Conversation:

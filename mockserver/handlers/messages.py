@@ -7,10 +7,11 @@ from starlette.responses import Response
 
 from mockserver.catalogue import Texts
 from mockserver.errors import NotFound
-from mockserver.handlers.common import items_response, server_fidelity, store
+from mockserver.handlers.common import items_response, store
 from mockserver.history import organization_history, page_query, paged, search
-from mockserver.http import json_response, parse_body, path_id
+from mockserver.http import json_response, parse_body, rules
 from mockserver.models import AssistantMessage, LettaMessage, Message, ReasoningMessage, SearchAllMessagesRequest
+from mockserver.parameters import CONVERSATION_ID_QUERY, path_id
 
 __all__ = ["list_all_messages", "retrieve_message", "search_all_messages"]
 
@@ -18,7 +19,7 @@ __all__ = ["list_all_messages", "retrieve_message", "search_all_messages"]
 async def list_all_messages(request: Request) -> Response:
     state = store(request)
     query = page_query(request)
-    view = organization_history(state, request.query_params.get("conversation_id"))
+    view = organization_history(state, CONVERSATION_ID_QUERY.read(request))
     return items_response(request, paged(state, view, query, owner="the organization", chronological=True))
 
 
@@ -27,11 +28,11 @@ async def retrieve_message(request: Request) -> Response:
     state = store(request)
     stored = state.messages.get(message_id)
     if stored is None:
-        if state.closed_world:
+        if rules(request).unknown_ids_missing:
             raise NotFound(Texts.message_not_found(message_id))
         return json_response([])  # open world: an id nobody stored names an empty message
     agent = state.agents.get(stored.agent_id)
-    if server_fidelity(request) and agent is not None and agent.profile.agent_type == "letta_v1_agent":
+    if rules(request).reply_as_reasoning and agent is not None and agent.profile.agent_type == "letta_v1_agent":
         return json_response([_as_the_server_shows(item).model_dump(mode="json") for item in stored.items])
     return items_response(request, [(stored, index) for index in range(len(stored.items))])
 

@@ -9,10 +9,29 @@ from starlette.responses import Response
 
 from mockserver.catalogue import Texts
 from mockserver.errors import BadRequest
-from mockserver.handlers.common import id_page, items_response, run_id, server_fidelity, store
+from mockserver.handlers.common import id_page, items_response, run_id, store
 from mockserver.history import page_query, paged, run_history
-from mockserver.http import json_response, parse_body, query_bool, query_choice
+from mockserver.http import json_response, parse_body, rules
 from mockserver.models import RetrieveStreamRequest, UsageStatistics
+from mockserver.parameters import (
+    ACTIVE,
+    AFTER_RUNS,
+    AFTER_STEPS,
+    AGENT_ID_QUERY,
+    AGENT_IDS,
+    BACKGROUND,
+    BEFORE_RUNS,
+    BEFORE_STEPS,
+    CONVERSATION_ID_QUERY,
+    LIMIT_RUNS,
+    LIMIT_STEPS,
+    ORDER_ASC,
+    ORDER_BY,
+    ORDER_RUNS,
+    ORDER_STEPS,
+    STATUSES,
+    STOP_REASON,
+)
 from mockserver.records import RunRecord
 from mockserver.sending import resume
 
@@ -30,7 +49,7 @@ __all__ = [
 
 async def retrieve_run(request: Request) -> Response:
     run = store(request).run(run_id(request)).run
-    if not server_fidelity(request):
+    if not rules(request).naive_run_dates:
         return json_response(run)
     # The real server stores these two without a timezone and writes them with no suffix (wire doc §1.5).
     body = run.model_dump(mode="json")
@@ -43,7 +62,7 @@ async def retrieve_run(request: Request) -> Response:
 async def list_messages_for_run(request: Request) -> Response:
     found_id = run_id(request)
     state = store(request)
-    query = page_query(request, default_order="asc")
+    query = page_query(request, ORDER_ASC)
     record = state.run(found_id)
     query["types"] = record.run.request_config.include_return_message_types if record.run.request_config else None
     view = run_history(record)
@@ -55,46 +74,47 @@ async def retrieve_stream_for_run(request: Request) -> Response:
     body = await parse_body(request, RetrieveStreamRequest, required=False)
     state = store(request)
     record = state.run(found_id)
-    if server_fidelity(request) and not record.run.background:
+    letta = rules(request)
+    if letta.background_only_resume and not record.run.background:
         raise BadRequest(Texts.NOT_BACKGROUND)
-    return resume(state, record, body.starting_after, expire=server_fidelity(request))
+    return resume(state, record, body.starting_after, expire=letta.expiring_streams)
 
 
 async def list_runs(request: Request) -> Response:
     """Runs, newest first by default, filtered by agent, conversation, status, stop reason, background, active.
     One agent's runs are read from its index, and only as far as the page needs (a front end polls this)."""
     state = store(request)
-    params = request.query_params
-    agents = {*params.getlist("agent_ids"), *([params["agent_id"]] if "agent_id" in params else [])}
-    statuses = set(params.getlist("statuses"))
-    background = query_bool(request, "background", None)
-    active = query_bool(request, "active", False)
-    order = query_choice(request, "order", ("asc", "desc"), "desc")
-    query_choice(request, "order_by", ("created_at",), "created_at")
+    agent_id = AGENT_ID_QUERY.read(request)
+    agents = {*AGENT_IDS.read(request), *([agent_id] if agent_id is not None else [])}
+    statuses = set(STATUSES.read(request))
+    background = BACKGROUND.read(request)
+    active = ACTIVE.read(request)
+    order = ORDER_RUNS.read(request)
+    ORDER_BY.read(request)
     source = state.agent_runs.get(next(iter(agents)), {}) if len(agents) == 1 else state.runs
     runs: Iterable[RunRecord] = reversed(source.values()) if order == "desc" else source.values()
     if len(agents) > 1:
         runs = (r for r in runs if r.run.agent_id in agents)
-    if "conversation_id" in params:
-        conversation = params["conversation_id"]
+    conversation = CONVERSATION_ID_QUERY.read(request)
+    if conversation is not None:
         runs = (r for r in runs if r.run.conversation_id == conversation)
     if statuses:
         runs = (r for r in runs if r.run.status in statuses)
-    if "stop_reason" in params:
-        stop_reason = params["stop_reason"]
+    stop_reason = STOP_REASON.read(request)
+    if stop_reason is not None:
         runs = (r for r in runs if r.run.stop_reason == stop_reason)
     if background is not None:
         runs = (r for r in runs if r.run.background == background)
     if active:
         runs = (r for r in runs if r.active)
-    page = id_page(request, runs, lambda r: r.run.id, limit=100, maximum=1000)
+    page = id_page(request, runs, lambda r: r.run.id, limit=LIMIT_RUNS, before=BEFORE_RUNS, after=AFTER_RUNS)
     return json_response([r.run.model_dump(mode="json") for r in page])
 
 
 async def list_active_runs(request: Request) -> Response:
     state = store(request)
-    agent_id = request.query_params.get("agent_id")
-    background = query_bool(request, "background", None)
+    agent_id = AGENT_ID_QUERY.read(request)
+    background = BACKGROUND.read(request)
     runs = [
         r for r in state.all_active_runs()
         if (agent_id is None or r.run.agent_id == agent_id) and (background is None or r.run.background == background)
@@ -116,10 +136,10 @@ async def retrieve_usage_for_run(request: Request) -> Response:
 async def list_steps_for_run(request: Request) -> Response:
     record = store(request).run(run_id(request))
     steps = list(record.steps)
-    if query_choice(request, "order", ("asc", "desc"), "desc") == "desc":
+    if ORDER_STEPS.read(request) == "desc":
         steps.reverse()
-    query_choice(request, "order_by", ("created_at",), "created_at")
-    page = id_page(request, steps, lambda s: s.id, limit=100)
+    ORDER_BY.read(request)
+    page = id_page(request, steps, lambda s: s.id, limit=LIMIT_STEPS, before=BEFORE_STEPS, after=AFTER_STEPS)
     return json_response([s.model_dump(mode="json") for s in page])
 
 

@@ -11,8 +11,24 @@ from starlette.responses import Response
 from mockserver.catalogue import Texts
 from mockserver.errors import BadRequest, RequestInvalid
 from mockserver.handlers.common import id_page, store
-from mockserver.http import json_response, parse_body, path_id, query_bool, query_choice
+from mockserver.http import json_response, parse_body
 from mockserver.models import Tool, ToolCreate, ToolUpdate
+from mockserver.parameters import (
+    AFTER_TOOLS,
+    BEFORE_TOOLS,
+    EXCLUDE_LETTA_TOOLS,
+    EXCLUDE_TOOL_TYPES,
+    LIMIT_50,
+    NAME,
+    NAMES,
+    ORDER_BY,
+    ORDER_TOOLS,
+    RETURN_ONLY_LETTA_TOOLS,
+    SEARCH,
+    TOOL_IDS,
+    TOOL_TYPES,
+    path_id,
+)
 from mockserver.store import Store
 from mockserver.tool_schemas import ToolSchemaError, check_json_schema, schema_from_source
 
@@ -56,17 +72,17 @@ def _fields(body: ToolCreate) -> dict[str, Any]:
 
 async def list_tools(request: Request) -> Response:
     tools = _filtered(request, store(request))
-    order = query_choice(request, "order", ("asc", "desc"), "desc")
-    query_choice(request, "order_by", ("created_at",), "created_at")
+    order = ORDER_TOOLS.read(request)
+    ORDER_BY.read(request)
     if order == "desc":
         tools.reverse()
-    page = id_page(request, tools, lambda t: t.id, limit=50)
+    page = id_page(request, tools, lambda t: t.id, limit=LIMIT_50, before=BEFORE_TOOLS, after=AFTER_TOOLS)
     return json_response([tool.model_dump(mode="json") for tool in page])
 
 
 async def count_tools(request: Request) -> Response:
     tools = _filtered(request, store(request))
-    if query_bool(request, "exclude_letta_tools", False):
+    if EXCLUDE_LETTA_TOOLS.read(request):
         tools = [t for t in tools if not t.tool_type.startswith("letta_")]
     return json_response(len(tools))
 
@@ -74,22 +90,22 @@ async def count_tools(request: Request) -> Response:
 def _filtered(request: Request, state: Store) -> list[Tool]:
     """The tools in creation order, filtered as the query says."""
     tools = list(state.tools.values())
-    params = request.query_params
-    names = {*params.getlist("names"), *([params["name"]] if "name" in params else [])}
+    name = NAME.read(request)
+    names = {*NAMES.read(request), *([name] if name is not None else [])}
     if names:
         tools = [t for t in tools if t.name in names]
-    ids = {i for value in params.getlist("tool_ids") for i in value.split(",") if i}
+    ids = {i for value in TOOL_IDS.read(request) for i in value.split(",") if i}
     if ids:
         tools = [t for t in tools if t.id in ids]
-    search = params.get("search")
+    search = SEARCH.read(request)
     if search:
         tools = [t for t in tools if search.lower() in (t.name or "").lower()]
-    types = {k for value in params.getlist("tool_types") for k in value.split(",") if k}
+    types = {k for value in TOOL_TYPES.read(request) for k in value.split(",") if k}
     if types:
         tools = [t for t in tools if t.tool_type in types]
-    excluded = {k for value in params.getlist("exclude_tool_types") for k in value.split(",") if k}
+    excluded = {k for value in EXCLUDE_TOOL_TYPES.read(request) for k in value.split(",") if k}
     tools = [t for t in tools if t.tool_type not in excluded]
-    if query_bool(request, "return_only_letta_tools", False):
+    if RETURN_ONLY_LETTA_TOOLS.read(request):
         tools = [t for t in tools if t.tool_type.startswith("letta_")]
     return tools
 

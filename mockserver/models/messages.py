@@ -66,7 +66,7 @@ StopReasonType = Literal[
     "requires_approval",
     "context_window_overflow_in_system_prompt",
 ]
-STOP_REASONS: tuple[str, ...] = get_args(StopReasonType)
+STOP_REASONS: tuple[StopReasonType, ...] = get_args(StopReasonType)
 
 MessageType = Literal[
     "system_message",

@@ -28,6 +28,7 @@ from typing import Any
 from mockserver.contract import Contract, ending, framing_problems
 from mockserver.recording.format import Exchange, Fixture, FixtureError, events_of
 from mockserver.recording.library import load_each
+from mockserver.rules import Rules
 
 __all__ = ["Finding", "Report", "check_exchange", "check_files", "check_paths", "ours"]
 
@@ -124,18 +125,18 @@ def check_exchange(
     if schema is not None and request.has_json and request.json_body is not None:
         out += [("/request/json" + p.path, p.message) for p in document.validate(schema, request.json_body)]
     if response.stream is not None:
-        out += _stream_problems(exchange, document, fidelity)
+        out += _stream_problems(exchange, document, _rules(fidelity))
     elif response.has_json:
-        out += _json_problems(request.method, template, response.status, response.json_body, document, fidelity)
+        out += _json_problems(request.method, template, response.status, response.json_body, document, _rules(fidelity))
     return out
 
 
 def _json_problems(
-    method: str, template: str, status: int, body: Any, document: Contract, fidelity: str
+    method: str, template: str, status: int, body: Any, document: Contract, rules: Rules
 ) -> list[tuple[str, str]]:
-    if fidelity == "server" and status == 422 and isinstance(body, dict) and isinstance(body.get("detail"), str):
+    if rules.repr_422 and status == 422 and isinstance(body, dict) and isinstance(body.get("detail"), str):
         return []  # the real server's 422: {"trace_id": "", "detail": "<repr of the errors>"} (§15.2)
-    if fidelity == "server" and template.endswith("/runs/{run_id}") and isinstance(body, dict):
+    if rules.naive_run_dates and template.endswith("/runs/{run_id}") and isinstance(body, dict):
         body = {k: v + "Z" if k in ("completed_at", "callback_sent_at") and isinstance(v, str) and
                 not (v.endswith("Z") or "+" in v[10:]) else v for k, v in body.items()}  # fmt: skip
     if document.response(method, template, status) is None:
@@ -148,7 +149,12 @@ def _json_problems(
     return [("/response/json" + p.path, p.message) for p in document.validate(schema, body)]
 
 
-def _stream_problems(exchange: Exchange, document: Contract, fidelity: str) -> list[tuple[str, str]]:
+def _rules(fidelity: str) -> Rules:
+    """The quirks a recording under ``fidelity`` may show (the world is not recorded: the open one's rules)."""
+    return Rules.of(fidelity, closed_world=False)
+
+
+def _stream_problems(exchange: Exchange, document: Contract, rules: Rules) -> list[tuple[str, str]]:
     stream = exchange.response.stream
     assert stream is not None
     frames, framing = framing_problems(stream.body())
@@ -165,7 +171,7 @@ def _stream_problems(exchange: Exchange, document: Contract, fidelity: str) -> l
         except ValueError:
             continue  # framing_problems said so
         problems = document.validate_event(payload, error_event=frame.event == "error", compaction_events=True,
-                                           null_error_fields=fidelity == "server")  # fmt: skip
+                                           null_error_fields=rules.null_error_fields)  # fmt: skip
         out += [(where + p.path, p.message) for p in problems]
         if isinstance(payload, dict):
             types.append(str(payload.get("message_type")))

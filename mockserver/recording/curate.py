@@ -26,13 +26,13 @@ from typing import Any
 
 import httpx
 
-from mockserver import __version__
 from mockserver.catalogue import IN_BAND_ERRORS
 from mockserver.contract import Contract
-from mockserver.models.messages import StopReasonType
+from mockserver.models import STOP_REASONS, StopReasonType
 from mockserver.recording.check import fixture_problems
 from mockserver.recording.format import Fixture, dumps, load_fixture
 from mockserver.recording.proxy import Recorder
+from mockserver.version import __version__
 
 __all__ = ["CURATED", "Curated", "Request", "curate"]
 
@@ -101,12 +101,6 @@ def _error(error_type: str) -> Curated:
         (_send(f"Fail with {error_type.replace('_', ' ')}, please.", f"error={error_type}"),),
     )
 
-
-STOP_REASONS: tuple[StopReasonType, ...] = (
-    "end_turn", "error", "llm_api_error", "invalid_llm_response", "invalid_tool_call", "max_steps",
-    "max_tokens_exceeded", "no_tool_call", "tool_rule", "cancelled", "insufficient_credits", "requires_approval",
-    "context_window_overflow_in_system_prompt",
-)  # fmt: skip
 
 CURATED: tuple[Curated, ...] = (
     Curated("reply", "a plain reply: the assistant's text, as JSON and as a stream", (

@@ -304,7 +304,7 @@ def parse_fixture(text: str, where: str) -> Fixture:
         raise FixtureError(where, f"not a letta-mock fixture (no {_VERSION_KEY!r} key)")
     version = raw[_VERSION_KEY]
     if version != FORMAT_VERSION:
-        from mockserver import __version__
+        from mockserver.version import __version__
 
         raise FixtureError(
             where, f"fixture format version {version!r}; letta-mock {__version__} reads version {FORMAT_VERSION}"

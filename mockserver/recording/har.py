@@ -20,7 +20,6 @@ from collections import Counter
 from typing import Any
 from urllib.parse import urlsplit
 
-from mockserver import __version__
 from mockserver.recording import redact
 from mockserver.recording.format import (
     Chunk,
@@ -33,6 +32,7 @@ from mockserver.recording.format import (
     body_fields,
     events_of,
 )
+from mockserver.version import __version__
 
 __all__ = ["is_har", "parse_har"]
 

@@ -42,7 +42,6 @@ from typing import Literal
 import httpx
 from starlette.types import Receive, Scope, Send
 
-from mockserver import __version__
 from mockserver.allowlists import OriginCheck
 from mockserver.config import web_origins
 from mockserver.errors import ConfigurationError
@@ -69,6 +68,7 @@ from mockserver.recording.middleware import FIXTURE_HEADER, incoming_of, send_js
 from mockserver.recording.normalise import CLIENT, SERVER, Normaliser, placeholder_numbers, resplit
 from mockserver.recording.playback import Clock, answer_bytes, play, read_body
 from mockserver.recording.replay import MISS_STATUS, LocalSession, Replayer, miss_body
+from mockserver.version import __version__
 
 __all__ = ["MODES", "Recorder", "upstream_facts"]
 

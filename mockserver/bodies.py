@@ -1,0 +1,74 @@
+"""Response bodies kept by reference: what the handlers answer and the journal keeps, below both.
+
+A listing's body is a JSON array of items the store serialised once (``Store.item_json``); the handler answers with
+``share_items``, which leaves the items in the request's scope, and the journal keeps them, not a copy of the body.
+Other bodies the journal keeps in a ``Blob``: appended while the exchange is open, compressed once it is over.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+from starlette.types import Scope
+
+__all__ = ["PACK_ABOVE", "SHARED", "Blob", "JsonItems", "share_items"]
+
+PACK_ABOVE = 4096  # bytes: a kept body or stream larger than this is compressed once the exchange is over
+SHARED = "letta_mock.journal_items"  # the scope's state key of a shared listing
+
+
+class Blob:
+    """Bytes appended while an exchange is open and compressed once it is over: a token stream repeats its ids and
+    dates in every event, so a kept stream shrinks ~10x. One attribute holds the state, so a reader on another
+    thread sees either the open bytes or the packed ones, never half of a change."""
+
+    __slots__ = ("_state", "size")
+
+    def __init__(self) -> None:
+        self._state: tuple[bool, bytes | bytearray | JsonItems] = (False, bytearray())
+        self.size = 0
+
+    def append(self, data: bytes) -> None:
+        packed, buffer = self._state
+        if packed:
+            raise RuntimeError("a packed blob is complete")
+        assert isinstance(buffer, bytearray)
+        buffer += data
+        self.size += len(data)
+
+    def pack(self) -> None:
+        packed, buffer = self._state
+        if packed or isinstance(buffer, JsonItems):
+            return
+        # A small body is kept as it is: compressing a turn's answer cost more time than its bytes are worth.
+        self._state = (True, zlib.compress(bytes(buffer), 1) if len(buffer) > PACK_ABOVE else bytes(buffer))
+
+    def share(self, items: JsonItems, size: int) -> None:
+        """The bytes are a JSON array of items the store keeps anyway: held by reference, neither copied nor
+        compressed (a listing is the biggest body there is, and compressing it was a third of its cost)."""
+        self._state = (True, items)
+        self.size = size
+
+    def read(self) -> bytes:
+        packed, buffer = self._state
+        if isinstance(buffer, JsonItems):
+            return bytes(buffer)
+        return zlib.decompress(buffer) if packed and self.size > PACK_ABOVE else bytes(buffer)
+
+
+@dataclass(frozen=True, slots=True)
+class JsonItems:
+    """A JSON array given as its items' bytes (the store's cached item JSON, ``Store.item_json``)."""
+
+    items: tuple[bytes, ...]
+
+    def __bytes__(self) -> bytes:
+        return b"[" + b",".join(self.items) + b"]"
+
+
+def share_items(scope: Scope, items: list[bytes]) -> bytes:
+    """A response body that is a JSON array of ``items``; the journal keeps the items, not a copy of the body."""
+    shared = JsonItems(tuple(items))
+    scope.setdefault("state", {})[SHARED] = shared
+    return bytes(shared)
