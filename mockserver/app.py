@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -20,6 +21,7 @@ from starlette.types import Receive, Scope, Send
 from mockserver.admin import admin_mount
 from mockserver.appstate import install
 from mockserver.auth import TokenCheck
+from mockserver.authored import RuleSet, RulesInvalid
 from mockserver.catalogue import Texts
 from mockserver.config import MockConfig
 from mockserver.control import parse_controls
@@ -47,9 +49,10 @@ def create_app(
     journal_size: int = DEFAULT_SIZE,
     fixtures: str | Sequence[str] | None = None,
     replay_speed: float = 1.0,
-    on_miss: str = "error",
+    on_miss: str | None = None,
     auth_token: str | None = None,
     cors_origins: Iterable[str] | None = None,
+    rules: str | os.PathLike[str] | Sequence[Any] | None = None,
 ) -> Starlette:
     """A mock Letta server as an ASGI app.
 
@@ -64,6 +67,11 @@ def create_app(
     ``fixtures`` (paths, HAR files or curated names; see ``mockserver.recording``) are replayed in front of the
     routes, at ``replay_speed`` times their recorded pace (0: at once); a request none matches gets a 404 naming
     the nearest recording, or with ``on_miss="synthesize"`` the synthesizing agent's answer.
+
+    ``rules`` (``mockserver.authored``, docs/authored.md) are authored turns matched to requests: rule files (YAML or
+    JSON, re-read when they change) and rules (dicts or ``MatchRule`` objects), consulted in order before synthesis;
+    a send none answers is synthesized, or with ``on_miss="error"`` answered 404 naming the nearest rule. (``on_miss``
+    unset: fixtures miss with an error, rules fall through to synthesis.)
 
     ``auth_token`` makes every route, the admin API and the dashboard included, answer 401 to a caller without it
     (``mockserver.auth``); ``cors_origins`` are the origins browsers may call from (default: any).
@@ -87,15 +95,25 @@ def create_app(
             ),
             Middleware(JournalMiddleware),  # a refused caller's 401 is in the journal too
             *([Middleware(TokenCheck, token=config.auth_token)] if config.auth_token is not None else []),
-            *_replay(fixtures, replay_speed, on_miss),
+            *_replay(fixtures, replay_speed, on_miss or "error"),
         ],
         exception_handlers={HTTPError: _letta_error, HTTPException: _starlette_error, Exception: _unexpected},
     )
     # A long-running server keeps everything it stored; full garbage collections over it paused every request
     # for 100-400 ms (bench/profile_http.py). Stored state lives on, so the process owner moves it out of the way.
     store = Store(seed=seed, agents=config.agents, on_growth=gc.freeze if freeze_gc else None)
-    install(app, config, defaults, store, Journal(journal_size))
+    install(app, config, defaults, store, Journal(journal_size), _rules(rules, on_miss))
     return app
+
+
+def _rules(given: str | os.PathLike[str] | Sequence[Any] | None, on_miss: str | None) -> RuleSet:
+    if on_miss not in (None, "error", "synthesize"):
+        raise ConfigurationError(f"on_miss must be 'error' or 'synthesize', not {on_miss!r}")
+    items = [given] if isinstance(given, str | os.PathLike) else list(given or ())
+    try:
+        return RuleSet(items, on_miss="error" if on_miss == "error" else "synthesize")
+    except RulesInvalid as error:
+        raise ConfigurationError(str(error)) from None
 
 
 def _replay(fixtures: str | Sequence[str] | None, speed: float, on_miss: str) -> list[Middleware]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 
+from mockserver.authored import RuleSet
 from mockserver.config import MockConfig
 from mockserver.control import Controls
 from mockserver.journal import Journal
@@ -13,8 +14,11 @@ from mockserver.store import Store
 __all__ = ["install", "reset"]
 
 
-def install(app: Starlette, config: MockConfig, defaults: Controls, store: Store, journal: Journal) -> None:
+def install(
+    app: Starlette, config: MockConfig, defaults: Controls, store: Store, journal: Journal, rules: RuleSet
+) -> None:
     app.state.config = config
+    app.state.rules = rules
     app.state.configured_defaults = defaults
     app.state.defaults = defaults
     app.state.store = store
@@ -23,7 +27,9 @@ def install(app: Starlette, config: MockConfig, defaults: Controls, store: Store
 
 def reset(app: Starlette) -> None:
     """The mock as it started: every agent, message, run and script forgotten, the journal emptied, the default
-    controls back to the configured ones. ``POST /_mock/reset`` and the pytest plugin's per-test reset are this."""
+    controls back to the configured ones, the rules as configured with no hits. ``POST /_mock/reset`` and the pytest
+    plugin's per-test reset are this."""
     app.state.store.clear()
+    app.state.rules.reset()
     app.state.journal.clear()
     app.state.defaults = app.state.configured_defaults

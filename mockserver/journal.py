@@ -48,6 +48,7 @@ __all__ = [
     "JsonItems",
     "JournalMiddleware",
     "Sent",
+    "answered_by",
     "operation_ids",
     "share_items",
 ]
@@ -123,6 +124,12 @@ class JsonItems:
 
 
 _SHARED = "letta_mock.journal_items"
+_RULE = "letta_mock.rule"
+
+
+def answered_by(scope: Scope, rule: str) -> None:
+    """The exchange was answered by this authored rule (``mockserver.authored``): its journal entry says so."""
+    scope.setdefault("state", {})[_RULE] = rule
 
 
 def share_items(scope: Scope, items: list[bytes]) -> bytes:
@@ -150,6 +157,7 @@ class Entry:
     response_bytes: int = 0
     event_count: int = 0  # SSE: events sent
     stop_reason: str | None = None  # SSE: the (first) stop_reason event's
+    rule: str | None = None  # the authored rule that answered it (``answered_by``)
     state: str = "open"  # open | done | dropped (a fault closed the connection) | failed (the mock failed)
     error: str | None = None  # what the mock failed with
     duration_ms: float | None = None
@@ -255,6 +263,7 @@ class Entry:
             "path": self.path,
             "query": self.query,
             "operation": self.operation,
+            "rule": self.rule,
             "params": self.params,
             "body": self.body,
             "response": response,
@@ -442,6 +451,7 @@ def _route(journal: Journal, entry: Entry, scope: Scope) -> None:
     # The router put the matched handler and its path parameters into the scope; the operations table names it.
     journal.named(entry, operation_ids().get(scope.get("endpoint")))  # type: ignore[arg-type]
     entry.params = {k: str(v) for k, v in scope.get("path_params", {}).items()}
+    entry.rule = scope.get("state", {}).get(_RULE)
 
 
 def _message_type(data: str) -> str:

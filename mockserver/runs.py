@@ -8,6 +8,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 
+from mockserver.authored import RuleAnswer
 from mockserver.catalogue import Texts
 from mockserver.control import Controls
 from mockserver.engine import run_turn
@@ -34,6 +35,7 @@ async def run_async_turn(
     messages: list[InputMessage],
     controls: Controls,
     refusal: str | None,
+    authored: RuleAnswer | None = None,
 ) -> None:
     """Execute an async run after its ``created`` answer was sent, then POST the callback if one was given.
 
@@ -44,7 +46,7 @@ async def run_async_turn(
     if refusal is not None:
         store.end_run(record, "error", error=refusal)
     else:
-        plan = plan_for(store, agent, body, messages, controls)
+        plan = plan_for(store, agent, body, messages, controls, authored)
         server = app.state.config.fidelity == "server"
         options = turn_options(
             body, controls, streaming=False, async_run=True, server=server, letta_rules=agent.created

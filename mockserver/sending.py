@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mockserver import catalogue
+from mockserver.authored import RuleAnswer, rule_answer
 from mockserver.catalogue import Texts
 from mockserver.control import CONTROL_HEADER, NO_CONTROLS, Controls, parse_controls, trigger_controls
 from mockserver.engine import Failure, Pace, TurnOptions, check_can_send, fail_in_band, run_turn
@@ -94,15 +95,19 @@ def _value_error(message: str) -> RequestInvalid:
     return RequestInvalid([{"loc": ["body"], "msg": message, "type": "value_error"}])
 
 
-def request_controls(request: Request, agent: AgentRecord | None, messages: list[InputMessage]) -> Controls:
-    """Controls of this turn: header, then trigger phrase, then the agent's next scripted turn, then server
-    defaults. The scripted turn is only looked at; ``Store.use_scripted`` uses it up once the send is accepted."""
+def request_controls(
+    request: Request, agent: AgentRecord | None, messages: list[InputMessage], authored: RuleAnswer | None = None
+) -> Controls:
+    """Controls of this turn: header, then the rule answering it (``authored``), then trigger phrase, then the
+    agent's next scripted turn, then server defaults. The scripted turn is only looked at; ``Store.use_scripted``
+    uses it up once the send is accepted."""
     store: Store = request.app.state.store
     header = parse_controls(request.headers.get(CONTROL_HEADER))
+    ruled = authored.controls if authored is not None else NO_CONTROLS
     trigger = trigger_controls(input_text(messages))
     scripted = (store.next_scripted(agent.id) if agent is not None else None) or NO_CONTROLS
     defaults: Controls = request.app.state.defaults
-    return header.over(trigger).over(scripted).over(defaults)
+    return header.over(ruled).over(trigger).over(scripted).over(defaults)
 
 
 def turn_options(
@@ -136,9 +141,18 @@ def turn_options(
 
 
 def plan_for(
-    store: Store, agent: AgentRecord, body: LettaRequest, messages: list[InputMessage], controls: Controls
+    store: Store,
+    agent: AgentRecord,
+    body: LettaRequest,
+    messages: list[InputMessage],
+    controls: Controls,
+    authored: RuleAnswer | None = None,
 ) -> TurnPlan:
-    """The turn's plan for this agent: its configuration and its tools shape it (``synthesize``)."""
+    """The turn's plan for this agent, once the send is accepted: the rule's (``authored``), else the scenario's,
+    shaped by the agent's configuration and its tools (``synthesize``)."""
+    plan = authored.take(controls) if authored is not None else None
+    if plan is not None:
+        return plan
     tools = [store.tools[i] for i in agent.profile.tool_ids if i in store.tools]
     return plan_turn(
         messages, body.client_tools, controls, profile=agent.profile, tools=tools,
@@ -176,7 +190,8 @@ async def send(
         # The real server's request rules, for an agent a client created too; the deprecated /stream route skips
         # the empty-messages check (wire doc §4).
         server_body_checks(body, empty_check=run_type != "send_message_streaming")
-    controls = request_controls(request, agent, messages)
+    authored = rule_answer(request, agent, conversation_id, body, messages)
+    controls = request_controls(request, agent, messages, authored)
     faults = controls.fault or ()
     if not streaming and any(FAULTS[f.kind].stream_only for f in faults):
         listed = controls.as_dict()["fault"]
@@ -213,7 +228,7 @@ async def send(
         include_return_message_types=body.include_return_message_types,
         input_otids=otids,
     )
-    plan = plan_for(store, agent, body, messages, controls)
+    plan = plan_for(store, agent, body, messages, controls, authored)
     server = request.app.state.config.fidelity == "server"
     options = turn_options(body, controls, streaming=streaming, server=server, letta_rules=agent.created)
     turn = run_turn(store, agent, record, conversation_id, messages, plan, options)

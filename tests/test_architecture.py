@@ -25,7 +25,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("records", "paging", "store"),
     ("synthesize", "engine"),
     ("http", "sending", "runs", "history", "handlers", "operations", "journal", "calls", "admin", "dashboard",
-     "appstate", "openapi", "recording", "auth"),  # recording: the recording proxy and the replay layer are HTTP-level
+     "appstate", "openapi", "recording", "auth", "authored"),  # recording: the recording proxy and the replay layer
+    # are HTTP-level; authored: rules matched to requests (sending's hook, the admin routes, recordings as turns)
     ("app", "serving", "live", "cli", "pytest_plugin", "testing", "hypothesis_hook", "fuzz", "__init__"),
 )
 LAYER = {name: index for index, names in enumerate(LAYERS) for name in names}

@@ -133,8 +133,9 @@ def tool_return(
     return ToolReturnMessage(
         id=message_id, date=now, otid=otid_for(message_id, 0), step_id=step_id, run_id=run_id,
         name=None if call.kind == "client" else call.name,  # client-tool returns carry no name (§18.9)
-        tool_return=text, status=status, tool_call_id=call_id,
-        tool_returns=[ToolReturn(tool_return=text, status=status, tool_call_id=call_id)],
+        tool_return=text, status=status, tool_call_id=call_id, stdout=call.stdout, stderr=call.stderr,
+        tool_returns=[ToolReturn(tool_return=text, status=status, tool_call_id=call_id, stdout=call.stdout,
+                                 stderr=call.stderr)],
     )  # fmt: skip
 
 

@@ -8,6 +8,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mockserver.authored import rule_answer
 from mockserver.catalogue import Texts
 from mockserver.engine import check_can_send
 from mockserver.errors import Conflict, HTTPError, MethodNotAllowed, RouteInvalid
@@ -84,7 +85,8 @@ async def create_agent_message_async(request: Request) -> Response:
     state = store(request)
     agent = state.agent(agent_id, not_found=Texts.AGENT_NOT_FOUND)
     messages = input_messages(body)
-    controls = request_controls(request, agent, messages)
+    authored = rule_answer(request, agent, None, body, messages)
+    controls = request_controls(request, agent, messages, authored)
     try:
         check_can_send(agent, messages, closed_world=state.closed_world or agent.created)
         refusal = None
@@ -100,7 +102,7 @@ async def create_agent_message_async(request: Request) -> Response:
         callback_url=body.callback_url,
     )
     answer = record.run.model_copy(deep=True)  # the run as it was created: status "created"
-    task = BackgroundTask(run_async_turn, request.app, agent, record, body, messages, controls, refusal)
+    task = BackgroundTask(run_async_turn, request.app, agent, record, body, messages, controls, refusal, authored)
     return json_response(answer, background=task)
 
 
