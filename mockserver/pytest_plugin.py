@@ -10,6 +10,7 @@ Fixtures (every name starts with ``letta_mock``):
 * ``letta_mock_journal``: this test's calls (``mockserver.calls.Calls``), respx-style assertions.
 * ``letta_mock_agent_id``: the agent id a test talks to (the first of ``agents=``, else the default agent).
 * ``letta_mock_errors``: the mock's own failures captured during this test (the plugin raises them at its end).
+* ``letta_mock_rules``: this test's run-time rules (``add``, ``replace``, ``clear``; ``hits``), over the marker's.
 
 Settings, strongest first: ``@pytest.mark.letta_mock(...)`` (the closest marker's fields win), the command line
 (``--letta-mock-seed 7``), the ini file (``letta_mock_seed = 7``). ``SETTINGS`` is the one table of them: a row is
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 
     from mockserver.calls import Calls
     from mockserver.live import ErrorCapture, LiveServer
-    from mockserver.testing import LettaMockClient, Setup
+    from mockserver.testing import LettaMockClient, Setup, TestRules
 
 __all__ = [
     "SETTINGS",
@@ -48,6 +49,7 @@ __all__ = [
     "letta_mock_client",
     "letta_mock_errors",
     "letta_mock_journal",
+    "letta_mock_rules",
     "letta_mock_server",
     "letta_mock_url",
 ]
@@ -77,7 +79,10 @@ SETTINGS: tuple[Setting, ...] = (
     # Record and replay (mockserver.recording): fixtures in front of the mock, or a cassette instead of it.
     Setting("fixtures", "replay recorded exchanges: fixture files, directories or curated names", _words, "fixtures"),
     Setting("replay_speed", "replayed timing: 1 as recorded, 0 at once", float, "replay_speed"),
-    Setting("on_miss", "a request no fixture matches: 'error' (a 404) or 'synthesize'", str, "on_miss"),
+    Setting("on_miss", "a request no fixture (or send no rule) matches: 'error' (a 404) or 'synthesize' (default: "
+            "error for fixtures, synthesize for rules)", str, "on_miss"),
+    # Authored turns (mockserver.authored): rule files, or rules (dicts or MatchRule objects) in the marker.
+    Setting("rules", "authored turns matched to requests: rule files, or [rule, ...] in the marker", _words, "rules"),
     Setting("record", "this test's cassette: record mode once, new_episodes, all or none"),
     Setting("upstream", "the real Letta server a cassette records from (else $LETTA_MOCK_UPSTREAM)", str),
     Setting("cassette", "the cassette's directory, relative to the test module"),
@@ -281,6 +286,21 @@ def letta_mock_journal(request: pytest.FixtureRequest) -> Calls:
     request.getfixturevalue("letta_mock_url")
     server: LiveServer = request.getfixturevalue("letta_mock_server")
     return Calls(lambda: server.app.state.journal)
+
+
+@pytest.fixture
+def letta_mock_rules(request: pytest.FixtureRequest) -> TestRules:
+    """This test's run-time rules (consulted before the marker's ``rules=``): ``letta_mock_rules.add(rule, ...)``
+    with dicts or ``MatchRule`` objects; a rule with a problem raises ``RulesInvalid`` naming it. On the in-process
+    app when the test uses ``letta_mock_app``, else on the live server."""
+    from mockserver.testing import TestRules
+
+    if "letta_mock_app" in request.fixturenames:
+        app = request.getfixturevalue("letta_mock_app")
+        return TestRules(lambda: app)
+    request.getfixturevalue("letta_mock_url")
+    server: LiveServer = request.getfixturevalue("letta_mock_server")
+    return TestRules(lambda: server.app)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
 from pydantic import ValidationError
 
 from mockserver.authored.format import FORMAT_VERSION, USAGE_KEYS, VERSION_KEY
@@ -35,7 +36,7 @@ from mockserver.recording.format import Exchange, events_of
 from mockserver.recording.library import Library
 from mockserver.wire.tokens import reassemble
 
-__all__ = ["RecordingRules", "author_document", "author_turns"]
+__all__ = ["RecordingRules", "as_yaml", "author_document", "author_turns"]
 
 _SEND = re.compile(r"^/v1/(agents|conversations)/([^/]+)/messages(?:/stream)?/?$")
 
@@ -207,3 +208,18 @@ def _ending(turn: dict[str, Any], events: Iterable[Any], steps: list[dict[str, A
     if usage is not None:
         figures = {key: getattr(usage, key) for key in USAGE_KEYS if isinstance(getattr(usage, key), int)}
         turn["usage"] = figures
+
+
+class _Dumper(yaml.SafeDumper):
+    """Plain YAML a person edits: keys in the order written, text of several lines as a block."""
+
+
+def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
+
+
+_Dumper.add_representer(str, _text)
+
+
+def as_yaml(document: dict[str, Any]) -> str:
+    return yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120)

@@ -35,6 +35,7 @@ examples:
   letta-mock serve --control 'fault=drop_after:5'   # every stream drops after five events
   letta-mock serve --fixtures recorded/ --on-miss synthesize
                                                     # replay a recording; what it lacks is synthesized
+  letta-mock serve --rules rules.yaml               # authored turns for the requests they match (re-read on edit)
   letta-mock serve --host 0.0.0.0 --auth-token s3cret --cors-origin http://localhost:5173
                                                     # reachable from other machines: callers need the token
 
@@ -117,8 +118,17 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
     serve.add_argument(
         "--on-miss",
         choices=("error", "synthesize"),
-        default="error",
-        help="a request no fixture matches: 'error' (default, a 404 naming the nearest recording) or 'synthesize'",
+        default=None,
+        help="a request no fixture (or send no rule) matches: 'error' (a 404 naming the nearest recording or rule) "
+        "or 'synthesize' (default: error for fixtures, synthesize for rules)",
+    )
+    serve.add_argument(
+        "--rules",
+        action="append",
+        metavar="FILE",
+        default=None,
+        help="authored turns matched to requests, a YAML or JSON rule file (docs/authored.md), re-read when it "
+        "changes; repeatable, consulted in order",
     )
     serve.add_argument(
         "--auth-token",
@@ -159,6 +169,7 @@ def run(args: argparse.Namespace) -> int:
             on_miss=args.on_miss,
             auth_token=args.auth_token,
             cors_origins=args.cors_origin,
+            rules=args.rules,
         )
     except (ControlError, ConfigurationError) as error:
         print(f"letta-mock: error: {error}", file=sys.stderr)
@@ -166,6 +177,8 @@ def run(args: argparse.Namespace) -> int:
     world = f"{len(args.agents)} agent(s)" if args.agents else "any agent-<uuid4>"
     if args.fixtures:
         world += f"; replaying {', '.join(args.fixtures)}"
+    if args.rules:
+        world += f"; {len(app.state.rules.rules)} rule(s) from {', '.join(args.rules)}"
     print(f"letta-mock {__version__}: mock Letta server on http://{args.host}:{args.port} ({world})", flush=True)
     if not args.no_admin:
         print(f"dashboard: http://{args.host}:{args.port}/_mock/{'?token=...' if args.auth_token else ''}", flush=True)
