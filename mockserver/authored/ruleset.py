@@ -188,14 +188,16 @@ class RuleSet:
 
     def near_miss(self, send: Send) -> NearMiss | None:
         """The rule that came nearest to answering (fewest failing matchers; the first of equals) and why not."""
-        best: tuple[int, int, Rule, str] | None = None
+        best: tuple[float, int, Rule, str] | None = None
         for index, rule in enumerate(self.rules):
             failing = reasons(rule.spec.match, send, every=True)
+            score: float = len(failing)
             nth = rule.spec.match.nth
-            if not failing and nth is not None:
-                failing = [f"nth: this would be match {rule.matched + 1} of the rule, which answers match {nth}"]
-            if failing and (best is None or len(failing) < best[0]):
-                best = (len(failing), index, rule, failing[0])
+            if not failing and nth is not None:  # every other matcher fits: nearer than any other miss
+                failing, score = [f"nth: this would be match {rule.matched + 1} of the rule, which answers match "
+                                  f"{nth}"], 0.5  # fmt: skip
+            if failing and (best is None or score < best[0]):
+                best = (score, index, rule, failing[0])
         return NearMiss(best[2], best[1], best[3]) if best is not None else None
 
     def as_json(self) -> dict[str, Any]:
