@@ -24,6 +24,7 @@ class Answer:
     call_id: str
     status: Literal["success", "error"]
     text: str
+    named: bool = True  # its return names the tool (a denied call's does not: Letta 0.16.8, as recorded)
 
 
 def check_can_send(agent: AgentRecord, messages: Sequence[InputMessage], *, closed_world: bool) -> None:
@@ -92,4 +93,4 @@ def answer_for(pending: PendingApproval | None, answer: ApprovalReturn | ToolRet
         return Answer(planned, answer.tool_call_id, planned.status, tool_result(planned))
     reason = f" User reason: {answer.reason}" if answer.reason else ""
     denied = replace(planned, stdout=None, stderr=None)
-    return Answer(denied, answer.tool_call_id, "error", f"Error: request to call tool denied.{reason}")
+    return Answer(denied, answer.tool_call_id, "error", f"Error: request to call tool denied.{reason}", named=False)

@@ -184,14 +184,17 @@ class _Turn:
         if answered:
             store.approvals_answered(self.agent)
         for answer in answered:
-            await self.tool_return(answer.call, answer.call_id, answer.status, answer.text, None)
+            await self.tool_return(answer.call, answer.call_id, answer.status, answer.text, None, named=answer.named)
 
-    async def tool_return(self, call: PlannedCall, call_id: str, status: Any, text: str, step_id: str | None) -> None:
+    async def tool_return(
+        self, call: PlannedCall, call_id: str, status: Any, text: str, step_id: str | None, *, named: bool = True
+    ) -> None:
         message_id = self.store.ids.new("message")
         now = self.store.clock.now()
         item = items.tool_return(
-            call, call_id, status, text, message_id=message_id, now=now, run_id=self.run_id, step_id=step_id
-        )
+            call, call_id, status, text, message_id=message_id, now=now, run_id=self.run_id, step_id=step_id,
+            named=named,
+        )  # fmt: skip
         self.store_items(message_id, [item], now)
         await self.out.item(item)  # tool returns arrive whole, also in token mode
 
