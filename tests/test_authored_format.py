@@ -68,6 +68,10 @@ def test_how_a_turn_ends_must_be_coherent() -> None:
     assert problems([{"turn": {"steps": [{"text": "x"}], "stop_reason": "requires_approval"}}]) == [
         "rules[0].turn.stop_reason: requires_approval needs an approval or client call in the last step"]
     assert problems([{"turn": {}}]) == ["rules[0].turn.steps: missing: at least one step (or an error)"]
+    assert problems([{"turn": {"steps": [{"text": "a"}, {"text": "b"}]}}]) == [
+        "rules[0].turn.steps[0]: calls no tool, so the turn ends there: the steps after it would never run (say it "
+        "in one step, or call a tool)"]
+    assert problems([{"turn": {"steps": [{"text": ""}]}}]) == ["rules[0].turn.steps[0].text: empty"]
     assert problems({"letta_mock_rules": 2, "rules": []}) == [
         "letta_mock_rules: version 2 is not one this letta-mock reads (1)"]
 

@@ -1,9 +1,10 @@
 """The one call sending makes: how the rules answer this send (``rule_answer``), before its controls are resolved.
 
-A send is answered by the first rule that fits it; else, when it answers tool calls an authored turn paused on, by
-that turn's next steps; else by synthesis (or, with ``on_miss="error"``, a 404 naming the nearest rule and why it did
-not fit). The answer's controls (a ``controls`` rule's, or the turn's pacing) sit under the request's header and over
-everything else; its plan replaces the scenario's. Nothing is counted until the send is accepted (``take``).
+A send is answered by the first rule that fits it. An answer to the tool calls an authored turn paused on goes on
+with that turn's next steps, unless a follow-up rule (one naming ``kind``, ``tool`` or ``approve``) fits it. Else
+synthesis answers (or, with ``on_miss="error"``, a 404 naming the nearest rule and why it did not fit). The answer's
+controls (a ``controls`` rule's, or the turn's pacing) sit under the request's header and over everything else; its
+plan replaces the scenario's. Nothing is counted until the send is accepted (``take``).
 """
 
 from __future__ import annotations
@@ -66,7 +67,10 @@ def rule_answer(
     if paused is None and rules.empty:
         return None
     send = _send(agent, conversation_id, body, messages)
-    choice = rules.choose(send)
+    # An answer to a paused authored turn goes on with that turn, unless a follow-up rule (one that says which
+    # answers it takes) fits it: a rule matching any send does not cut the turn short.
+    continues = paused is not None and send.kind != "user"
+    choice = rules.choose(send, follow_ups=continues)
     rule = choice.rule
     if rule is not None:
         spec = rule.spec
@@ -75,7 +79,8 @@ def rule_answer(
         turn = spec.turns[min(rule.hits, len(spec.turns) - 1)]  # in order, the last repeating
         plan = plan_of(turn, label=spec.name, tools=_server_tools(request.app.state.store, agent))
         return RuleAnswer(spec.name, turn.pace, plan, choice, request)
-    if paused is not None and send.kind != "user":
+    if continues:
+        assert paused is not None
         pace = parse_controls(paused.pace) if paused.pace else NO_CONTROLS
         return RuleAnswer(paused.label, pace, paused, choice, request)
     if rules.on_miss == "error" and not rules.empty:

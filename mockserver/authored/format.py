@@ -121,6 +121,11 @@ class MatchSpec:
     body: Mapping[str, Any] | None = None
     nth: int | None = None
 
+    @property
+    def follows_up(self) -> bool:
+        """It says which answers it takes (the client's decision or result), so it may take over a paused turn."""
+        return self.kind not in (None, "user") or self.tool is not None or self.approve is not None
+
 
 @dataclass(frozen=True)
 class RuleSpec:
@@ -359,6 +364,10 @@ class _Reader:
         if not steps:
             self.problem(_join(path, "steps"), "missing: at least one step (or an error)")
             return
+        for index, step in enumerate(steps[:-1]):
+            if not step.calls:  # Letta's loop: a step that calls no tool ends the turn (wire doc §2.3)
+                self.problem(f"{_join(path, 'steps')}[{index}]", "calls no tool, so the turn ends there: the steps "
+                             "after it would never run (say it in one step, or call a tool)")  # fmt: skip
         waits = steps[-1].waits
         if waits and stop not in (None, "requires_approval"):
             self.problem(_join(path, "stop_reason"), "the last step waits on the client (an approval or client "
@@ -372,9 +381,10 @@ class _Reader:
         if data is None:
             return None
         before = len(self.problems)
-        reasoning = self.text(data, "reasoning", path)
+        # Empty text is no message at all (a model that says nothing): leave the field out.
+        reasoning = self.text(data, "reasoning", path, empty=False)
         hidden = self.flag(data, "hidden_reasoning", path) or False
-        text = self.text(data, "text", path)
+        text = self.text(data, "text", path, empty=False)
         listed = data.get("tool_calls", [])
         calls: list[CallSpec] = []
         if not isinstance(listed, list):

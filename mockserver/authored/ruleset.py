@@ -174,10 +174,13 @@ class RuleSet:
 
     # -- consulting them ------------------------------------------------------------------------------------
 
-    def choose(self, send: Send) -> Choice:
-        """The first rule that fits ``send`` (its ``nth`` match, when it has one); nothing is counted yet."""
+    def choose(self, send: Send, *, follow_ups: bool = False) -> Choice:
+        """The first rule that fits ``send`` (its ``nth`` match, when it has one); nothing is counted yet.
+        ``follow_ups``: only rules that say what they answer (``kind``, ``tool`` or ``approve``)."""
         counted: list[Rule] = []
         for rule in self.rules:
+            if follow_ups and not rule.spec.match.follows_up:
+                continue
             if reasons(rule.spec.match, send):
                 continue
             counted.append(rule)
