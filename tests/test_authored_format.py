@@ -209,3 +209,13 @@ def test_serve_answers_with_a_rule_file_and_picks_up_an_edit(tmp_path: Path) -> 
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_the_readme_example_is_the_one_the_tests_play() -> None:
+    from test_authored_turns import README_RULES
+
+    root = Path(__file__).resolve().parents[1]
+    assert README_RULES in (root / "README.md").read_text()
+    script = (root / "mockserver/dashboard/static/rules.js").read_text()  # the rules panel writes text, never HTML
+    assert "innerHTML" not in script
+    assert "insertAdjacentHTML" not in script
