@@ -31,7 +31,7 @@ from typing import Any
 
 from mockserver.authored.format import MatchSpec
 
-__all__ = ["REGEX_TIMEOUT_S", "Send", "reasons"]
+__all__ = ["REGEX_TIMEOUT_S", "Check", "Send", "checks_for", "fits", "reasons"]
 
 REGEX_TIMEOUT_S = 0.05
 log = logging.getLogger("letta_mock")
@@ -58,12 +58,14 @@ class Send:
         return self.fields()
 
 
-def reasons(spec: MatchSpec, send: Send, *, every: bool = False) -> list[str]:
+def reasons(
+    spec: MatchSpec, send: Send, *, every: bool = False, checks: tuple[Check, ...] | None = None
+) -> list[str]:
     """Why ``send`` does not fit ``spec`` (``nth`` aside): empty when it fits; the first reason only, unless
-    ``every``."""
+    ``every``. ``checks``: the spec's own (``checks_for``), when known."""
     found: list[str] = []
-    for check in _CHECKS:
-        reason = check(spec, send)
+    for check in _CHECKS if checks is None else checks:
+        reason = check(spec, send, True)
         if reason is not None:
             found.append(reason)
             if not every:
@@ -71,13 +73,24 @@ def reasons(spec: MatchSpec, send: Send, *, every: bool = False) -> list[str]:
     return found
 
 
-def _input(spec: MatchSpec, send: Send) -> str | None:
+def fits(spec: MatchSpec, send: Send, checks: tuple[Check, ...]) -> bool:
+    """Whether ``send`` fits ``spec`` (``nth`` aside), by its ``checks``: the fast path, explaining nothing."""
+    for check in checks:
+        if check(spec, send, False) is not None:
+            return False
+    return True
+
+
+_MISS = "no match"
+
+
+def _input(spec: MatchSpec, send: Send, explain: bool) -> str | None:
     if spec.input is None or spec.input in send.lowered:
         return None
-    return f"input: {_short(send.text)} does not contain {spec.input!r}"
+    return f"input: {_short(send.text)} does not contain {spec.input!r}" if explain else _MISS
 
 
-def _input_regex(spec: MatchSpec, send: Send) -> str | None:
+def _input_regex(spec: MatchSpec, send: Send, explain: bool) -> str | None:
     if spec.input_regex is None:
         return None
     try:
@@ -86,51 +99,64 @@ def _input_regex(spec: MatchSpec, send: Send) -> str | None:
         log.warning("letta-mock rules: input_regex %r timed out after %d ms on a text of %d characters; no match",
                     spec.input_regex.pattern, REGEX_TIMEOUT_S * 1000, len(send.text))  # fmt: skip
         return f"input_regex: {spec.input_regex.pattern!r} timed out after {REGEX_TIMEOUT_S * 1000:.0f} ms"
-    return None if found else f"input_regex: {spec.input_regex.pattern!r} finds nothing in {_short(send.text)}"
+    if found:
+        return None
+    return f"input_regex: {spec.input_regex.pattern!r} finds nothing in {_short(send.text)}" if explain else _MISS
 
 
-def _agent(spec: MatchSpec, send: Send) -> str | None:
+def _agent(spec: MatchSpec, send: Send, explain: bool) -> str | None:
     if spec.agent_id is None or fnmatchcase(send.agent_id, spec.agent_id):
         return None
-    return f"agent_id: {send.agent_id} is not {spec.agent_id}"
+    return f"agent_id: {send.agent_id} is not {spec.agent_id}" if explain else _MISS
 
 
-def _conversation(spec: MatchSpec, send: Send) -> str | None:
+def _conversation(spec: MatchSpec, send: Send, explain: bool) -> str | None:
     wanted = spec.conversation_id
     if wanted is None or (send.conversation_id is not None and fnmatchcase(send.conversation_id, wanted)):
         return None
+    if not explain:
+        return _MISS
     return f"conversation_id: {send.conversation_id or 'none (a send to the agent)'} is not {wanted}"
 
 
-def _kind(spec: MatchSpec, send: Send) -> str | None:
-    return None if spec.kind in (None, send.kind) else f"kind: the send is {send.kind}, not {spec.kind}"
+def _kind(spec: MatchSpec, send: Send, explain: bool) -> str | None:
+    if spec.kind in (None, send.kind):
+        return None
+    return f"kind: the send is {send.kind}, not {spec.kind}" if explain else _MISS
 
 
-def _tool(spec: MatchSpec, send: Send) -> str | None:
+def _tool(spec: MatchSpec, send: Send, explain: bool) -> str | None:
     if spec.tool is None or spec.tool == send.tool:
         return None
-    return f"tool: the send answers {send.tool or 'no tool call'}, not {spec.tool}"
+    return f"tool: the send answers {send.tool or 'no tool call'}, not {spec.tool}" if explain else _MISS
 
 
-def _approve(spec: MatchSpec, send: Send) -> str | None:
+def _approve(spec: MatchSpec, send: Send, explain: bool) -> str | None:
     if spec.approve is None or spec.approve == send.approve:
         return None
+    if not explain:
+        return _MISS
     did = {True: "approves", False: "denies", None: "decides nothing"}[send.approve]
     return f"approve: the send {did}, the rule wants approve: {str(spec.approve).lower()}"
 
 
-def _body(spec: MatchSpec, send: Send) -> str | None:
+def _body(spec: MatchSpec, send: Send, explain: bool) -> str | None:
     for key, wanted in (spec.body or {}).items():
         if key not in send.body:
-            return f"body.{key}: not sent (the rule wants {wanted!r})"
+            return f"body.{key}: not sent (the rule wants {wanted!r})" if explain else _MISS
         if send.body[key] != wanted:
-            return f"body.{key}: {send.body[key]!r} is not {wanted!r}"
+            return f"body.{key}: {send.body[key]!r} is not {wanted!r}" if explain else _MISS
     return None
 
 
-_CHECKS: tuple[Callable[[MatchSpec, Send], str | None], ...] = (
-    _kind, _agent, _conversation, _tool, _approve, _input, _body, _input_regex,  # cheapest first
-)
+Check = Callable[[MatchSpec, Send, bool], str | None]  # None: it fits; else why not (only when explaining)
+_CHECKS: tuple[Check, ...] = (_kind, _agent, _conversation, _tool, _approve, _input, _body, _input_regex)  # cheap first
+_FIELDS = ("kind", "agent_id", "conversation_id", "tool", "approve", "input", "body", "input_regex")
+
+
+def checks_for(spec: MatchSpec) -> tuple[Check, ...]:
+    """The checks of the matchers ``spec`` sets: a rule evaluates only those (a rule of one matcher, one check)."""
+    return tuple(check for check, name in zip(_CHECKS, _FIELDS, strict=True) if getattr(spec, name) is not None)
 
 
 def _short(text: str, limit: int = 60) -> str:

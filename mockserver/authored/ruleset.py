@@ -22,7 +22,7 @@ from typing import Any
 
 from mockserver.authored.format import RulesInvalid, RuleSpec, read_rules
 from mockserver.authored.load import as_sources, fixture_turns, read_file
-from mockserver.authored.matching import Send, reasons
+from mockserver.authored.matching import Check, Send, checks_for, fits, reasons
 
 __all__ = ["Choice", "NearMiss", "Rule", "RuleSet"]
 
@@ -34,6 +34,10 @@ class Rule:
     spec: RuleSpec
     hits: int = 0
     matched: int = 0
+    checks: tuple[Check, ...] = ()
+
+    def __post_init__(self) -> None:
+        self.checks = checks_for(self.spec.match)
 
     def as_json(self, index: int) -> dict[str, Any]:
         spec = self.spec
@@ -181,7 +185,7 @@ class RuleSet:
         for rule in self.rules:
             if follow_ups and not rule.spec.match.follows_up:
                 continue
-            if reasons(rule.spec.match, send):
+            if not fits(rule.spec.match, send, rule.checks):
                 continue
             counted.append(rule)
             nth = rule.spec.match.nth
