@@ -138,10 +138,10 @@ function summaryLine(s) {
     el("span", { class: "when", text: clock(s.started_at) }),
     el("span", { class: "method", text: s.method }),
     el("span", { class: "path", title: s.path + (s.query ? `?${s.query}` : "") },
-      s.path + (s.query ? `?${s.query}` : ""), el("span", { class: "op", text: s.operation || "" }),
-      s.rule ? el("span", { class: "rule", title: "the authored rule that answered", text: `rule: ${s.rule}` }) : null),
+      s.path + (s.query ? `?${s.query}` : ""), el("span", { class: "op", text: s.operation || "" })),
     statusPill(s),
-    el("span", { class: "kind", text: kindText(s) }),
+    el("span", { class: "kind", text: kindText(s) },
+      s.rule ? el("span", { class: "rule", title: "the authored rule that answered", text: `rule: ${s.rule}` }) : null),
     el("span", { class: "dur", text: ms(s.duration_ms) }));
 }
 
