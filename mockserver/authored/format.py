@@ -22,7 +22,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from difflib import get_close_matches
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import regex
 
@@ -143,6 +143,7 @@ class Document:
 
 
 FixtureTurns = Callable[[str], list[Any]]  # a recording's sends as raw turns (``author``)
+T = TypeVar("T")
 
 
 # -- reading --------------------------------------------------------------------------------------------------------
@@ -221,6 +222,15 @@ class _Reader:
             self.problem(_join(path, key), f"not true or false ({_kind(value)})")
             return None
         return value
+
+    def listed(self, data: Mapping[str, Any], key: str, path: str, read: Callable[[Any, str], T | None]) -> list[T]:
+        """The items of a list field (absent: none), each read at its own path; the ones that read."""
+        value = data.get(key, [])
+        where = _join(path, key)
+        if not isinstance(value, list):
+            self.problem(where, f"not a list ({_kind(value)})")
+            return []
+        return [item for item in (read(raw, f"{where}[{i}]") for i, raw in enumerate(value)) if item is not None]
 
     def controls(self, value: Any, path: str, allowed: Sequence[str] | None = None) -> Controls | None:
         if not isinstance(value, str | Mapping):
@@ -332,15 +342,7 @@ class _Reader:
         if data is None:
             return None
         before = len(self.problems)
-        listed = data.get("steps", [])
-        steps: list[StepSpec] = []
-        if not isinstance(listed, list):
-            self.problem(_join(path, "steps"), "not a list of steps")
-        else:
-            for index, raw_step in enumerate(listed):
-                step = self.step(raw_step, f"{_join(path, 'steps')}[{index}]")
-                if step is not None:
-                    steps.append(step)
+        steps = self.listed(data, "steps", path, self.step)
         stop = self.choice(data, "stop_reason", path, STOP_REASONS)
         error = self.error(data.get("error"), _join(path, "error"))
         usage = self.usage(data.get("usage"), _join(path, "usage"))
@@ -385,15 +387,7 @@ class _Reader:
         reasoning = self.text(data, "reasoning", path, empty=False)
         hidden = self.flag(data, "hidden_reasoning", path) or False
         text = self.text(data, "text", path, empty=False)
-        listed = data.get("tool_calls", [])
-        calls: list[CallSpec] = []
-        if not isinstance(listed, list):
-            self.problem(_join(path, "tool_calls"), "not a list of tool calls")
-        else:
-            for index, raw_call in enumerate(listed):
-                call = self.call(raw_call, f"{_join(path, 'tool_calls')}[{index}]")
-                if call is not None:
-                    calls.append(call)
+        calls = self.listed(data, "tool_calls", path, self.call)
         if len(self.problems) > before:
             return None
         if reasoning is None and not hidden and text is None and not calls:
