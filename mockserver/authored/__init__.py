@@ -2,6 +2,7 @@
 gets (docs/authored.md).
 
     format    the rules format (version 1): documents read into typed specs, every problem named by its path
+    specs     those specs (rules, matchers, turns, steps, calls)
     load      YAML (read safely) and JSON text and files; recordings as turns (``fixture:`` rules)
     builder   the same in typed Python (``MatchRule``, ``Match``, ``Turn``, ``Step``, ``Call``)
     matching  whether a rule's ``match`` fits a send, and why not (time-boxed regular expressions)
