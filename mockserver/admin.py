@@ -13,6 +13,7 @@
     GET    /_mock/journal/changes?since=V   exchanges changed after journal version V (the dashboard polls this)
     GET    /_mock/journal/{id}              one exchange in full: headers, response body, each stream event timed
     GET    /_mock/calls                     {"send_message": 3, ...}: calls per operation since the last clear
+    GET|PUT|POST|DELETE /_mock/rules        authored turns and request-matched rules (``authored.routes``)
 
 Scripts and defaults take the same keys as the ``X-Letta-Mock`` header (see ``control``). Reading never creates
 anything (the open world's agents appear when a Letta route uses them). Everything here is one mounted app
@@ -32,6 +33,7 @@ from starlette.routing import Mount, Route, Router
 from starlette.types import ASGIApp
 
 from mockserver import appstate
+from mockserver.authored.routes import rules_route
 from mockserver.catalogue import IN_BAND_ERRORS, LETTA_VERSION
 from mockserver.control import KEYS, Controls, parse_controls
 from mockserver.dashboard import DASHBOARD_ROUTES, dashboard_page, wants_page
@@ -237,6 +239,7 @@ ADMIN_ROUTES: list[Route] = [
     Route("/journal/changes", journal_changes, methods=["GET"]),
     Route("/journal/{exchange_id:int}", exchange, methods=["GET"]),
     Route("/calls", calls, methods=["GET"]),
+    Route("/rules", rules_route, methods=["GET", "PUT", "POST", "DELETE"]),
 ]
 
 

@@ -22,6 +22,8 @@ from mockserver.admin import admin_mount
 from mockserver.allowlists import OriginCheck
 from mockserver.appstate import install
 from mockserver.auth import TokenCheck
+from mockserver.authored.ruleset import RuleSet
+from mockserver.authored.specs import RulesInvalid
 from mockserver.catalogue import Texts
 from mockserver.config import MockConfig
 from mockserver.errors import ConfigurationError, HTTPError
@@ -70,6 +72,11 @@ def create_app(**settings: Any) -> Starlette:
     routes, at ``replay_speed`` times their recorded pace (0: at once); a request none matches gets a 404 naming
     the nearest recording, or with ``on_miss="synthesize"`` the synthesizing agent's answer.
 
+    ``rules`` (``mockserver.authored``, docs/authored.md) are authored turns matched to requests: rule files (YAML or
+    JSON, re-read when they change) and rules (dicts or ``MatchRule`` objects), consulted in order before synthesis;
+    a send none answers is synthesized, or with ``on_miss="error"`` answered 404 naming the nearest rule. (``on_miss``
+    unset: fixtures miss with an error, rules fall through to synthesis.)
+
     ``auth_token`` makes every route, the admin API and the dashboard included, answer 401 to a caller without it
     (``mockserver.auth``). Web pages on loopback origins (any port) may call it; ``cors_origins`` names more
     (``"*"``: any); a page of any other origin gets a 403 (``mockserver.allowlists``). ``allowed_hosts`` are the
@@ -85,15 +92,23 @@ def create_app(**settings: Any) -> Starlette:
             Middleware(OriginCheck, origins=config.cors_origins, option=_ORIGIN_OPTION),
             Middleware(JournalMiddleware),  # a refused caller's 401 is in the journal too
             *([Middleware(TokenCheck, token=config.auth_token)] if config.auth_token is not None else []),
-            *_replay(config.fixtures, config.replay_speed, config.on_miss),
+            *_replay(config.fixtures, config.replay_speed, config.on_miss or "error"),
         ],
         exception_handlers={HTTPError: _letta_error, HTTPException: _starlette_error, Exception: _unexpected},
     )
     # A long-running server keeps everything it stored; full garbage collections over it paused every request
     # for 100-400 ms (bench/profile_http.py). Stored state lives on, so the process owner moves it out of the way.
     store = Store(seed=config.seed, agents=config.agents, on_growth=gc.freeze if config.freeze_gc else None)
-    install(app, config, store, Journal(config.journal_size))
+    install(app, config, store, Journal(config.journal_size), _rules(config.rules, config.on_miss))
     return app
+
+
+def _rules(given: tuple[Any, ...], on_miss: str | None) -> RuleSet:
+    """Authored turns (``mockserver.authored``): the rules given, read and checked now (a bad one fails the app)."""
+    try:
+        return RuleSet(list(given), on_miss="error" if on_miss == "error" else "synthesize")
+    except RulesInvalid as error:
+        raise ConfigurationError(str(error)) from None
 
 
 def _replay(fixtures: tuple[str, ...] | None, speed: float, on_miss: str) -> list[Middleware]:
@@ -102,8 +117,6 @@ def _replay(fixtures: tuple[str, ...] | None, speed: float, on_miss: str) -> lis
         return []
     if not (isinstance(speed, int | float) and speed >= 0):
         raise ConfigurationError(f"replay_speed must be a number >= 0 (0: as fast as possible), not {speed!r}")
-    if on_miss not in ("error", "synthesize"):
-        raise ConfigurationError(f"on_miss must be 'error' or 'synthesize', not {on_miss!r}")
     from mockserver.recording.format import FixtureError
     from mockserver.recording.library import load_library
     from mockserver.recording.middleware import ReplayMiddleware

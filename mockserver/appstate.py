@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 
+from mockserver.authored.ruleset import RuleSet
 from mockserver.config import MockConfig
 from mockserver.control import NO_CONTROLS
 from mockserver.journal import Journal
@@ -13,8 +14,9 @@ from mockserver.store import Store
 __all__ = ["install", "reset"]
 
 
-def install(app: Starlette, config: MockConfig, store: Store, journal: Journal) -> None:
+def install(app: Starlette, config: MockConfig, store: Store, journal: Journal, ruleset: RuleSet) -> None:
     app.state.config = config
+    app.state.ruleset = ruleset  # the authored rules (not Letta's profile rules, ``rules.Rules``)
     app.state.configured_defaults = config.controls or NO_CONTROLS
     app.state.defaults = app.state.configured_defaults
     app.state.store = store
@@ -23,7 +25,9 @@ def install(app: Starlette, config: MockConfig, store: Store, journal: Journal) 
 
 def reset(app: Starlette) -> None:
     """The mock as it started: every agent, message, run and script forgotten, the journal emptied, the default
-    controls back to the configured ones. ``POST /_mock/reset`` and the pytest plugin's per-test reset are this."""
+    controls back to the configured ones, the rules as configured with no hits. ``POST /_mock/reset`` and the pytest
+    plugin's per-test reset are this."""
     app.state.store.clear()
+    app.state.ruleset.reset()
     app.state.journal.clear()
     app.state.defaults = app.state.configured_defaults

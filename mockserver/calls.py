@@ -62,6 +62,7 @@ class Call:
     request: CallRequest
     response: CallResponse
     duration_ms: float | None
+    rule: str | None = None  # the authored rule that answered it (``mockserver.authored``), if one did
 
     @classmethod
     def of(cls, entry: Entry) -> Call:
@@ -80,6 +81,7 @@ class Call:
                 [e["at_ms"] for e in stream], entry.stop_reason, entry.state,
             ),
             duration_ms=entry.duration_ms,
+            rule=entry.rule,
         )  # fmt: skip
 
     @property

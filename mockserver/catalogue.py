@@ -288,6 +288,12 @@ class Texts:
     NO_ACTIVE_RUN = "INVALID_ARGUMENT: No active runs found for this conversation."
 
     @staticmethod
+    def unknown_tool(name: str, valid: list[str]) -> str:
+        """The tool return of a call naming a tool the agent does not have (its status: error); ``valid`` is printed
+        as the server prints a Python list (letta/agents/helpers.py, ``_build_rule_violation_result``)."""
+        return f"[ToolConstraintError] Cannot call {name}, valid tools include: {valid!r}."
+
+    @staticmethod
     def tool_not_found(tool_id: str) -> str:
         return f"Tool not found with id='{tool_id}'"
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -174,6 +175,19 @@ def _paths(value: str | Sequence[str] | None) -> tuple[str, ...] | None:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
+def _on_miss(value: str | None) -> str | None:
+    if value not in (None, "error", "synthesize"):
+        raise _fail(f"on_miss must be 'error' or 'synthesize', not {value!r}")
+    return value
+
+
+def _rules(value: str | os.PathLike[str] | Iterable[Any] | None) -> tuple[Any, ...]:
+    """Rule files and rules as given: one file, or a list of them and of rules (read when the app is built)."""
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str | os.PathLike) else tuple(value)
+
+
 # -- the table ----------------------------------------------------------------------------------------------------
 
 _TOKEN_ENV = "LETTA_MOCK_AUTH_TOKEN"
@@ -243,9 +257,19 @@ class MockConfig:
         1.0, "replayed timing: 1 (default) as recorded, 2 twice as fast, 0 as fast as possible",
         serve=Flag.of(type=float, metavar="X"), plugin=float,
     )  # fmt: skip
-    on_miss: str = setting(
-        "error", "a request no fixture matches: 'error' (default, a 404 naming the nearest recording) or "
-        "'synthesize'", serve=Flag.of(choices=("error", "synthesize")), plugin=str,
+    # Record and replay, and authored turns, share what a miss is (mockserver.recording, mockserver.authored).
+    on_miss: str | None = setting(
+        None, "a request no fixture (or send no rule) matches: 'error' (a 404 naming the nearest recording or rule) "
+        "or 'synthesize' (default: error for fixtures, synthesize for rules)", check=_on_miss,
+        serve=Flag.of(choices=("error", "synthesize")), plugin=str,
+    )  # fmt: skip
+    # Authored turns (mockserver.authored, docs/authored.md); read and checked when the app is built.
+    rules: tuple[Any, ...] = setting(
+        (), "authored turns matched to requests: YAML or JSON rule files (re-read when they change), or rules (dicts "
+        "or MatchRule objects); consulted in order before synthesis", check=_rules, plugin=words,
+        serve=Flag.of(action="append", metavar="FILE",
+                      help="authored turns matched to requests, a YAML or JSON rule file (docs/authored.md), re-read "
+                      "when it changes; repeatable, consulted in order"),
     )  # fmt: skip
 
     @classmethod

@@ -47,6 +47,7 @@ __all__ = [
     "Journal",
     "JournalMiddleware",
     "Sent",
+    "answered_by",
 ]
 
 ADMIN_PREFIX = "/_mock"
@@ -70,6 +71,14 @@ class Sent:
     size: int | None
 
 
+_RULE = "letta_mock.rule"
+
+
+def answered_by(scope: Scope, rule: str) -> None:
+    """The exchange was answered by this authored rule (``mockserver.authored``): its journal entry says so."""
+    scope.setdefault("state", {})[_RULE] = rule
+
+
 @dataclass(eq=False)
 class Entry:
     """One exchange, filled in as it happens (``state`` is "open" until the response is over)."""
@@ -88,6 +97,7 @@ class Entry:
     response_bytes: int = 0
     event_count: int = 0  # SSE: events sent
     stop_reason: str | None = None  # SSE: the (first) stop_reason event's
+    rule: str | None = None  # the authored rule that answered it (``answered_by``)
     state: str = "open"  # open | done | dropped (a fault closed the connection) | failed (the mock failed)
     error: str | None = None  # what the mock failed with
     duration_ms: float | None = None
@@ -193,6 +203,7 @@ class Entry:
             "path": self.path,
             "query": self.query,
             "operation": self.operation,
+            "rule": self.rule,
             "params": self.params,
             "body": self.body,
             "response": response,
@@ -371,6 +382,7 @@ def _route(journal: Journal, entry: Entry, scope: Scope) -> None:
     # The router put the matched route's path parameters into the scope, and the route its operation's name.
     journal.named(entry, scope.get(OPERATION))
     entry.params = {k: str(v) for k, v in scope.get("path_params", {}).items()}
+    entry.rule = scope.get("state", {}).get(_RULE)
 
 
 def _message_type(data: str) -> str:

@@ -12,6 +12,7 @@ Fixtures (every name starts with ``letta_mock``):
 * ``letta_mock_journal``: this test's calls (``mockserver.calls.Calls``), respx-style assertions.
 * ``letta_mock_agent_id``: the agent id a test talks to (the first of ``agents=``, else the default agent).
 * ``letta_mock_errors``: the mock's own failures captured during this test (the plugin raises them at its end).
+* ``letta_mock_rules``: this test's run-time rules (``add``, ``replace``, ``clear``; ``hits``), over the marker's.
 
 Settings, strongest first: ``@pytest.mark.letta_mock(...)`` (the closest marker's fields win), the command line
 (``--letta-mock-seed 7``), the ini file (``letta_mock_seed = 7``). ``SETTINGS`` lists them: a row is a marker field,
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 
     from mockserver.calls import Calls
     from mockserver.live import ErrorCapture, LiveServer
-    from mockserver.testing import LettaMockClient, LettaMockSyncClient, Setup
+    from mockserver.testing import LettaMockClient, LettaMockSyncClient, Setup, TestRules
 
 __all__ = [
     "SETTINGS",
@@ -56,6 +57,7 @@ __all__ = [
     "letta_mock_http_client",
     "letta_mock_inprocess_client",
     "letta_mock_journal",
+    "letta_mock_rules",
     "letta_mock_server",
     "letta_mock_url",
 ]
@@ -326,6 +328,21 @@ def letta_mock_journal(request: pytest.FixtureRequest) -> Calls:
     request.getfixturevalue("letta_mock_url")
     server: LiveServer = request.getfixturevalue("letta_mock_server")
     return Calls(lambda: server.app.state.journal)
+
+
+@pytest.fixture
+def letta_mock_rules(request: pytest.FixtureRequest) -> TestRules:
+    """This test's run-time rules (consulted before the marker's ``rules=``): ``letta_mock_rules.add(rule, ...)``
+    with dicts or ``MatchRule`` objects; a rule with a problem raises ``RulesInvalid`` naming it. On the in-process
+    app when the test uses ``letta_mock_app``, else on the live server."""
+    from mockserver.testing import TestRules
+
+    if "letta_mock_app" in request.fixturenames:
+        app = request.getfixturevalue("letta_mock_app")
+        return TestRules(lambda: app)
+    request.getfixturevalue("letta_mock_url")
+    server: LiveServer = request.getfixturevalue("letta_mock_server")
+    return TestRules(lambda: server.app)
 
 
 @pytest.fixture

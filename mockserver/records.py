@@ -16,6 +16,7 @@ from typing import Any
 from mockserver.catalogue import Reasoning, model_family
 from mockserver.models import ApprovalRequestMessage, Block, LettaPing, Message, Run, Step, StopReasonType, ToolCall
 from mockserver.prompts import DEFAULT_SYSTEM_PROMPT
+from mockserver.scenarios import PlannedCall, TurnPlan
 
 __all__ = [
     "SPENT",
@@ -48,6 +49,8 @@ class PendingApproval:
     request: ApprovalRequestMessage
     calls: list[ToolCall]
     run_id: str
+    planned: dict[str, PlannedCall] = field(default_factory=dict)  # by tool_call_id: what an approved call returns
+    continuation: TurnPlan | None = None  # the turn's steps after these calls, taken once the client answers
 
 
 @dataclass

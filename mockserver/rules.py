@@ -84,6 +84,10 @@ class Rules:
     """An approval when nothing waits for one is a 400 (§5); the open world takes it to answer a call it made up."""
     unknown_ids_missing: bool = _rule()
     """An id nobody created names nothing (404s; a cancelled unknown run "failed"), not an empty resource."""
+    known_tools_only: bool = _rule()
+    """An agent calls only the tools it has: an authored call of another tool returns Letta's ToolConstraintError.
+    Only what a client created has a known tool list; an agent the open world made up (or a closed world's, which
+    a client never gave tools) may call any."""
 
     @classmethod
     def of(cls, fidelity: str, *, closed_world: bool, created: bool = False) -> Rules:
@@ -126,6 +130,7 @@ def _rules(server: bool, closed: bool, created: bool) -> Rules:
         no_active_run_400=letta,
         strict_approvals=closed or created,
         unknown_ids_missing=closed,
+        known_tools_only=created,
     )
 
 

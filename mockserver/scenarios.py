@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Literal
+from typing import Any, Literal
 
 from mockserver.catalogue import COMPLETED_STOP_REASONS
 from mockserver.errors import ControlError
@@ -43,7 +43,12 @@ class PlannedCall:
     name: str
     arguments: str  # JSON text, as the model would produce it
     kind: CallKind = "server"
-
+    # What the tool returns when it runs (a server tool, or an approved one); None: ``tool_result``'s answer.
+    returns: str | None = None
+    status: Literal["success", "error"] = "success"
+    stdout: list[str] | None = None
+    stderr: list[str] | None = None
+    call_id: str | None = None  # the tool_call_id; None: a new one
 
 @dataclass
 class Step:
@@ -70,6 +75,23 @@ class TurnPlan:
     compaction: bool = False  # a context compaction happens before the first step
     think_ms: int = 0  # silence before the first step (keep-alive pings fill it)
     arbitrary: LettaResponse | None = None  # a whole turn handed over by a turn source (scenario "arbitrary")
+    # The step after which a forced stop reason or a mid-stream error ends the turn: the first as the controls force
+    # them; an authored turn's last.
+    ends_after: int = 0
+    usage: dict[str, int] | None = None  # figures the turn's usage statistics report, over the counted ones
+    label: str | None = None  # who authored it (a rule's name), for the journal
+    pace: dict[str, Any] | None = None  # an authored turn's own pacing controls, which its continuation keeps too
+
+    def after(self, index: int) -> TurnPlan | None:
+        """The rest of the turn once the client answers the calls step ``index`` waits on; None when nothing is
+        left (wire doc §6.9: the agent goes on with its next step)."""
+        rest = self.steps[index + 1 :]
+        if not rest:
+            return None
+        return TurnPlan(
+            rest, stop_reason=self.stop_reason, error=self.error, ends_after=max(self.ends_after - index - 1, 0),
+            usage=self.usage, label=self.label, pace=self.pace,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -124,7 +146,10 @@ _CANNED_RESULTS = {
 
 
 def tool_result(call: PlannedCall) -> str:
-    """What a server tool returns: fixed text for the documented example tools, an echo otherwise."""
+    """What a server tool returns: what the plan says, else fixed text for the documented example tools, else an
+    echo."""
+    if call.returns is not None:
+        return call.returns
     if call.name in _CANNED_RESULTS:
         return _CANNED_RESULTS[call.name]
     return json.dumps({"tool": call.name, "arguments": json.loads(call.arguments or "{}"), "status": "ok"})

@@ -13,8 +13,10 @@ before any work (``Send.of``) — and ``answer`` accepts or refuses it and answe
                 -> a LettaResponse collected from the log | an SSE stream that follows it | (async) the run at once
 
 How the endpoints differ is one row each in ``KINDS`` (``SendKind``), never a branch on their names. The turn's
-plan comes from ``plan_for`` alone: a turn decided from the request (an authored rule matching it) answers there,
-with the ``Send`` in hand (agent, conversation, messages, body, controls).
+plan comes from ``plan_for`` alone: a turn decided from the request (an authored rule matching it,
+``mockserver.authored``) answers there. The rules are asked once, in ``Send.of`` before the controls are resolved
+(a rule's controls rank under the header, over triggers, scripts and defaults); the answer rides in the ``Send``
+and is taken (counted, its plan used) only when the send is accepted.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mockserver import catalogue
+from mockserver.authored.answer import RuleAnswer, rule_answer
 from mockserver.catalogue import Texts
 from mockserver.control import CONTROL_HEADER, NO_CONTROLS, Controls, parse_controls, trigger_controls
 from mockserver.engine import Failure, Pace, TurnOptions, check_can_send, fail_in_band, run_turn
@@ -119,6 +122,7 @@ class Send:
     include_pings: bool = False
     background: bool = False  # a background run: its stream numbers every event (``seq_id``, §6.8)
     callback_url: str | None = None  # async: where the run's result is POSTed
+    authored: RuleAnswer | None = None  # how the authored rules answer it (None: no rules, no paused authored turn)
 
     @property
     def otids(self) -> tuple[str, ...]:
@@ -143,7 +147,8 @@ class Send:
         if letta.refuse_empty and kind.input_rule:
             _check_input(body, empty_check=kind.empty_rule)
         messages = tuple(input_messages(body))
-        controls = request_controls(request, agent, messages)
+        authored = rule_answer(request, agent, conversation_id, body, messages, letta)
+        controls = request_controls(request, agent, messages, authored)
         if kind.faults and not streaming and any(FAULTS[f.kind].stream_only for f in controls.fault or ()):
             listed = controls.as_dict()["fault"]
             raise ControlError(f"{CONTROL_HEADER}: stream faults need a streaming request (fault={listed})")
@@ -153,7 +158,7 @@ class Send:
             stream_tokens=streaming and stream is not None and stream.stream_tokens,
             include_pings=streaming and stream is not None and stream.include_pings,
             background=kind.answers_run or (streaming and stream is not None and stream.background),
-            callback_url=body.callback_url if isinstance(body, LettaAsyncRequest) else None,
+            callback_url=body.callback_url if isinstance(body, LettaAsyncRequest) else None, authored=authored,
         )  # fmt: skip
 
 
@@ -188,15 +193,19 @@ def _value_error(message: str) -> RequestInvalid:
     return RequestInvalid([{"loc": ["body"], "msg": message, "type": "value_error"}])
 
 
-def request_controls(request: Request, agent: AgentRecord | None, messages: tuple[InputMessage, ...]) -> Controls:
-    """Controls of this turn: header, then trigger phrase, then the agent's next scripted turn, then server
-    defaults. The scripted turn is only looked at; ``Store.use_scripted`` uses it up once the send is accepted."""
+def request_controls(
+    request: Request, agent: AgentRecord | None, messages: tuple[InputMessage, ...], authored: RuleAnswer | None = None
+) -> Controls:
+    """Controls of this turn: header, then the rule answering it (``authored``), then trigger phrase, then the
+    agent's next scripted turn, then server defaults. The scripted turn is only looked at; ``Store.use_scripted``
+    uses it up once the send is accepted."""
     store: Store = request.app.state.store
     header = parse_controls(request.headers.get(CONTROL_HEADER))
+    ruled = authored.controls if authored is not None else NO_CONTROLS
     trigger = trigger_controls(input_text(messages))
     scripted = (store.next_scripted(agent.id) if agent is not None else None) or NO_CONTROLS
     defaults: Controls = request.app.state.defaults
-    return header.over(trigger).over(scripted).over(defaults)
+    return header.over(ruled).over(trigger).over(scripted).over(defaults)
 
 
 # -- the turn it asks for ---------------------------------------------------------------------------------------
@@ -227,7 +236,11 @@ def turn_options(send: Send) -> TurnOptions:
 
 
 def plan_for(store: Store, send: Send) -> TurnPlan:
-    """The turn's plan for this send: the agent's configuration and its tools shape it (``synthesize``)."""
+    """The turn's plan for this send, once it is accepted: the authored rule's (``send.authored``), else the
+    scenario's, shaped by the agent's configuration and its tools (``synthesize``)."""
+    plan = send.authored.take(send.controls) if send.authored is not None else None
+    if plan is not None:
+        return plan
     agent, body = send.agent, send.body
     tools = [store.tools[i] for i in agent.profile.tool_ids if i in store.tools]
     return plan_turn(

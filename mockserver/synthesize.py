@@ -73,7 +73,9 @@ def plan_turn(
     scenario = SCENARIOS[controls.scenario or DEFAULT_SCENARIO]
     if not scenario.whole_turn and any(isinstance(m, ApprovalCreate | ToolReturnCreate) for m in messages):
         # Continuing after tool results: the returns are emitted from the answers; the agent then replies.
-        plan = TurnPlan([Step(reasoning="The tool results are in; I can answer now.", text=_after_tools(messages))])
+        # A scripted or requested reply is what the agent says then.
+        reply = ask.reply or _after_tools(messages)
+        plan = TurnPlan([Step(reasoning="The tool results are in; I can answer now.", text=reply)])
     else:
         plan = scenario.plan(ask)
     plan.think_ms = controls.get("think_ms", 0)

@@ -8,7 +8,7 @@ gets the mock's journal (``journal_report``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,7 @@ __all__ = [
     "LettaMockClient",
     "LettaMockSyncClient",
     "Setup",
+    "TestRules",
     "async_sdk_client",
     "auth_token",
     "in_process_sdk_client",
@@ -99,6 +100,35 @@ def _scripts(script: Any, default_agents: list[str]) -> dict[str, list[Controls]
         except ControlError as error:
             raise ConfigurationError(str(error.detail)) from None
     return out
+
+
+class TestRules:
+    """A test's run-time rules on a mock app (``mockserver.authored``): added, replaced, cleared; their hits."""
+
+    __test__ = False  # not a test class, whatever pytest thinks of the name
+
+    def __init__(self, app: Callable[[], Starlette]) -> None:
+        self._app = app
+
+    def add(self, *rules: Any) -> None:
+        """More rules (dicts or ``MatchRule`` objects), after those added before; all or none."""
+        self._app().state.ruleset.extend(list(rules), source="test")
+
+    def replace(self, *rules: Any) -> None:
+        self._app().state.ruleset.replace(list(rules), source="test")
+
+    def clear(self) -> None:
+        self._app().state.ruleset.replace([])
+
+    @property
+    def hits(self) -> dict[str, int]:
+        """Each rule's hits by name (every rule in force: the test's, then the configured ones)."""
+        return {rule["name"]: rule["hits"] for rule in self.as_json()["rules"]}
+
+    def as_json(self) -> dict[str, Any]:
+        """What ``GET /_mock/rules`` answers."""
+        listing: dict[str, Any] = self._app().state.ruleset.as_json()
+        return listing
 
 
 class LettaMockClient(httpx.AsyncClient):

@@ -26,6 +26,7 @@ with whole transcripts that takes a minute or more. Leave ``Phase.explain`` out 
 wait matters more than the annotations.
 """
 
+from strategies._authored import authored_turns
 from strategies._chunks import reassemble, token_chunks
 from strategies._content import (
     approval_returns,
@@ -159,6 +160,8 @@ __all__ = [
     "faulty_sse_transcripts",
     "reassemble",
     "sse_transcripts",
+    # authored turns (mockserver.authored's rules format)
+    "authored_turns",
     # registration and seeded draws
     "example_for_seed",
     "register_type_strategies",

@@ -26,7 +26,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("records", "paging", "store"),
     ("synthesize", "engine"),
     ("http", "bodies", "parameters", "sending", "runs", "history", "handlers", "operations", "journal", "calls",
-     "admin", "dashboard", "appstate", "openapi", "recording", "auth", "allowlists"),  # recording: HTTP's too
+     "admin", "dashboard", "appstate", "openapi", "recording", "auth", "allowlists", "authored"),  # recording: the
+    # recording proxy and the replay layer are HTTP-level; authored: rules matched to requests (sending's hook, the
+    # admin routes, recordings as turns)
     ("app", "serving", "live", "inprocess", "cli", "pytest_plugin", "testing", "hypothesis_hook", "fuzz", "__init__"),
 )
 LAYER = {name: index for index, names in enumerate(LAYERS) for name in names}
@@ -332,11 +334,14 @@ def test_rules_combine_the_three_switches_as_the_profiles_say() -> None:
     assert not any(value for name, value in made_up.fields().items() if name != "cancel_names_last_run")
     created = Rules.of("contract", closed_world=False, created=True)
     assert (created.refuse_empty, created.strict_approvals, created.nothing_to_cancel_409) == (True, True, True)
+    assert created.known_tools_only  # its tools are the ones a client gave it
     # A created agent is not the real server's profile: its quirks stay off.
     assert (created.strict_run_ids, created.repr_422) == (False, False)
     closed = Rules.of("contract", closed_world=True)
     assert (closed.unknown_ids_missing, closed.strict_run_ids, closed.strict_approvals) == (True, True, True)
     assert not closed.refuse_empty  # the closed world's agents were not created by a client
+    assert not closed.known_tools_only
+    assert not Rules.of("server", closed_world=False).known_tools_only
 
 
 def test_the_rules_check_would_catch_a_switch_asked_directly() -> None:

@@ -30,12 +30,17 @@ def node_sdk() -> Path:
 
 
 def test_the_typescript_sdk_drives_every_method_against_the_mock(node_sdk: Path, letta_mock_url: str) -> None:
+    run_suite(node_sdk, letta_mock_url, SUITE)
+
+
+def run_suite(node_sdk: Path, letta_mock_url: str, suite: Path) -> None:
+    """Run a node test file of tests/node against the mock: every test in it passes."""
     result = subprocess.run(
-        [str(node_sdk), "--test", "--test-reporter=tap", SUITE.name],
+        [str(node_sdk), "--test", "--test-reporter=tap", suite.name],
         cwd=NODE_DIR, env={**os.environ, "LETTA_MOCK_URL": letta_mock_url},
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
-    tests = len(re.findall(r"^test\(", SUITE.read_text(), flags=re.MULTILINE))
+    tests = len(re.findall(r"^test\(", suite.read_text(), flags=re.MULTILINE))
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert f"# pass {tests}\n" in result.stdout, result.stdout[-3000:]
     assert "# fail 0\n" in result.stdout, result.stdout[-3000:]

@@ -13,6 +13,7 @@ import pytest
 from _local import ROOT
 
 import mockserver
+import mockserver.authored
 import strategies
 
 MOCKSERVER = [
@@ -42,14 +43,20 @@ STRATEGIES = [
     "error_messages", "pings", "stop_reasons", "stream_events", "usage_statistics", "letta_responses", "runs",
     "approval_creates", "client_tools", "letta_async_requests", "letta_requests", "letta_streaming_requests",
     "message_creates", "tool_return_creates", "FAULTS", "FaultyTranscript", "TranscriptEvent", "decode_transcript",
-    "encode_transcript", "faulty_sse_transcripts", "reassemble", "sse_transcripts", "example_for_seed",
-    "register_type_strategies",
+    "encode_transcript", "faulty_sse_transcripts", "reassemble", "sse_transcripts", "authored_turns",
+    "example_for_seed", "register_type_strategies",
 ]  # fmt: skip
-# Modules a user may import by name besides the packages: Letta's shapes, and the pytest plugin's entry point.
-PUBLIC_MODULES = {"mockserver", "mockserver.models", "mockserver.pytest_plugin", "strategies"}
+# Authored turns are written with a builder of their own, a public module as Letta's shapes are: its ``Call`` is a
+# tool call in a turn, not ``mockserver.Call`` (a call the journal recorded).
+AUTHORED = ["Call", "Match", "MatchRule", "RulesInvalid", "Step", "Turn"]
+# Modules a user may import by name besides the packages: Letta's shapes, the authored-turns builder, and the pytest
+# plugin's entry point.
+PUBLIC_MODULES = {"mockserver", "mockserver.models", "mockserver.authored", "mockserver.pytest_plugin", "strategies"}
 
 
-@pytest.mark.parametrize(("package", "names"), [(mockserver, MOCKSERVER), (strategies, STRATEGIES)])
+@pytest.mark.parametrize(
+    ("package", "names"), [(mockserver, MOCKSERVER), (mockserver.authored, AUTHORED), (strategies, STRATEGIES)]
+)
 def test_the_public_names_are_exactly_these_and_each_imports(package: object, names: list[str]) -> None:
     assert package.__all__ == names  # type: ignore[attr-defined]
     for name in names:

@@ -16,6 +16,7 @@ examples:
                                                               # and Letta's OpenAPI document
   letta-mock fixtures check recorded/ --live http://localhost:8283
                                                               # send the requests again, compare the shapes
+  letta-mock fixtures author recorded/ > rules.yaml           # the recorded turns as rules to edit by hand
 
 check prints one line per problem, `FILE: /json/pointer: what` (every problem of every file), then a summary
 line on stderr, and exits 0 when there is none, 1 if there is any, 2 on a usage error (an unreadable --spec).
@@ -42,6 +43,14 @@ def add_arguments(fixtures: argparse.ArgumentParser) -> None:
                                  "the query and what the body says (the input text, the flags set). Exits 1 when "
                                  "a file cannot be loaded (the line says why).")  # fmt: skip
     listing.add_argument("paths", nargs="*", metavar="PATH", help="a directory, a fixture or HAR file, a curated name")
+    author = actions.add_parser(
+        "author", help="write a recorded session as authored turns (a rules file) on standard output",
+        description="Turn a recording's sends into authored turns that replay the same messages (docs/authored.md): "
+        "one rule per agent or conversation, its turns in recorded order; edit the text or the tool arguments, then "
+        "letta-mock serve --rules FILE.",
+    )  # fmt: skip
+    author.add_argument("recording", metavar="RECORDING", help="a directory, a fixture or HAR file, a curated name")
+    author.add_argument("--format", choices=("yaml", "json"), default="yaml", help="the output (default: yaml)")
     curate = actions.add_parser(
         "curate",
         help="record the curated library again, from the mock itself (for maintainers)",
@@ -58,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
         return _list(args.paths)
     if args.action == "curate":
         return _curate(args)
+    if args.action == "author":
+        return _author(args)
     from mockserver.contract import Contract
     from mockserver.recording.check import check_files, ours
     from mockserver.recording.drift import check_live
@@ -111,3 +122,28 @@ def _curate(args: argparse.Namespace) -> int:
         print(problem, file=sys.stderr)
     write_readme_table(out / "README.md", readme_table(CURATED, out))
     return 1 if problems else 0
+
+
+def _author(args: argparse.Namespace) -> int:
+    import json
+
+    from mockserver.authored.author import as_yaml, author_document
+    from mockserver.recording.format import FixtureError
+    from mockserver.recording.library import load_library
+
+    try:
+        authored = author_document(load_library([args.recording]), args.recording)
+    except FixtureError as error:
+        print(f"letta-mock: error: {error}", file=sys.stderr)
+        return 2
+    for skipped in authored.skipped:
+        print(f"letta-mock fixtures author: left out {skipped}", file=sys.stderr)
+    if not authored.document["rules"]:
+        print(f"letta-mock: error: {args.recording} holds no send to author a turn from", file=sys.stderr)
+        return 1
+    if args.format == "json":
+        print(json.dumps(authored.document, indent=2, ensure_ascii=False))
+    else:
+        print(f"# letta-mock rules authored from {args.recording}: serve with letta-mock serve --rules FILE")
+        print(as_yaml(authored.document), end="")
+    return 0

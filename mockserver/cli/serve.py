@@ -34,6 +34,7 @@ examples:
   letta-mock serve --control 'fault=drop_after:5'   # every stream drops after five events
   letta-mock serve --fixtures recorded/ --on-miss synthesize
                                                     # replay a recording; what it lacks is synthesized
+  letta-mock serve --rules rules.yaml               # authored turns for the requests they match (re-read on edit)
   letta-mock serve --host 0.0.0.0 --auth-token s3cret --allowed-host devbox.lan --cors-origin http://devbox.lan:5173
                                                     # reachable from other machines as devbox.lan, and from the page
                                                     # served there: callers need the token
@@ -85,7 +86,7 @@ def _add_setting(serve: argparse.ArgumentParser, row: Setting, flag: Flag) -> No
         default, text = os.environ.get(flag.env), f"{text} (default: ${flag.env}, else none)"
     else:
         default = None if repeated else row.default
-        if "default" not in text and row.default not in (None, True, False):
+        if "default" not in text and row.default not in (None, True, False, ()):  # () : none given
             text += f" (default: {row.default})"
     option = flag.option or "--" + row.name.replace("_", "-")
     serve.add_argument(option, dest=row.name, default=default, help=text, **flag.arguments)
@@ -118,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
     world = f"{len(args.agents)} agent(s)" if args.agents else "any agent-<uuid4>"
     if args.fixtures:
         world += f"; replaying {', '.join(args.fixtures)}"
+    if args.rules:
+        world += f"; {len(app.state.ruleset.rules)} rule(s) from {', '.join(args.rules)}"
     address = f"[{args.host}]" if ":" in args.host else args.host
     print(f"letta-mock {__version__}: mock Letta server on http://{address}:{port} ({world})", flush=True)
     if args.admin:

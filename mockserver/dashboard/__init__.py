@@ -24,7 +24,11 @@ from mockserver.errors import NotFound
 __all__ = ["ASSETS", "DASHBOARD_ROUTES", "dashboard_page", "wants_page"]
 
 # The files a page may load (GET /_mock/assets/NAME), and their types.
-ASSETS = {"dashboard.js": "text/javascript; charset=utf-8", "dashboard.css": "text/css; charset=utf-8"}
+ASSETS = {
+    "dashboard.js": "text/javascript; charset=utf-8",
+    "rules.js": "text/javascript; charset=utf-8",  # the rules panel (mockserver.authored)
+    "dashboard.css": "text/css; charset=utf-8",
+}
 _HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
     "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from mockserver.catalogue import Texts
@@ -25,6 +25,7 @@ class Answer:
     call_id: str
     status: Literal["success", "error"]
     text: str
+    named: bool = True  # its return names the tool (a denied call's does not: Letta 0.16.8, as recorded)
 
 
 def check_can_send(agent: AgentRecord, messages: Sequence[InputMessage], rules: Rules) -> None:
@@ -76,17 +77,21 @@ def decisions(
 
 
 def answer_for(pending: PendingApproval | None, answer: ApprovalReturn | ToolReturn) -> Answer:
-    """What an answered call returns: the client's result, the tool's result when approved, a denial text."""
+    """What an answered call returns: the client's result, the tool's result when approved (what the plan said it
+    returns, if it did), a denial text."""
     known = {c.tool_call_id: c for c in pending.calls} if pending else {}
     call = known.get(answer.tool_call_id)
-    planned = PlannedCall(call.name if call else "tool", call.arguments if call else "{}")
+    planned = pending.planned.get(answer.tool_call_id) if pending else None
+    if planned is None:
+        planned = PlannedCall(call.name if call else "tool", call.arguments if call else "{}")
     if isinstance(answer, ToolReturn):
         text = answer.tool_return
         if not isinstance(text, str):
             text = json.dumps([part.model_dump(mode="json") for part in text])
-        planned.kind = "client"
-        return Answer(planned, answer.tool_call_id, answer.status, text)
+        client = replace(planned, kind="client", stdout=None, stderr=None)
+        return Answer(client, answer.tool_call_id, answer.status, text)
     if answer.approve:
-        return Answer(planned, answer.tool_call_id, "success", tool_result(planned))
+        return Answer(planned, answer.tool_call_id, planned.status, tool_result(planned))
     reason = f" User reason: {answer.reason}" if answer.reason else ""
-    return Answer(planned, answer.tool_call_id, "error", f"Error: request to call tool denied.{reason}")
+    denied = replace(planned, stdout=None, stderr=None)
+    return Answer(denied, answer.tool_call_id, "error", f"Error: request to call tool denied.{reason}", named=False)

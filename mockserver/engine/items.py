@@ -129,12 +129,15 @@ def tool_return(
     now: datetime,
     run_id: str,
     step_id: str | None,
+    named: bool = True,
 ) -> ToolReturnMessage:
     return ToolReturnMessage(
         id=message_id, date=now, otid=otid_for(message_id, 0), step_id=step_id, run_id=run_id,
-        name=None if call.kind == "client" else call.name,  # client-tool returns carry no name (§18.9)
-        tool_return=text, status=status, tool_call_id=call_id,
-        tool_returns=[ToolReturn(tool_return=text, status=status, tool_call_id=call_id)],
+        # client-tool returns carry no name (§18.9), nor do denied calls' (as recorded from Letta 0.16.8)
+        name=None if call.kind == "client" or not named else call.name,
+        tool_return=text, status=status, tool_call_id=call_id, stdout=call.stdout, stderr=call.stderr,
+        tool_returns=[ToolReturn(tool_return=text, status=status, tool_call_id=call_id, stdout=call.stdout,
+                                 stderr=call.stderr)],
     )  # fmt: skip
 
 

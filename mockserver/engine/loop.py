@@ -29,7 +29,7 @@ from mockserver.models import (
     ToolCall,
 )
 from mockserver.records import AgentRecord, RunRecord
-from mockserver.scenarios import PlannedCall, Step, TurnPlan, tool_result
+from mockserver.scenarios import PlannedCall, TurnPlan, tool_result
 from mockserver.store import Store
 from mockserver.wire.ids import approval_request_id, otid_for
 from mockserver.wire.sse import DONE
@@ -111,15 +111,16 @@ class _Turn:
         if plan.arbitrary is not None:
             return await self.replay(plan.arbitrary)
         stop: StopReasonType = "end_turn"
-        for index, step in enumerate(plan.steps):
+        for index in range(len(plan.steps)):
             if index >= options.max_steps:
                 stop = "max_steps"
                 break
             # The user's input is stored with the id of the step that consumed it (wire doc §18.3).
-            ended = await self.step(step, index, first_step_id if index == 0 else store.ids.new("step"))
-            if plan.error is not None:  # error_at=mid: after the first step's chunks
+            ended = await self.step(plan, index, first_step_id if index == 0 else store.ids.new("step"))
+            forced = index >= plan.ends_after
+            if plan.error is not None and forced:  # error_at=mid: after the (first) step's chunks
                 return await self.fail(ERRORS[plan.error.error_type], mid=True)
-            if plan.stop_reason is not None:
+            if plan.stop_reason is not None and forced:
                 stop = plan.stop_reason
                 break
             if ended is not None:
@@ -127,6 +128,12 @@ class _Turn:
                 break
         if stop == "cancelled":
             raise Cancelled
+        if plan.usage is not None and not (self.agent.pending and self.agent.pending.continuation):
+            # The turn's own figures, reported by the run that ends it.
+            usage = self.usage.model_copy(update=plan.usage)
+            if "total_tokens" not in plan.usage:
+                usage.total_tokens = usage.prompt_tokens + usage.completion_tokens
+            self.usage = usage
         return await self.finish(stop)
 
     async def finish(self, stop: StopReasonType) -> StopReasonType:
@@ -177,23 +184,28 @@ class _Turn:
         if answered:
             store.approvals_answered(self.agent)
         for answer in answered:
-            await self.tool_return(answer.call, answer.call_id, answer.status, answer.text, None)
+            await self.tool_return(answer.call, answer.call_id, answer.status, answer.text, None, named=answer.named)
 
-    async def tool_return(self, call: PlannedCall, call_id: str, status: Any, text: str, step_id: str | None) -> None:
+    async def tool_return(
+        self, call: PlannedCall, call_id: str, status: Any, text: str, step_id: str | None, *, named: bool = True
+    ) -> None:
         message_id = self.store.ids.new("message")
         now = self.store.clock.now()
         item = items.tool_return(
-            call, call_id, status, text, message_id=message_id, now=now, run_id=self.run_id, step_id=step_id
-        )
+            call, call_id, status, text, message_id=message_id, now=now, run_id=self.run_id, step_id=step_id,
+            named=named,
+        )  # fmt: skip
         self.store_items(message_id, [item], now)
         await self.out.item(item)  # tool returns arrive whole, also in token mode
 
-    async def step(self, step: Step, index: int, step_id: str) -> StopReasonType | None:
-        """Run one step; returns the stop reason if the turn ends here."""
+    async def step(self, plan: TurnPlan, index: int, step_id: str) -> StopReasonType | None:
+        """Run step ``index`` of ``plan``; returns the stop reason if the turn ends here."""
         store, tokens = self.store, self.options.stream_tokens
+        step = plan.steps[index]
         message_id = store.ids.new("message")
         now = store.clock.now()
-        calls = [ToolCall(name=c.name, arguments=c.arguments, tool_call_id=self._call_id()) for c in step.calls]
+        calls = [ToolCall(name=c.name, arguments=c.arguments, tool_call_id=c.call_id or self._call_id())
+                 for c in step.calls]  # fmt: skip
         built = items.step_items(
             step, calls, message_id=message_id, now=now, step_id=step_id, run_id=self.run_id, tokens=tokens
         )
@@ -208,12 +220,14 @@ class _Turn:
                 waiting, assistant_id=message_id, now=now, step_id=step_id, run_id=self.run_id, tokens=tokens
             )
             self.store_items(request.id, [request], now)
-            store.await_approval(self.agent, request, waiting)
+            planned = {call.tool_call_id: p for p, call in built.waiting}
+            store.await_approval(self.agent, request, waiting, planned=planned, continuation=plan.after(index))
             await self.out.item(request, chunks)
-        for planned, call in built.served:
+        for planned_call, call in built.served:
             if self.options.pace.tool_s:
                 await self.out.silence(self.options.pace.tool_s)  # the tool runs (keep-alive pings fill it)
-            await self.tool_return(planned, call.tool_call_id, "success", tool_result(planned), step_id)
+            result = tool_result(planned_call)
+            await self.tool_return(planned_call, call.tool_call_id, planned_call.status, result, step_id)
         if built.waiting:
             return "requires_approval"
         return None if step.calls and not step.terminal else "end_turn"

@@ -88,7 +88,7 @@ def _parse(text: str, source: str) -> dict[str, Any]:
     try:
         document = json.loads(text)
     except json.JSONDecodeError:
-        import yaml  # type: ignore[import-untyped]  # schemathesis' dependency; its stubs are not installed
+        import yaml  # a dependency of ours (rule files) and of schemathesis
 
         try:
             document = yaml.safe_load(text)

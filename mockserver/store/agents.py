@@ -12,6 +12,7 @@ from mockserver.errors import NotFound
 from mockserver.models import ApprovalRequestMessage, Block, SystemMessage, ToolCall
 from mockserver.prompts import compile_system
 from mockserver.records import AgentProfile, AgentRecord, PendingApproval
+from mockserver.scenarios import PlannedCall, TurnPlan
 from mockserver.store.tools import ToolStore
 
 __all__ = ["AgentStore"]
@@ -125,9 +126,20 @@ class AgentStore(ToolStore):
 
     # -- approvals ------------------------------------------------------------------------------------------
 
-    def await_approval(self, agent: AgentRecord, request: ApprovalRequestMessage, calls: list[ToolCall]) -> None:
+    def await_approval(
+        self,
+        agent: AgentRecord,
+        request: ApprovalRequestMessage,
+        calls: list[ToolCall],
+        *,
+        planned: dict[str, PlannedCall] | None = None,
+        continuation: TurnPlan | None = None,
+    ) -> None:
+        """The agent waits on ``calls``; ``planned`` says what approved ones return, ``continuation`` what the
+        turn does once they are answered."""
         assert request.run_id is not None
-        agent.pending = PendingApproval(request=request, calls=calls, run_id=request.run_id)
+        agent.pending = PendingApproval(request=request, calls=calls, run_id=request.run_id, planned=planned or {},
+                                        continuation=continuation)  # fmt: skip
 
     def approvals_answered(self, agent: AgentRecord) -> None:
         agent.pending = None

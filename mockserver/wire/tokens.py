@@ -44,8 +44,10 @@ TextMessage = TypeVar("TextMessage", ReasoningMessage, AssistantMessage)
 
 
 def words(text: str) -> list[str]:
-    """Token-sized pieces: each word with the space before it, as providers stream them."""
-    return re.findall(r"\s*\S+", text) or [text]
+    """Token-sized pieces: each word with the space before it, as providers stream them; trailing space rides
+    with the last word, so the pieces always join back into ``text``."""
+    found: list[str] = re.findall(r"\s*\S+\s*$|\s*\S+", text)
+    return found or [text]
 
 
 def pieces(text: str, size: int = 12) -> list[str]:

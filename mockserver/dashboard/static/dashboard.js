@@ -164,7 +164,8 @@ function summaryLine(s) {
       s.operation ? el("span", { class: "op", text: s.operation }) : null,
       el("span", { class: "path", title: target, text: target })),
     statusPill(s),
-    el("span", { class: "kind", text: kindText(s) }),
+    el("span", { class: "kind", text: kindText(s) },
+      s.rule ? el("span", { class: "rule", title: "the authored rule that answered", text: `rule: ${s.rule}` }) : null),
     el("span", { class: "dur", text: ms(s.duration_ms) }),
     said ? el("span", { class: "said", title: said, text: said }) : null);
 }
