@@ -26,18 +26,32 @@ from mockserver import create_app
 from mockserver.live import LiveServer
 
 pytest_plugins = ["_real_letta"]
+REPOSITORY = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
-def letta_full_spec() -> Path:
-    """Letta's full OpenAPI document (tests/contract.py): absent from a fresh clone, where the tests that need it skip
-    saying so; with ``LETTA_MOCK_REQUIRE_FULL_SPEC=1`` (.ci/run) its absence fails them instead."""
-    if not FULL_SPEC_PATH.is_file():
-        why = f"Letta's full OpenAPI document is not beside the repository ({FULL_SPEC_PATH})"
-        if os.environ.get("LETTA_MOCK_REQUIRE_FULL_SPEC") == "1":
-            pytest.fail(f"{why}, and LETTA_MOCK_REQUIRE_FULL_SPEC=1")
-        pytest.skip(why)
-    return FULL_SPEC_PATH
+def beside_repository() -> Callable[[str, str], Path]:
+    """``beside_repository("shared/...", what)``: a file beside the repository, which CI has and a fresh clone does
+    not. Where it is absent the test skips saying so; with ``LETTA_MOCK_REQUIRE_SHARED=1`` (.ci/run) it fails."""
+
+    def find(relative: str, what: str) -> Path:
+        path = REPOSITORY.parent / relative
+        if not path.is_file():
+            why = f"{what} is not beside the repository ({path})"
+            if os.environ.get("LETTA_MOCK_REQUIRE_SHARED") == "1":
+                pytest.fail(f"{why}, and LETTA_MOCK_REQUIRE_SHARED=1")
+            pytest.skip(why)
+        return path
+
+    return find
+
+
+@pytest.fixture(scope="session")
+def letta_full_spec(beside_repository: Callable[[str, str], Path]) -> Path:
+    """Letta's full OpenAPI document (the tests validate against its facts, tests/spec)."""
+    path = beside_repository("shared/spec/letta-openapi.json", "Letta's full OpenAPI document")
+    assert path == FULL_SPEC_PATH
+    return path
 
 
 @pytest.fixture

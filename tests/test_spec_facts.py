@@ -6,7 +6,7 @@ PROVENANCE.md names, regenerating gives the committed file byte for byte, and bo
 verdicts — the same problems, in the same words, at the same places — on every request, JSON answer and stream
 event of the curated fixtures, on values drawn by the strategies, and on broken copies of all of them (a key
 taken out, a value of the wrong type, an unknown key). On a fresh clone without it, those tests skip saying why
-(the ``letta_full_spec`` fixture; ``LETTA_MOCK_REQUIRE_FULL_SPEC=1``, set by .ci/run, makes its absence a
+(the ``letta_full_spec`` fixture; ``LETTA_MOCK_REQUIRE_SHARED=1``, set by .ci/run, makes its absence a
 failure). The reduction's own rules are tested on a small document either way.
 """
 
