@@ -133,8 +133,9 @@ def command_of(args: argparse.Namespace, seed: int | None) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     try:
         import schemathesis  # noqa: F401
-    except ImportError:
-        print("letta-mock fuzz: error: schemathesis is not installed: pip install 'letta-mock[fuzz]'", file=sys.stderr)
+    except ImportError as error:  # a dependency of letta-mock: only a broken environment lacks it
+        print(f"letta-mock fuzz: error: schemathesis cannot be imported ({error}); it comes with letta-mock: "
+              "reinstall letta-mock in this environment", file=sys.stderr)  # fmt: skip
         return 2
     from mockserver.fuzz.resources import Resources
     from mockserver.fuzz.runner import FuzzOptions, fuzz

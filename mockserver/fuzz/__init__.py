@@ -1,6 +1,6 @@
 """``letta-mock fuzz``: schemathesis against any Letta server, with checks that understand agent streams.
 
-The package builds on schemathesis (``pip install 'letta-mock[fuzz]'``) and re-writes none of it:
+The package builds on schemathesis (a dependency of letta-mock, imported only here) and re-writes none of it:
 
 * ``document``: the document a run works from — ours or any Letta document, with links, streaming examples and
   the union rules generators miss;
