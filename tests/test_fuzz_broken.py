@@ -94,13 +94,17 @@ def test_each_flaw_is_reported_by_its_check_on_its_operation(runs: dict[str, Run
     assert any(flaw.check in run.stdout and label in run.stdout for run in runs.values())
 
 
-def test_every_failure_comes_with_its_curl_and_a_command_to_run_it_again(runs: dict[str, Run]) -> None:
+def test_every_failure_comes_with_its_curl_and_commands_to_run_it_again(runs: dict[str, Run]) -> None:
     for run in runs.values():
         for failure in run.report["failures"]:
             assert failure["curl"].startswith("curl -X "), failure
             assert failure["rerun"].startswith("letta-mock fuzz http://127.0.0.1:")
             assert "--seed 1" in failure["rerun"]
+            assert failure["replay"] == (f"letta-mock fuzz {failure['rerun'].split()[2]} --stream-timeout 0.5 "
+                                         f"--replay {failure['case_id']}")  # fmt: skip
+            assert f"{failure['replay']}    # " in run.stdout  # printed with the failure (test_fuzz_bounds runs it)
         assert "Reproduce with:" in run.stdout
+        assert "st replay" not in run.stdout  # schemathesis' own hint: no crash file of its own is kept
         assert "Run the same cases again: letta-mock fuzz" in run.stdout
 
 

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 
 from mockserver.cli import build_parser, main
-from mockserver.cli.fuzz import command_of
+from mockserver.cli.fuzz import command_of, replay_command_of
 from mockserver.fuzz import MESSAGES_OPERATIONS
 
 LETTA_MOCK = str(Path(sys.executable).with_name("letta-mock"))
-OPTIONS = ["--spec", "--operations", "--checks", "--exclude-checks", "--max-examples", "--seed", "--header", "--auth",
-           "--phases", "--stream-timeout", "--stream-max-events", "--workers", "--report", "--request-timeout",
-           "--no-shrink", "--agent-id", "--conversation-id", "--run-id", "--message-id", "--no-create", "--model",
-           "--embedding"]  # fmt: skip
+OPTIONS = ["--spec", "--operations", "--checks", "--exclude-checks", "--max-examples", "--max-cases", "--replay",
+           "--seed", "--header", "--auth", "--phases", "--stream-timeout", "--stream-max-events", "--workers",
+           "--report", "--request-timeout", "--no-shrink", "--agent-id", "--conversation-id", "--run-id",
+           "--message-id", "--no-create", "--model", "--embedding"]  # fmt: skip
 
 
 def free_port() -> int:
@@ -83,12 +83,26 @@ def test_the_rerun_command_keeps_what_changes_the_cases() -> None:
                                       "send_message,list_messages", "--header", "X-A: 1", "--max-examples", "3",
                                       "--agent-id", "agent-1"])  # fmt: skip
     assert command_of(args, 42) == [
-        "letta-mock", "fuzz", "http://x", "--spec", "doc.json", "--operations", "send_message,list_messages",
-        "--max-examples", "3", "--seed", "42", "--header", "X-A: 1", "--agent-id", "agent-1",
+        "letta-mock", "fuzz", "http://x", "--spec", "doc.json", "--header", "X-A: 1", "--operations",
+        "send_message,list_messages", "--max-examples", "3", "--seed", "42", "--agent-id", "agent-1",
     ]  # fmt: skip
     defaults = build_parser().parse_args(["fuzz", "http://x"])
     assert defaults.operations == MESSAGES_OPERATIONS
     assert command_of(defaults, None) == ["letta-mock", "fuzz", "http://x", "--max-examples", "20"]
+    bounded = build_parser().parse_args(["fuzz", "http://x", "--max-cases", "50", "--stream-timeout", "2.5",
+                                         "--auth", "secret"])  # fmt: skip
+    assert command_of(bounded, 7)[3:] == ["--stream-timeout", "2.5", "--max-examples", "20", "--max-cases", "50",
+                                          "--seed", "7"]  # fmt: skip
+
+
+def test_the_replay_command_keeps_what_reads_the_answers_and_never_prints_the_token() -> None:
+    argv = ["fuzz", "http://x", "--spec", "doc.json", "--header", "X-A: 1", "--seed", "3", "--stream-timeout", "0.5",
+            "--max-examples", "9", "--auth", "s3cret"]  # fmt: skip
+    args = build_parser().parse_args(argv)
+    command = replay_command_of(args, "AbC123")
+    assert command == ("letta-mock fuzz http://x --spec doc.json --header 'X-A: 1' --stream-timeout 0.5 "
+                       '--replay AbC123 --auth "$TOKEN"')  # fmt: skip
+    assert "s3cret" not in command
 
 
 def test_a_usage_error_is_found_before_the_server_is_asked(capsys: pytest.CaptureFixture[str]) -> None:

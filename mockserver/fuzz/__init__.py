@@ -9,7 +9,9 @@ The package builds on schemathesis (a dependency of letta-mock, imported only he
 * ``checks`` (with ``history`` and their shared ``failures``): our checks, registered with schemathesis when
   imported;
 * ``schema``: ``letta_schema(url)``, a schemathesis schema ready to fuzz a Letta server — the CLI's and pytest's;
-* ``resources``, ``report``, ``runner``: real agents to fuzz with, what a run found, the run itself.
+* ``bounds``: how much a run sends (``--max-examples`` in every phase, ``--max-cases`` in all);
+* ``resources``, ``report``, ``runner``, ``replay``: real agents to fuzz with, what a run found, the run itself,
+  a failure sent again (``--replay ID``).
 
 This module stays light (``letta-mock --help`` imports it): only the names of what is fuzzed by default.
 """

@@ -31,7 +31,7 @@ from mockserver.catalogue import INT64_MAX
 from mockserver.openapi import LINKS, input_message_union, is_input_message_union
 
 __all__ = ["EXAMPLES", "OUR_DOCUMENT", "FuzzError", "add_examples", "add_links", "bound_limits", "credentials",
-           "load_document", "operation_ids", "state_union_rules"]  # fmt: skip
+           "link_pairs", "load_document", "operation_ids", "state_union_rules"]  # fmt: skip
 
 OUR_DOCUMENT = "letta-mock's own document"
 _HELLO = "Hello!"
@@ -107,6 +107,18 @@ def operation_ids(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
             if isinstance(operation, dict) and isinstance(operation.get("operationId"), str):
                 found[operation["operationId"]] = operation
     return found
+
+
+def link_pairs(document: dict[str, Any]) -> set[tuple[str, str]]:
+    """(source, target) operation labels (``"POST /v1/..."``) of our links, for those in ``document``."""
+    labels = {
+        operation["operationId"]: f"{method.upper()} {path}"
+        for path, item in document.get("paths", {}).items()
+        for method, operation in item.items()
+        if isinstance(operation, dict) and isinstance(operation.get("operationId"), str)
+    }
+    return {(labels[source], labels[link["operationId"]]) for source, links in LINKS.items() if source in labels
+            for link in links.values() if link["operationId"] in labels}  # fmt: skip
 
 
 def add_links(document: dict[str, Any]) -> int:

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mockserver.fuzz import MESSAGES_OPERATIONS, PHASES
+from mockserver.fuzz.bounds import CaseBudget, limit_examples
 from mockserver.fuzz.document import (
     FuzzError,
     add_examples,
@@ -74,12 +75,14 @@ def letta_schema(
     workers: int = 1,
     request_timeout: float = 30.0,
     shrink: bool = True,
+    budget: CaseBudget | None = None,
 ) -> Any:
     """A schemathesis schema of the Letta server at ``base_url``: ``spec`` (a file or URL; default: letta-mock's own
     document), ``operations`` by operationId (``()``: all), schemathesis' and our ``checks`` (but
-    ``exclude_checks``), streams read within
-    ``stream``'s bounds. ``parameters`` fix path parameters (``{"path.agent_id": "agent-…"}``). Raises
-    ``FuzzError`` for what cannot be used."""
+    ``exclude_checks``), streams read within ``stream``'s bounds, at most ``max_examples`` cases per operation in the
+    examples, coverage and fuzzing phases and ``max_examples`` stateful scenarios (``bounds``). ``parameters`` fix
+    path parameters (``{"path.agent_id": "agent-…"}``); ``budget`` bounds the requests of a whole run (the CLI's
+    ``--max-cases``). Raises ``FuzzError`` for what cannot be used."""
     import schemathesis
 
     unknown = set(phases) - set(PHASES)
@@ -95,8 +98,10 @@ def letta_schema(
         "base-url": base_url.rstrip("/"),
         "headers": dict(headers or {}),
         "workers": workers,
-        # No example database: a run is its seed, and nothing is written where it runs.
+        # No example database and no cache: a run is its seed, and nothing is written where it runs (the cache
+        # would replay earlier runs' requests, and make schemathesis suggest `st replay`, which cannot work here).
         "generation": {"max-examples": max_examples, "no-shrink": not shrink, "database": "none"},
+        "cache": {"enabled": False},
         "phases": {phase: {"enabled": phase in phases} for phase in PHASES},
         "max-stream-events": bounds.max_events + 1,  # above ours: schemathesis never cuts what we hand it
         "request-timeout": request_timeout,
@@ -118,4 +123,5 @@ def letta_schema(
         raise FuzzError(f"cannot fuzz with {location}: {error}") from None
     if operations:
         schema = schema.include(operation_id=list(operations))
-    return bind(schema, bounds, source=location)
+    limit_examples(schema, max_examples)
+    return bind(schema, bounds, source=location, coverage_limit=max_examples, budget=budget)
