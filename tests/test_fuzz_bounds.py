@@ -60,9 +60,15 @@ def test_max_cases_stops_the_whole_run(serve: Callable[[Any], str], tmp_path: Pa
 
 def test_the_coverage_phase_keeps_a_case_of_every_kind_first() -> None:
     cases = [SimpleNamespace(kind=kind, n=n) for n, kind in enumerate("aaaaabbbcaaad")]
-    kept = spread(cases, 6, kind=lambda case: case.kind)
+    kept = spread(cases, 6, kind=lambda case: case.kind, family=lambda case: 0)
     assert [case.n for case in kept] == [0, 1, 5, 6, 8, 12]  # a, b, c and d first, then a second a and b
-    assert spread(cases, 20, kind=lambda case: case.kind) == cases
+    assert spread(cases, 20, kind=lambda case: case.kind, family=lambda case: 0) == cases
+
+
+def test_positive_and_negative_kinds_take_turns() -> None:
+    cases = [SimpleNamespace(kind=kind, n=n) for n, kind in enumerate("ABCDEabc")]  # upper: positive, lower: negative
+    kept = spread(cases, 4, kind=lambda case: case.kind, family=lambda case: case.kind.isupper())
+    assert [case.kind for case in kept] == ["A", "B", "a", "b"]
 
 
 def test_a_budget_stops_the_engine_at_its_last_request_and_refuses_one_more() -> None:

@@ -3,12 +3,17 @@ message before anything is sent, and the run's own "run it again" command reprod
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from mockserver.cli import build_parser, main
 from mockserver.cli.fuzz import command_of, replay_command_of
@@ -60,7 +65,8 @@ def test_a_malformed_option_is_a_usage_error(argv: list[str], capsys: pytest.Cap
     ("argv", "says"),
     [
         (["--checks", "not_a_check"], "--checks: unknown not_a_check"),
-        (["--operations", "create_agent_lol"], "--operations: not in letta-mock's own document: create_agent_lol"),
+        (["--operations", "create_agent_lol", "--spec", "mock"],
+         "--operations: not in letta-mock's own document: create_agent_lol"),
         (["--phases", "warmup"], "--phases: unknown warmup"),
         (["--spec", "/nonexistent/openapi.json"], "--spec /nonexistent/openapi.json: no such file"),
     ],
@@ -76,6 +82,30 @@ def test_a_server_that_does_not_answer_is_a_connection_error(capsys: pytest.Capt
     url = f"http://127.0.0.1:{free_port()}"
     assert main(["fuzz", url]) == 2
     assert f"letta-mock fuzz: error: cannot connect to {url}" in capsys.readouterr().err
+
+
+def test_without_spec_the_server_s_own_document_is_fuzzed(
+    letta_mock_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = tmp_path / "fuzz.json"
+    assert main(["fuzz", letta_mock_url, "--max-cases", "3", "--report", f"json:{report}"]) == 0
+    assert json.loads(report.read_text())["document"] == f"{letta_mock_url}/openapi.json"
+    assert main(["fuzz", letta_mock_url, "--max-cases", "3", "--spec", "mock", "--report", f"json:{report}"]) == 0
+    assert json.loads(report.read_text())["document"] == "letta-mock's own document"
+    capsys.readouterr()
+
+
+def test_a_server_without_its_own_document_is_told_which_spec_to_give(
+    serve: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def health(request: Any) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    url = serve(Starlette(routes=[Route("/v1/health/", health)]))
+    assert main(["fuzz", url]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot load --spec letta from {url}/openapi.json" in err
+    assert "--spec mock: letta-mock's own document; or a file" in err
 
 
 def test_the_rerun_command_keeps_what_changes_the_cases() -> None:

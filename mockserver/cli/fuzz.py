@@ -15,9 +15,10 @@ __all__ = ["EPILOG", "add_arguments", "command_of", "replay_command_of", "run"]
 
 EPILOG = """\
 examples:
-  letta-mock fuzz http://127.0.0.1:8283             # the mock itself, with letta-mock's own document
-  letta-mock fuzz http://127.0.0.1:8283 --spec ../shared/spec/letta-openapi.json --phases examples,fuzzing
-  letta-mock fuzz https://letta.example --spec https://letta.example/openapi.json --auth $LETTA_API_KEY \\
+  letta-mock fuzz http://127.0.0.1:8283             # with the server's own document, URL/openapi.json
+  letta-mock fuzz http://127.0.0.1:8284 --spec mock --max-examples 5
+                                                    # with letta-mock's document (every event stream described)
+  letta-mock fuzz https://letta.example --auth "$LETTA_API_KEY" --max-cases 500 \\
       --header 'X-Stainless-Package-Version: 1.12.0' --report junit:fuzz.xml --report json:fuzz.json
 
 checks (all by default; --checks NAME,NAME picks some), besides schemathesis' own:
@@ -64,12 +65,13 @@ def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from mockserver.contract.names import LETTA, SPEC_HELP
     from mockserver.fuzz import MESSAGES_OPERATIONS, PHASES
 
     add = parser.add_argument
     add("url", metavar="URL", help="the Letta server to fuzz, e.g. http://127.0.0.1:8283")
-    add("--spec", metavar="FILE|URL", default=None, help="the OpenAPI document (default: letta-mock's own, with "
-        "its SSE event schemas; a Letta server serves its own at URL/openapi.json)")
+    add("--spec", metavar="FILE|URL|letta|mock", default=LETTA,
+        help=f"the OpenAPI document: {SPEC_HELP} (default: letta)")
     add("--operations", metavar="ID,ID", type=_names, default=MESSAGES_OPERATIONS,
         help=f"operationIds to fuzz, or 'all' (default: the {len(MESSAGES_OPERATIONS)} messages operations)")
     add("--checks", metavar="NAME,NAME", type=_names, default=("all",),
@@ -115,7 +117,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _target_of(args: argparse.Namespace) -> list[str]:
     """What a rerun and a replay share: the server, the document, the headers and how answers are read."""
     command = ["letta-mock", "fuzz", args.url]
-    if args.spec:
+    if args.spec != "letta":
         command += ["--spec", args.spec]
     for name, value in args.header:
         command += ["--header", f"{name}: {value}"]

@@ -17,7 +17,7 @@ from typing import Any
 
 from mockserver.fuzz import MESSAGES_OPERATIONS, PHASES
 from mockserver.fuzz.bounds import CaseBudget
-from mockserver.fuzz.document import FuzzError
+from mockserver.fuzz.document import DocumentUnreachable, FuzzError
 from mockserver.fuzz.resources import Resources
 from mockserver.fuzz.streams import StreamBounds
 
@@ -27,7 +27,7 @@ __all__ = ["FuzzOptions", "fuzz"]
 @dataclass(frozen=True)
 class FuzzOptions:
     url: str
-    spec: str | None = None  # a file or URL; None: our own document
+    spec: str = "letta"  # a file, a URL, "letta" (the server's own /openapi.json) or "mock" (ours)
     operations: tuple[str, ...] = MESSAGES_OPERATIONS  # operationIds; () for every operation of the document
     checks: tuple[str, ...] = ("all",)
     exclude_checks: tuple[str, ...] = ()
@@ -120,7 +120,11 @@ def _fuzz(options: FuzzOptions) -> int:
             budget=budget,
         )
 
-    checked = schema_with({})  # a usage error is one before anything is sent or created
+    try:
+        checked = schema_with({})  # a usage error is one before anything is sent or created
+    except DocumentUnreachable:
+        _reachable(options.url)  # a server that does not answer is the reason its document could not be read
+        raise
     _reachable(options.url)
     if options.replay is not None:
         from mockserver.fuzz.replay import replay

@@ -4,7 +4,7 @@ The rule: the document is prepared (``document``: links, streaming examples, uni
 loaded by schemathesis with a configuration built from the options, narrowed to the operations asked for, and
 bound to our transport (``transport.bind``); our checks are registered. What schemathesis does with it is its own.
 
-    schema = letta_schema("http://127.0.0.1:8283")   # our document, the 17 messages operations, every check
+    schema = letta_schema("http://127.0.0.1:8283")   # its own /openapi.json, the 17 messages operations, every check
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from mockserver.contract.names import LETTA
 from mockserver.fuzz import MESSAGES_OPERATIONS, PHASES
 from mockserver.fuzz.bounds import CaseBudget, limit_examples
 from mockserver.fuzz.document import (
@@ -61,7 +62,7 @@ def _checks(names: Sequence[str], excluded: Sequence[str], *, authenticated: boo
 def letta_schema(
     base_url: str,
     *,
-    spec: str | None = None,
+    spec: str = LETTA,
     headers: Mapping[str, str] | None = None,
     auth: str | None = None,
     operations: Sequence[str] = MESSAGES_OPERATIONS,
@@ -77,19 +78,21 @@ def letta_schema(
     shrink: bool = True,
     budget: CaseBudget | None = None,
 ) -> Any:
-    """A schemathesis schema of the Letta server at ``base_url``: ``spec`` (a file or URL; default: letta-mock's own
-    document), ``operations`` by operationId (``()``: all), schemathesis' and our ``checks`` (but
-    ``exclude_checks``), streams read within ``stream``'s bounds, at most ``max_examples`` cases per operation in the
-    examples, coverage and fuzzing phases and ``max_examples`` stateful scenarios (``bounds``). ``parameters`` fix
-    path parameters (``{"path.agent_id": "agent-…"}``); ``budget`` bounds the requests of a whole run (the CLI's
-    ``--max-cases``). Raises ``FuzzError`` for what cannot be used."""
+    """A schemathesis schema of the Letta server at ``base_url``: ``spec`` (a file, a URL, ``"letta"`` — the
+    server's own ``/openapi.json``, the default — or ``"mock"``, letta-mock's own document), ``operations`` by
+    operationId (``()``: all), schemathesis' and our ``checks`` (but ``exclude_checks``), streams read within
+    ``stream``'s bounds, at most ``max_examples`` cases per operation in the examples, coverage and fuzzing phases
+    and ``max_examples`` stateful scenarios (``bounds``). ``parameters`` fix path parameters
+    (``{"path.agent_id": "agent-…"}``); ``budget`` bounds the requests of a whole run (the CLI's ``--max-cases``).
+    Raises ``FuzzError`` for what cannot be used."""
     import schemathesis
 
     unknown = set(phases) - set(PHASES)
     if unknown:
         raise FuzzError(f"--phases: unknown {', '.join(sorted(unknown))} (choose from {', '.join(PHASES)})")
+    enabled_checks = _checks(checks, exclude_checks, authenticated=auth is not None)  # before the server is asked
     bounds = stream or StreamBounds()
-    document, location = load_document(spec, dict(headers or {}))
+    document, location = load_document(spec, dict(headers or {}), base_url)
     bearer = prepare(document, auth=auth)
     missing = set(operations) - set(operation_ids(document))
     if missing:
@@ -107,7 +110,7 @@ def letta_schema(
         "request-timeout": request_timeout,
         # Every distinct flaw of an operation, not only the first: the report is the point of a fuzz run.
         "continue-on-failure": True,
-        "checks": _checks(checks, exclude_checks, authenticated=auth is not None),
+        "checks": enabled_checks,
     }
     if seed is not None:
         data["seed"] = seed
