@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -148,15 +150,23 @@ def test_a_token_or_origin_a_header_cannot_carry_is_refused_at_start(options: di
 
 def _serve_stderr(*args: str) -> tuple[int | None, str]:
     """Start ``letta-mock serve ARGS`` on a free port; its exit status (None: it was serving) and its stderr."""
-    with subprocess.Popen([LETTA_MOCK, "serve", "--port", "0", "--log-level", "warning", *args],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:  # fmt: skip
-        try:
-            process.wait(timeout=3)  # refused at start: it exits; serving: it is still running after 3 s
-        except subprocess.TimeoutExpired:
-            process.terminate()
-            _, stderr = process.communicate(timeout=10)
-            return None, stderr
-        return process.returncode, process.communicate()[1]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with subprocess.Popen([LETTA_MOCK, "serve", "--port", str(port), "--log-level", "warning", *args],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as process:  # fmt: skip
+        deadline = time.monotonic() + 30
+        while process.poll() is None and time.monotonic() < deadline:
+            try:  # any answer (a 401 included) means it is serving: what it had to say at start is said
+                httpx.get(f"http://127.0.0.1:{port}/v1/health/", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        if process.poll() is not None:  # refused at start: it exited
+            return process.returncode, process.communicate()[1]
+        process.terminate()
+        _, stderr = process.communicate(timeout=10)
+        return None, stderr
 
 
 def test_serving_beyond_loopback_without_a_token_warns_and_with_one_does_not() -> None:
