@@ -29,6 +29,26 @@ pytest_plugins = ["_real_letta"]
 REPOSITORY = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _caches_of_the_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """What the commands under test keep in ``$XDG_CACHE_HOME`` (letta-mock fuzz's failures, for --replay) goes to
+    the session's temporary directory, not the user's ~/.cache."""
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    if before is None:
+        del os.environ["XDG_CACHE_HOME"]
+    else:
+        os.environ["XDG_CACHE_HOME"] = before
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # `shared`: what compares the repository with ../shared (CI runs these with LETTA_MOCK_REQUIRE_SHARED=1).
+    for item in items:
+        if "beside_repository" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.shared)
+
+
 @pytest.fixture(scope="session")
 def beside_repository() -> Callable[[str, str], Path]:
     """``beside_repository("shared/...", what)``: a file beside the repository, which CI has and a fresh clone does
