@@ -70,13 +70,12 @@ def letta_mock_schema():
 
 
 def run(pytester: pytest.Pytester, source: str, **env: str) -> Any:
-    """The recipe as a user's test file, run by pytest (in this process: a second interpreter would only add its
-    start-up, ~3 s, to each)."""
+    """The recipe as a user's test file, run by pytest in a process of its own: in this one, what earlier tests left
+    in Hypothesis' and schemathesis' global state changes what a recipe draws (seen: a broken send drawn clean)."""
     pytester.makepyfile(test_recipe=source)
-    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     for name, value in env.items():
         pytester._monkeypatch.setenv(name, value)
-    return pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q")
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", timeout=300)
 
 
 def test_a_server_at_a_url_is_fuzzed_with_schemathesis_parametrize(pytester: pytest.Pytester, serve: Any) -> None:
