@@ -6,10 +6,10 @@ Each strategy is drawn the way a property test draws it: inside a ``@given`` tes
 only the generate phase, timing the whole run. The runs are repeated (``--rounds``, interleaved so that load from
 other processes hits every strategy alike) and the best round counts, as ``timeit`` does.
 
-Every drawn value is serialised and validated against ``shared/spec/letta-openapi.json`` (discriminator-aware,
-``message_type`` required: ``tests/_spec.py``); the time spent validating is measured and left out of the
-generation rate, so both sides pay only for generating. Rates are also given in CPU seconds, which other processes
-on a shared machine disturb less than wall time.
+Every drawn value is serialised and validated against Letta's document (its facts,
+``tests/spec/letta-openapi.facts.json``; discriminator-aware, ``message_type`` required: ``tests/contract.py``); the
+time spent validating is measured and left out of the generation rate, so both sides pay only for generating.
+Rates are also given in CPU seconds, which other processes on a shared machine disturb less than wall time.
 
 hypothesis-jsonschema gets ``LettaMessageUnion`` with every ``$ref`` inlined (a self-contained schema, as it needs).
 """
@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from _spec import SPEC_PATH, validate_against_spec  # noqa: E402
+from contract import SPEC_PATH, validate_against_spec  # noqa: E402
 
 import strategies  # noqa: E402
 

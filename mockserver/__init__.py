@@ -5,7 +5,7 @@ beside them ``mockserver.models`` (Letta's shapes as pydantic models, what the s
 (``mockserver.pytest_plugin``, loaded by its entry point) are public. Every other module is the implementation:
 its names may change in any release. ``tests/test_public_api.py`` holds these names.
 
-Heavy names load when first used (the app pulls in Starlette; ``letta_schema`` needs ``letta-mock[fuzz]``), so
+Heavy names load when first used (the app pulls in Starlette; ``letta_schema`` loads schemathesis), so
 importing ``mockserver.models`` — as the strategies do, through Hypothesis's entry point — pays for none of them.
 """
 
@@ -29,7 +29,7 @@ __all__ = [
     "in_process_sdk_client",
     "LiveServer",
     "MockServerError",
-    # fuzzing a Letta server (pip install 'letta-mock[fuzz]')
+    # fuzzing a Letta server (schemathesis, loaded on first use)
     "MESSAGES_OPERATIONS",
     "letta_schema",
     # errors

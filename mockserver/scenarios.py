@@ -267,7 +267,8 @@ def _turn_source(name: str) -> Callable[[int, tuple[str, ...]], LettaResponse]:
     """
     from importlib.metadata import entry_points
 
-    hint = f"scenario={name} draws turns with Hypothesis: pip install 'letta-mock[strategies]'"
+    hint = (f"scenario={name} draws turns from letta-mock's strategies, which register themselves when letta-mock is "
+            "installed (pip install . in its source); none is registered in this environment")  # fmt: skip
     found = entry_points(group=_TURN_SOURCES, name=name)
     try:
         source: Callable[[int, tuple[str, ...]], LettaResponse] = next(iter(found)).load()

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["LETTA_MOCK", "ROOT", "PortTaken", "listening", "still_running", "unused_port"]
+__all__ = ["LETTA_MOCK", "ROOT", "PortTaken", "listening", "port_taken", "still_running", "unused_port"]
 
 ROOT = Path(__file__).resolve().parents[1]  # the checkout
 LETTA_MOCK = str(Path(sys.executable).with_name("letta-mock"))  # the command this environment installed
@@ -59,12 +59,17 @@ def listening(
     raise AssertionError(f"no free port in {attempts} attempts")
 
 
+def port_taken(stderr: str) -> bool:
+    """Whether a process that exited says its port was taken."""
+    return any(sign in stderr.lower() for sign in _TAKEN)
+
+
 def still_running(process: subprocess.Popen[str]) -> None:
     """Nothing, while ``process`` runs. Once it has exited: ``PortTaken`` when its port was taken (its standard
     error says so), else an ``AssertionError`` with its standard error."""
     if process.poll() is None:
         return
     err = process.stderr.read() if process.stderr else ""
-    if any(sign in err.lower() for sign in _TAKEN):
+    if port_taken(err):
         raise PortTaken(err)
     raise AssertionError(f"{process.args!r} exited with {process.returncode}: {err}")

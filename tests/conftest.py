@@ -10,13 +10,16 @@ app behind it (``serve``), because state matters in almost every test and starti
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from _local import ROOT
 from _sdk import make_async_letta, make_letta
-from contract import ContractChecker
+from contract import FULL_SPEC_PATH, ContractChecker
 from letta_client import AsyncLetta, Letta
 from starlette.applications import Starlette
 
@@ -24,6 +27,51 @@ from mockserver import create_app
 from mockserver.live import LiveServer
 
 pytest_plugins = ["_real_letta"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _caches_of_the_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """What the commands under test keep in ``$XDG_CACHE_HOME`` (letta-mock fuzz's failures, for --replay) goes to
+    the session's temporary directory, not the user's ~/.cache."""
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    if before is None:
+        del os.environ["XDG_CACHE_HOME"]
+    else:
+        os.environ["XDG_CACHE_HOME"] = before
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # `shared`: what compares the repository with ../shared (CI runs these with LETTA_MOCK_REQUIRE_SHARED=1).
+    for item in items:
+        if "beside_repository" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.shared)
+
+
+@pytest.fixture(scope="session")
+def beside_repository() -> Callable[[str, str], Path]:
+    """``beside_repository("shared/...", what)``: a file beside the repository, which CI has and a fresh clone does
+    not. Where it is absent the test skips saying so; with ``LETTA_MOCK_REQUIRE_SHARED=1`` (.ci/run) it fails."""
+
+    def find(relative: str, what: str) -> Path:
+        path = ROOT.parent / relative
+        if not path.is_file():
+            why = f"{what} is not beside the repository ({path})"
+            if os.environ.get("LETTA_MOCK_REQUIRE_SHARED") == "1":
+                pytest.fail(f"{why}, and LETTA_MOCK_REQUIRE_SHARED=1")
+            pytest.skip(why)
+        return path
+
+    return find
+
+
+@pytest.fixture(scope="session")
+def letta_full_spec(beside_repository: Callable[[str, str], Path]) -> Path:
+    """Letta's full OpenAPI document (the tests validate against its facts, tests/spec)."""
+    path = beside_repository("shared/spec/letta-openapi.json", "Letta's full OpenAPI document")
+    assert path == FULL_SPEC_PATH
+    return path
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
-"""The tests' side of the contract: ``mockserver.contract`` (the one validator) over Letta's OpenAPI document
-(../shared/spec/letta-openapi.json), raising instead of returning problems, and plugged into httpx.
+"""The tests' side of the contract: ``mockserver.contract`` (the one validator) over Letta's OpenAPI document (its
+facts, ``tests/spec/letta-openapi.facts.json``: see PROVENANCE.md there), raising instead of returning problems,
+and plugged into httpx.
 
 * ``validate_json_body`` / ``validate_stream_event`` / ``validate_against_spec``: a body, an event, any value
   against the document, discriminator-aware and with ``message_type`` required;
@@ -25,6 +26,7 @@ from mockserver.wire.sse import DONE, Frame
 
 __all__ = [
     "DONE",
+    "FULL_SPEC_PATH",
     "SPEC_PATH",
     "ContractChecker",
     "ContractViolation",
@@ -41,8 +43,12 @@ __all__ = [
     "validate_stream_event",
 ]
 
-# CI clones the repository with `shared/` beside it.
-SPEC_PATH = Path(__file__).resolve().parents[2] / "shared/spec/letta-openapi.json"
+# The facts of Letta's document (tests/spec/reduce.py): it validates exactly what the full document validates
+# (tests/test_spec_facts.py), and it is in the repository, so the tests need nothing beside it.
+SPEC_PATH = Path(__file__).resolve().parent / "spec" / "letta-openapi.facts.json"
+# The full document, where CI has it (beside the repository); only the tests of the reduction and of what is not a
+# fact (our operations' summaries are Letta's) need it: the `letta_full_spec` fixture.
+FULL_SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "spec" / "letta-openapi.json"
 Event = Frame  # one event of a stream: ``name`` is ``"error"`` for ``event: error``, else None
 
 

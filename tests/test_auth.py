@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import re
 import subprocess
+import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 import letta_client
 import pytest
-from _local import LETTA_MOCK
+from _local import LETTA_MOCK, PortTaken, listening, port_taken
 from _sdk import AGENT
 from starlette.applications import Starlette
 
@@ -154,15 +155,32 @@ def test_a_token_or_origin_a_header_cannot_carry_is_refused_at_start(options: di
 
 def _serve_stderr(*args: str) -> tuple[int | None, str]:
     """Start ``letta-mock serve ARGS`` on a free port; its exit status (None: it was serving) and its stderr."""
-    with subprocess.Popen([LETTA_MOCK, "serve", "--port", "0", "--log-level", "warning", *args],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:  # fmt: skip
-        try:
-            process.wait(timeout=3)  # refused at start: it exits; serving: it is still running after 3 s
-        except subprocess.TimeoutExpired:
-            process.terminate()
-            _, stderr = process.communicate(timeout=10)
-            return None, stderr
-        return process.returncode, process.communicate()[1]
+
+    def start(port: int) -> subprocess.Popen[str]:
+        return subprocess.Popen([LETTA_MOCK, "serve", "--port", str(port), "--log-level", "warning", *args],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+    def ready(process: subprocess.Popen[str], port: int) -> None:
+        deadline = time.monotonic() + 30
+        while process.poll() is None and time.monotonic() < deadline:
+            try:  # any answer (a 401 included) means it is serving: what it had to say at start is said
+                httpx.get(f"http://127.0.0.1:{port}/v1/health/", timeout=1)
+                return
+            except httpx.TransportError:
+                time.sleep(0.05)
+        if process.poll() is not None:  # refused at start (it exited), unless its port was taken
+            exited.append((process.returncode, process.communicate()[1]))
+            if port_taken(exited[-1][1]):
+                raise PortTaken(exited.pop()[1])
+
+    exited: list[tuple[int, str]] = []
+    process, _ = listening(start, ready)
+    with process:
+        if exited:
+            return exited[0]
+        process.terminate()
+        _, stderr = process.communicate(timeout=10)
+        return None, stderr
 
 
 def test_serving_beyond_loopback_without_a_token_warns_and_with_one_does_not() -> None:

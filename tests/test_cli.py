@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
@@ -61,6 +62,49 @@ def test_help_says_what_the_tool_is_and_how_to_start_it() -> None:
     assert "letta-mock serve" in result.stdout  # an example to copy
     assert "Letta(base_url=" in result.stdout  # and how to point a client at it
     assert result.stderr == ""
+
+
+HEAVY = ("hypothesis", "schemathesis", "strategies")  # installed with letta-mock, loaded only by what uses them
+_LOADED = """
+import sys
+from mockserver.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print(sorted(m for m in {heavy!r} if m in sys.modules))
+"""
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["serve", "--help"], ["record", "--help"], ["fixtures", "--help"],
+                                  ["fixtures", "check", "--help"], ["fuzz", "--help"]], ids=" ".join)  # fmt: skip
+def test_help_loads_neither_hypothesis_nor_schemathesis(argv: list[str]) -> None:
+    code = _LOADED.format(heavy=HEAVY)
+    done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=60, check=True)
+    assert "usage: letta-mock" in done.stdout
+    assert done.stdout.splitlines()[-1] == "[]"
+
+
+_SERVED = """
+import asyncio, sys, httpx
+from mockserver.cli import serve
+from mockserver import create_app
+
+async def send():
+    transport = httpx.ASGITransport(app=create_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://m") as client:
+        answer = await client.post("/v1/agents/{agent}/messages", json={{"input": "hi", "streaming": True}})
+        assert answer.status_code == 200, answer.text
+
+asyncio.run(send())
+print(sorted(m for m in {heavy!r} if m in sys.modules))
+"""
+
+
+def test_serving_loads_neither_hypothesis_nor_schemathesis() -> None:
+    code = _SERVED.format(agent="agent-123e4567-e89b-42d3-8456-426614174000", heavy=HEAVY)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 def test_serve_help_documents_every_option_with_its_default() -> None:

@@ -10,8 +10,9 @@ from hypothesis_jsonschema import from_schema
 
 def test_hypothesis_jsonschema_can_draw_an_object_schema() -> None:
     # hypothesis-jsonschema 0.23.1 crashes on every object schema with hypothesis >= 6.170.10
-    # ("AttributeError: 'many' object has no attribute 'more'"); pyproject pins hypothesis below that.
-    # The benchmark and the OpenAPI checks draw from object schemas, so a bad upgrade must fail here first.
+    # ("AttributeError: 'many' object has no attribute 'more'"); the `test` extra caps hypothesis below that (not
+    # letta-mock's own dependency: it does not use hypothesis-jsonschema). The benchmark and the OpenAPI checks draw
+    # from object schemas, so a bad upgrade must fail here first.
     schema: dict[str, Any] = {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]}
 
     @settings(max_examples=20, deadline=None, database=None, suppress_health_check=list(HealthCheck))

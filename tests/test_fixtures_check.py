@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 from _local import LETTA_MOCK
+from contract import SPEC_PATH as SPEC
 
 from mockserver.recording.check import check_paths, ours
 from mockserver.recording.drift import check_live
 from mockserver.recording.library import curated_names, curated_root
 
-SPEC = Path(__file__).resolve().parents[2] / "shared/spec/letta-openapi.json"
 CURATED = Path(str(curated_root()))
 
 

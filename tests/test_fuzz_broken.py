@@ -3,7 +3,7 @@ flaw by name, exits 1, and never waits on the stream that never ends; its JUnit 
 failures.
 
 Three short runs, side by side: the streams and statuses (examples and fuzzing), the invalid requests (coverage
-of two cheap operations), the history (stateful, the operations of one chain). ``--stream-timeout 0.5`` bounds
+of two cheap operations), the history (stateful, the operations of one chain). ``--stream-timeout 0.25`` bounds
 the never-ending stream; ``--no-shrink`` reports failures as found.
 """
 
@@ -27,11 +27,12 @@ from mockserver.live import LiveServer
 from mockserver.openapi import openapi_document
 
 HANG_GUARD_S = 300  # not a speed target: a run that hangs fails instead of stalling the suite
-COMMON = ["--seed", "1", "--stream-timeout", "0.5", "--no-shrink"]
+STREAM_TIMEOUT = 0.25  # each case of the never-ending stream, and of the body left open, waits this long
+COMMON = ["--seed", "1", "--stream-timeout", str(STREAM_TIMEOUT), "--no-shrink"]
 RUNS = {
-    "streams": ["--phases", "examples,fuzzing", "--max-examples", "5"],
+    "streams": ["--phases", "examples,fuzzing", "--max-examples", "2"],
     "invalid": ["--phases", "coverage", "--operations", "search_all_messages,list_messages"],
-    "history": ["--phases", "stateful", "--max-examples", "10",
+    "history": ["--phases", "stateful", "--max-examples", "5",
                 "--operations", "send_message,list_messages_for_run,summarize_messages"],
 }  # fmt: skip
 
@@ -92,20 +93,24 @@ def test_each_flaw_is_reported_by_its_check_on_its_operation(runs: dict[str, Run
     assert any(flaw.check in run.stdout and label in run.stdout for run in runs.values())
 
 
-def test_every_failure_comes_with_its_curl_and_a_command_to_run_it_again(runs: dict[str, Run]) -> None:
+def test_every_failure_comes_with_its_curl_and_commands_to_run_it_again(runs: dict[str, Run]) -> None:
     for run in runs.values():
         for failure in run.report["failures"]:
             assert failure["curl"].startswith("curl -X "), failure
             assert failure["rerun"].startswith("letta-mock fuzz http://127.0.0.1:")
             assert "--seed 1" in failure["rerun"]
+            assert failure["replay"] == (f"letta-mock fuzz {failure['rerun'].split()[2]} --stream-timeout 0.25 "
+                                         f"--replay {failure['case_id']}")  # fmt: skip
+            assert f"{failure['replay']}    # " in run.stdout  # printed with the failure (test_fuzz_bounds runs it)
         assert "Reproduce with:" in run.stdout
+        assert "st replay" not in run.stdout  # schemathesis' own hint: no crash file of its own is kept
         assert "Run the same cases again: letta-mock fuzz" in run.stdout
 
 
 def test_the_stream_that_never_ends_was_cut_at_the_bound(runs: dict[str, Run]) -> None:
     stream = runs["streams"].report["operations"]["POST /v1/runs/{run_id}/stream"]
     assert stream["streams"] > 0
-    assert 0.5 <= stream["slowest_stream_s"] < 1.5
+    assert STREAM_TIMEOUT <= stream["slowest_stream_s"] < STREAM_TIMEOUT + 1.0
 
 
 def _junit_failures(junit: ET.Element) -> collections.Counter[tuple[str | None, str]]:

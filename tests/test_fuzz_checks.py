@@ -36,7 +36,7 @@ AGENT = "agent-123e4567-e89b-42d3-8456-426614174000"
 RUN = "run-6b0e4d2c-1a2b-4c3d-8e9f-0a1b2c3d4e5f"
 MESSAGE = "message-7d9e2f10-5a6b-4c7d-8e9f-a0b1c2d3e4f5"
 WHEN = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
-SCHEMA = letta_schema("http://letta.invalid")
+SCHEMA = letta_schema("http://letta.invalid", spec="mock")
 
 
 def case(label: str = "POST /v1/agents/{agent_id}/messages", **parts: Any) -> Any:

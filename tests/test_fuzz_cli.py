@@ -3,19 +3,25 @@ message before anything is sent, and the run's own "run it again" command reprod
 
 from __future__ import annotations
 
+import json
 import subprocess
+from pathlib import Path
+from typing import Any
 
 import pytest
 from _local import LETTA_MOCK, unused_port
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from mockserver.cli import build_parser, main
-from mockserver.cli.fuzz import command_of
+from mockserver.cli.fuzz import command_of, replay_command_of
 from mockserver.fuzz import MESSAGES_OPERATIONS
 
-OPTIONS = ["--spec", "--operations", "--checks", "--exclude-checks", "--max-examples", "--seed", "--header", "--auth",
-           "--phases", "--stream-timeout", "--stream-max-events", "--workers", "--report", "--request-timeout",
-           "--no-shrink", "--agent-id", "--conversation-id", "--run-id", "--message-id", "--no-create", "--model",
-           "--embedding"]  # fmt: skip
+OPTIONS = ["--spec", "--operations", "--checks", "--exclude-checks", "--max-examples", "--max-cases", "--replay",
+           "--seed", "--header", "--auth", "--phases", "--stream-timeout", "--stream-max-events", "--workers",
+           "--report", "--request-timeout", "--no-shrink", "--agent-id", "--conversation-id", "--run-id",
+           "--message-id", "--no-create", "--model", "--embedding"]  # fmt: skip
 
 
 def test_the_fuzz_command_is_listed() -> None:
@@ -50,7 +56,8 @@ def test_a_malformed_option_is_a_usage_error(argv: list[str], capsys: pytest.Cap
     ("argv", "says"),
     [
         (["--checks", "not_a_check"], "--checks: unknown not_a_check"),
-        (["--operations", "create_agent_lol"], "--operations: not in letta-mock's own document: create_agent_lol"),
+        (["--operations", "create_agent_lol", "--spec", "mock"],
+         "--operations: not in letta-mock's own document: create_agent_lol"),
         (["--phases", "warmup"], "--phases: unknown warmup"),
         (["--spec", "/nonexistent/openapi.json"], "--spec /nonexistent/openapi.json: no such file"),
     ],
@@ -69,17 +76,55 @@ def test_a_server_that_does_not_answer_is_a_connection_error(capsys: pytest.Capt
     assert f"letta-mock fuzz: error: cannot connect to {url}" in capsys.readouterr().err
 
 
+def test_without_spec_the_server_s_own_document_is_fuzzed(
+    letta_mock_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = tmp_path / "fuzz.json"
+    assert main(["fuzz", letta_mock_url, "--max-cases", "3", "--report", f"json:{report}"]) == 0
+    assert json.loads(report.read_text())["document"] == f"{letta_mock_url}/openapi.json"
+    assert main(["fuzz", letta_mock_url, "--max-cases", "3", "--spec", "mock", "--report", f"json:{report}"]) == 0
+    assert json.loads(report.read_text())["document"] == "letta-mock's own document"
+    capsys.readouterr()
+
+
+def test_a_server_without_its_own_document_is_told_which_spec_to_give(
+    serve: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def health(request: Any) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    url = serve(Starlette(routes=[Route("/v1/health/", health)]))
+    assert main(["fuzz", url]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot load --spec letta from {url}/openapi.json" in err
+    assert "--spec mock: letta-mock's own document; or a file" in err
+
+
 def test_the_rerun_command_keeps_what_changes_the_cases() -> None:
     args = build_parser().parse_args(["fuzz", "http://x", "--spec", "doc.json", "--operations",
                                       "send_message,list_messages", "--header", "X-A: 1", "--max-examples", "3",
                                       "--agent-id", "agent-1"])  # fmt: skip
     assert command_of(args, 42) == [
-        "letta-mock", "fuzz", "http://x", "--spec", "doc.json", "--operations", "send_message,list_messages",
-        "--max-examples", "3", "--seed", "42", "--header", "X-A: 1", "--agent-id", "agent-1",
+        "letta-mock", "fuzz", "http://x", "--spec", "doc.json", "--header", "X-A: 1", "--operations",
+        "send_message,list_messages", "--max-examples", "3", "--seed", "42", "--agent-id", "agent-1",
     ]  # fmt: skip
     defaults = build_parser().parse_args(["fuzz", "http://x"])
     assert defaults.operations == MESSAGES_OPERATIONS
     assert command_of(defaults, None) == ["letta-mock", "fuzz", "http://x", "--max-examples", "20"]
+    bounded = build_parser().parse_args(["fuzz", "http://x", "--max-cases", "50", "--stream-timeout", "2.5",
+                                         "--auth", "secret"])  # fmt: skip
+    assert command_of(bounded, 7)[3:] == ["--stream-timeout", "2.5", "--max-examples", "20", "--max-cases", "50",
+                                          "--seed", "7"]  # fmt: skip
+
+
+def test_the_replay_command_keeps_what_reads_the_answers_and_never_prints_the_token() -> None:
+    argv = ["fuzz", "http://x", "--spec", "doc.json", "--header", "X-A: 1", "--seed", "3", "--stream-timeout", "0.5",
+            "--max-examples", "9", "--auth", "s3cret"]  # fmt: skip
+    args = build_parser().parse_args(argv)
+    command = replay_command_of(args, "AbC123")
+    assert command == ("letta-mock fuzz http://x --spec doc.json --header 'X-A: 1' --stream-timeout 0.5 "
+                       '--replay AbC123 --auth "$TOKEN"')  # fmt: skip
+    assert "s3cret" not in command
 
 
 def test_a_usage_error_is_found_before_the_server_is_asked(capsys: pytest.CaptureFixture[str]) -> None:

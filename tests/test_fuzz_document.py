@@ -27,7 +27,7 @@ from mockserver.fuzz.document import (
 from mockserver.fuzz.schema import letta_schema
 from mockserver.openapi import LINKS, openapi_document
 
-DOCUMENTS = {"ours": None, "Letta's": str(SPEC_PATH)}
+DOCUMENTS = {"ours": "mock", "Letta's": str(SPEC_PATH)}
 
 
 def upstream() -> dict[str, Any]:
@@ -57,7 +57,7 @@ def test_letta_s_document_gets_the_same_links_on_a_copy() -> None:
 
 
 @pytest.mark.parametrize("spec", DOCUMENTS.values(), ids=DOCUMENTS.keys())
-def test_schemathesis_reads_every_link_as_a_transition(spec: str | None) -> None:
+def test_schemathesis_reads_every_link_as_a_transition(spec: str) -> None:
     schema = letta_schema("http://letta.invalid", spec=spec)
     machine = schema.as_state_machine()
     rules = {name for name in dir(machine) if "___200_" in name}
@@ -116,14 +116,29 @@ def test_with_a_token_a_bearer_scheme_is_required_even_of_our_document() -> None
 
 def test_a_document_that_cannot_be_loaded_is_a_usage_error(tmp_path: Any) -> None:
     with pytest.raises(FuzzError, match="no such file"):
-        load_document(str(tmp_path / "missing.json"), {})
+        load_document(str(tmp_path / "missing.json"), {}, "http://letta.invalid")
     (tmp_path / "x.json").write_text('{"swagger": "2.0"}')
     with pytest.raises(FuzzError, match="not an OpenAPI 3 document"):
-        load_document(str(tmp_path / "x.json"), {})
+        load_document(str(tmp_path / "x.json"), {}, "http://letta.invalid")
     with pytest.raises(FuzzError, match="--operations: not in"):
-        letta_schema("http://letta.invalid", operations=("no_such_operation",))
+        letta_schema("http://letta.invalid", spec="mock", operations=("no_such_operation",))
     with pytest.raises(FuzzError, match="--phases: unknown"):
         letta_schema("http://letta.invalid", phases=("warmup",))
+    with pytest.raises(FuzzError, match=r"--spec letta from http://letta.invalid/openapi.json: .*--spec mock"):
+        letta_schema("http://letta.invalid")
+
+
+def test_a_spec_is_a_file_a_url_or_a_name(tmp_path: Any, letta_mock_url: str) -> None:
+    ours, where = load_document("mock", {}, "http://letta.invalid")  # no server asked
+    assert where == "letta-mock's own document"
+    served, where = load_document("letta", {}, letta_mock_url)  # the server's own /openapi.json
+    assert where == f"{letta_mock_url}/openapi.json"
+    assert served == ours  # the mock serves its own document there
+    fetched, where = load_document(f"{letta_mock_url}/openapi.json", {}, "http://letta.invalid")
+    assert (fetched, where) == (ours, f"{letta_mock_url}/openapi.json")
+    letta, where = load_document(str(SPEC_PATH), {}, "http://letta.invalid")
+    assert where == str(SPEC_PATH)
+    assert letta["info"]["title"] == "Letta API"
 
 
 def test_unbounded_limits_get_the_bounds_letta_s_server_can_serve_and_bounded_ones_stay() -> None:

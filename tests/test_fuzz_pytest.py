@@ -80,6 +80,8 @@ def letta_mock_schema():
 
 
 def run(pytester: pytest.Pytester, source: str, **env: str) -> Any:
+    """The recipe as a user's test file, run by pytest in a process of its own: in this one, what earlier tests left
+    in Hypothesis' and schemathesis' global state changes what a recipe draws (seen: a broken send drawn clean)."""
     pytester.makepyfile(test_recipe=source)
     for name, value in env.items():
         pytester._monkeypatch.setenv(name, value)

@@ -1,4 +1,4 @@
-"""``letta-mock fuzz`` against the real Letta server (../shared/real-letta): it terminates, reports what is wrong
+"""``letta-mock fuzz`` against the real Letta server (tests/real_letta): it terminates, reports what is wrong
 with the real thing — its 422 body is a repr string, not the ``detail`` list its own document promises — and reads
 its streams event by event. The agent it fuzzes with is created through the API and deleted after.
 

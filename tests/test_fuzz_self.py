@@ -1,9 +1,15 @@
 """Self-fuzz: ``letta-mock fuzz`` against the mock itself, with our document and with Letta's, every phase,
 positive and negative data — no failures. And the requests the documents refuse that the mock used to accept.
 
-Bounded for CI: ``--max-examples 10`` (examples, fuzzing, stateful scenarios) with the coverage phase in full
-(~8,500 cases per document, most of them coverage's); both documents run side by side, each against its own
-``letta-mock serve``, so the two take about a minute on two cores. ``--seed 1``: the same cases every time.
+For each document, two runs side by side, each against its own ``letta-mock serve`` (``--seed 1``: the same cases
+every time):
+
+* the whole coverage phase (``--phases coverage``, unbounded: ~8,400 cases per document, every parameter of every
+  operation valid and not, most of them the large send and compaction bodies);
+* every phase bounded by ``--max-examples 10``: at most 10 cases per operation in each of the examples, coverage
+  and fuzzing phases (the coverage cases one of each kind in turn) and 10 stateful scenarios — the bound a user
+  sets, and still every operation past its 4xx and refused its negative data.
+
 Every check runs, schemathesis' routing checks included: a 405 names every method its URL is served with, and a
 template never names a literal sibling (``PATCH …/messages/async`` is a 405, not the message "async").
 """
@@ -25,8 +31,11 @@ from mockserver import create_app
 from mockserver.fuzz import MESSAGES_OPERATIONS
 
 HANG_GUARD_S = 600  # not a speed target: a run that hangs fails instead of stalling the suite
-SELF_FUZZ = ["--max-examples", "10", "--seed", "1"]
-DOCUMENTS = {"ours": [], "Letta's": ["--spec", str(SPEC_PATH)]}
+MAX_EXAMPLES = 10
+STATEFUL_STEPS = 6  # schemathesis' longest scenario
+RUNS = {"coverage": ["--phases", "coverage", "--max-examples", "1000000"],  # the whole phase
+        "bounded": ["--max-examples", str(MAX_EXAMPLES)]}  # fmt: skip
+DOCUMENTS = {"ours": ["--spec", "mock"], "Letta's": ["--spec", str(SPEC_PATH)]}
 STREAMING = ("POST /v1/agents/{agent_id}/messages", "POST /v1/agents/{agent_id}/messages/stream",
              "POST /v1/conversations/{conversation_id}/messages", "POST /v1/conversations/{conversation_id}/stream",
              "POST /v1/runs/{run_id}/stream")  # fmt: skip
@@ -53,24 +62,29 @@ def serve() -> tuple[subprocess.Popen[str], str]:
     return process, f"http://127.0.0.1:{port}"
 
 
+Found = dict[tuple[str, str], tuple[int, str, dict[str, Any]]]  # (document, run) -> status, output, report
+
+
 @pytest.fixture(scope="module")
-def self_fuzz(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[int, str, dict[str, Any]]]]:
+def self_fuzz(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Found]:
     out = tmp_path_factory.mktemp("self-fuzz")
-    servers = {name: serve() for name in DOCUMENTS}
+    keys = [(document, run) for document in DOCUMENTS for run in RUNS]
+    servers = {key: serve() for key in keys}
     try:
-        commands = {name: [LETTA_MOCK, "fuzz", servers[name][1], *argv, *SELF_FUZZ, "--report",
-                           f"json:{out / name}.json"] for name, argv in DOCUMENTS.items()}  # fmt: skip
+        reports = {key: out / f"{key[0]}-{key[1]}.json" for key in keys}
         runs = {
-            name: subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            for name, command in commands.items()
+            key: subprocess.Popen([LETTA_MOCK, "fuzz", servers[key][1], *DOCUMENTS[key[0]], *RUNS[key[1]], "--seed",
+                                   "1", "--report", f"json:{reports[key]}"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            for key in keys
         }
         found = {}
-        for name, process in runs.items():
+        for key, process in runs.items():
             try:
                 stdout, _ = process.communicate(timeout=HANG_GUARD_S)
             finally:
                 process.kill()
-            found[name] = (process.returncode, stdout, json.loads((out / f"{name}.json").read_text()))
+            found[key] = (process.returncode, stdout, json.loads(reports[key].read_text()))
         yield found
     finally:
         for process, _ in servers.values():
@@ -78,24 +92,20 @@ def self_fuzz(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tu
             process.wait(timeout=30)
 
 
+@pytest.mark.parametrize("run", RUNS)
 @pytest.mark.parametrize("document", DOCUMENTS)
-def test_the_mock_fuzzes_clean(self_fuzz: dict[str, tuple[int, str, dict[str, Any]]], document: str) -> None:
-    status, stdout, report = self_fuzz[document]
+def test_the_mock_fuzzes_clean(self_fuzz: Found, document: str, run: str) -> None:
+    status, stdout, report = self_fuzz[document, run]
     assert report["failures"] == [], stdout[-6000:]
     assert status == 0, stdout[-3000:]
     assert "No issues found" in stdout
+    for noise in ("Failed to extract data", "Traceback", "st replay"):  # a clean run says nothing else
+        assert noise not in stdout, noise
 
 
-@pytest.mark.parametrize("document", DOCUMENTS)
-def test_every_phase_and_operation_was_exercised(
-    self_fuzz: dict[str, tuple[int, str, dict[str, Any]]], document: str
-) -> None:
-    _, stdout, report = self_fuzz[document]
-    for phase in ("Examples", "Coverage", "Fuzzing", "Stateful"):
-        assert f"✅  {phase} (in " in stdout, phase
-    operations = report["operations"]
+def _exercised(operations: dict[str, Any], checks: dict[str, Any]) -> None:
+    """Every operation past its 4xx and refused its negative data, every stream read, every check of ours run."""
     assert len(operations) == len(MESSAGES_OPERATIONS)
-    assert report["cases"] > 5000
     for label, counts in operations.items():
         assert counts["statuses"].get("2xx", 0) > 0, label  # past every 4xx
         assert counts["statuses"].get("4xx", 0) > 0, label  # negative data refused
@@ -103,7 +113,37 @@ def test_every_phase_and_operation_was_exercised(
         assert operations[label]["streams"] > 0, label
     for check in ("letta_stream_events", "letta_stream_grammar", "letta_stream_finished", "letta_error_shape",
                   "letta_history"):  # fmt: skip
-        assert report["checks"][check].get("passed", 0) > 0, check
+        assert checks[check].get("passed", 0) > 0, check
+
+
+def _sum(a: Any, b: Any) -> Any:
+    """Two reports' counts added up, key by key."""
+    if isinstance(a, dict) or isinstance(b, dict):
+        a, b = a or {}, b or {}
+        return {key: _sum(a.get(key, 0), b.get(key, 0)) for key in a.keys() | b.keys()}
+    return a + b
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+def test_every_phase_and_operation_was_exercised(self_fuzz: Found, document: str) -> None:
+    _, coverage, whole = self_fuzz[document, "coverage"]
+    _, bounded, report = self_fuzz[document, "bounded"]
+    assert "✅  Coverage (in " in coverage
+    for phase in ("Examples", "Coverage", "Fuzzing", "Stateful"):
+        assert f"✅  {phase} (in " in bounded, phase
+    assert whole["cases"] > 5000
+    both = {part: _sum(whole[part], report[part]) for part in ("operations", "checks")}
+    _exercised(both["operations"], both["checks"])
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+def test_max_examples_bounds_every_phase_and_still_reaches_every_operation(self_fuzz: Found, document: str) -> None:
+    report = self_fuzz[document, "bounded"][2]
+    # At most what --max-examples promises, and at least a full coverage share of every operation.
+    assert report["cases"] <= MAX_EXAMPLES * (3 * len(MESSAGES_OPERATIONS) + STATEFUL_STEPS)
+    for label, counts in report["operations"].items():
+        assert counts["cases"] >= MAX_EXAMPLES, label
+    _exercised(report["operations"], report["checks"])
 
 
 # -- what the documents refuse, the mock refuses (it used to accept these) ---------------------------------------

@@ -11,6 +11,7 @@ import json
 import pytest
 from letta_itests import report, runner, selection, workspace
 from letta_itests.plugin import Served
+from real_letta import Install
 
 from mockserver.live import LiveServer
 
@@ -22,13 +23,14 @@ RUN_TIMEOUT_S = 600  # the whole selection against the mock: ~90 s on 2 shared c
 
 
 @pytest.mark.real_letta
-def test_letta_own_integration_tests_against_the_mock(real_letta_url: str, capsys: pytest.CaptureFixture[str]) -> None:
-    # real_letta_url: up.sh's install (the real-letta venv, the sdist) is what Letta's tests run with; they run
-    # against the mock, never against that server.
-    del real_letta_url
+def test_letta_own_integration_tests_against_the_mock(
+    real_letta_install: Install, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The real-letta install (its venv, the sdist) is what Letta's tests run with; they run against the mock, so no
+    # real server is started.
     nodeids = selection.read_selection()
-    sdist = workspace.find_sdist()
-    python = workspace.ensure_venv(sdist)
+    sdist = real_letta_install.sdist
+    python = workspace.ensure_venv(sdist, real_letta_install.venv)
     space = workspace.open_workspace(sdist)
     try:
         with LiveServer(seed=1) as server:

@@ -130,7 +130,8 @@ def test_every_fixture_does_what_its_name_says(pytester: pytest.Pytester) -> Non
 def test_the_loaded_plugin_imports_nothing_heavy_and_lists_its_options() -> None:
     code = (
         "import sys, mockserver.pytest_plugin\n"
-        "print(sorted(m for m in ('httpx', 'starlette', 'uvicorn', 'letta_client', 'mockserver.app')"
+        "print(sorted(m for m in ('httpx', 'starlette', 'uvicorn', 'letta_client', 'mockserver.app', 'hypothesis',"
+        " 'schemathesis', 'strategies')"
         " if m in sys.modules))"
     )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)

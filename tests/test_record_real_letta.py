@@ -1,4 +1,4 @@
-"""Against the real Letta 0.16.8 server (../shared/real-letta): a session recorded through the proxy replays to
+"""Against the real Letta 0.16.8 server (tests/real_letta): a session recorded through the proxy replays to
 the official SDK byte for byte, its fixtures pass the drift check, and re-sent to the server they still fit."""
 
 from __future__ import annotations

@@ -267,7 +267,7 @@ async def test_a_thousand_abandoned_streams_leave_no_task_and_no_active_run_behi
 
         before = tasks()
         limits = httpx.Limits(max_connections=100)
-        headers = {**SDK_HEADERS, "X-Letta-Mock": "think_ms=400; ping_interval_ms=20"}
+        headers = {**SDK_HEADERS, "X-Letta-Mock": "think_ms=100; ping_interval_ms=20"}  # closed at the first ping
         async with httpx.AsyncClient(base_url=server.url, headers=headers, limits=limits, timeout=30) as client:
             gate = asyncio.Semaphore(100)
 

@@ -12,10 +12,9 @@ examples:
   letta-mock fixtures list                                    # the curated fixtures and the requests they answer
   letta-mock fixtures list recorded/                          # a recording's files and their requests
   letta-mock fixtures check recorded/                         # against letta-mock's models
-  letta-mock fixtures check recorded/ --spec letta-openapi.json
-                                                              # and Letta's OpenAPI document
-  letta-mock fixtures check recorded/ --live http://localhost:8283
-                                                              # send the requests again, compare the shapes
+  letta-mock fixtures check recorded/ --live http://localhost:8283 --spec letta
+                                                              # send the requests again, compare the shapes,
+                                                              # and check against that server's own document
   letta-mock fixtures author recorded/ > rules.yaml           # the recorded turns as rules to edit by hand
 
 check prints one line per problem, `FILE: /json/pointer: what` (every problem of every file), then a summary
@@ -30,7 +29,9 @@ def add_arguments(fixtures: argparse.ArgumentParser) -> None:
                                "letta-mock's models and, with --spec, an OpenAPI document; the stream grammar; "
                                "with --live, the shapes a running server answers with now.")  # fmt: skip
     check.add_argument("paths", nargs="+", metavar="PATH", help="a directory, a fixture or HAR file, a curated name")
-    check.add_argument("--spec", metavar="FILE_OR_URL", default=None, help="an OpenAPI document to check against")
+    check.add_argument("--spec", metavar="FILE|URL|letta|mock", default="mock",
+                       help="an OpenAPI document to check against as well: a file, a URL, 'letta' (the --live "
+                       "server's own URL/openapi.json) or 'mock' (letta-mock's own, checked always) (default: mock)")
     check.add_argument("--live", metavar="URL", default=None, help="re-send the recorded requests to this server")
     check.add_argument("--api-key", metavar="KEY", default=None, help="with --live: sent as Authorization: Bearer")
     check.add_argument("--agent", metavar="ID", default=None, help="with --live: the agent the requests should name")
@@ -69,17 +70,21 @@ def run(args: argparse.Namespace) -> int:
         return _curate(args)
     if args.action == "author":
         return _author(args)
+    import httpx
+
     from mockserver.contract import Contract
+    from mockserver.contract.names import spec_location
     from mockserver.recording.check import check_files, ours
     from mockserver.recording.drift import check_live
 
     documents = [ours()]
-    if args.spec is not None:
-        try:
-            documents.append(Contract.load(args.spec))
-        except (OSError, ValueError) as error:
-            print(f"letta-mock: error: --spec {args.spec}: {error}", file=sys.stderr)
-            return 2
+    try:
+        location = spec_location(args.spec, args.live)
+        if location is not None:
+            documents.append(Contract.load(location))
+    except (OSError, ValueError, httpx.HTTPError) as error:  # no file, no document there, no server
+        print(f"letta-mock: error: --spec {args.spec}: {error}", file=sys.stderr)
+        return 2
     report = check_files(args.paths, documents, fidelity=args.fidelity)
     if args.live is not None and report.loaded:  # the files that loaded, in order (the others are problems already)
         report.findings.extend(check_live(report.loaded, args.live, api_key=args.api_key, agent=args.agent))

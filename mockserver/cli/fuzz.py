@@ -11,13 +11,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["EPILOG", "add_arguments", "command_of", "run"]
+__all__ = ["EPILOG", "add_arguments", "command_of", "replay_command_of", "run"]
 
 EPILOG = """\
 examples:
-  letta-mock fuzz http://127.0.0.1:8283             # the mock itself, with letta-mock's own document
-  letta-mock fuzz http://127.0.0.1:8283 --spec ../shared/spec/letta-openapi.json --phases examples,fuzzing
-  letta-mock fuzz https://letta.example --spec https://letta.example/openapi.json --auth $LETTA_API_KEY \\
+  letta-mock fuzz http://127.0.0.1:8283             # with the server's own document, URL/openapi.json
+  letta-mock fuzz http://127.0.0.1:8284 --spec mock --max-examples 5
+                                                    # with letta-mock's document (every event stream described)
+  letta-mock fuzz https://letta.example --auth "$LETTA_API_KEY" --max-cases 500 \\
       --header 'X-Stainless-Package-Version: 1.12.0' --report junit:fuzz.xml --report json:fuzz.json
 
 checks (all by default; --checks NAME,NAME picks some), besides schemathesis' own:
@@ -64,18 +65,24 @@ def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from mockserver.contract.names import LETTA, SPEC_HELP
     from mockserver.fuzz import MESSAGES_OPERATIONS, PHASES
 
     add = parser.add_argument
     add("url", metavar="URL", help="the Letta server to fuzz, e.g. http://127.0.0.1:8283")
-    add("--spec", metavar="FILE|URL", default=None, help="the OpenAPI document (default: letta-mock's own, with "
-        "its SSE event schemas; a Letta server serves its own at URL/openapi.json)")
+    add("--spec", metavar="FILE|URL|letta|mock", default=LETTA,
+        help=f"the OpenAPI document: {SPEC_HELP} (default: letta)")
     add("--operations", metavar="ID,ID", type=_names, default=MESSAGES_OPERATIONS,
         help=f"operationIds to fuzz, or 'all' (default: the {len(MESSAGES_OPERATIONS)} messages operations)")
     add("--checks", metavar="NAME,NAME", type=_names, default=("all",),
         help="checks to run, schemathesis' and ours (default: all)")
     add("--exclude-checks", metavar="NAME,NAME", type=_names, default=(), help="checks not to run")
-    add("--max-examples", metavar="N", type=_positive(int), default=20, help="cases per operation (default: 20)")
+    add("--max-examples", metavar="N", type=_positive(int), default=20,
+        help="at most N cases per operation in each of the examples, coverage and fuzzing phases, and N stateful "
+        "scenarios (of up to 6 requests each); a failure found is then minimised with more (not with --no-shrink) "
+        "(default: 20)")
+    add("--max-cases", metavar="N", type=_positive(int), default=None,
+        help="stop after N requests in all, whatever the phase (default: no limit)")
     add("--seed", metavar="N", type=int, default=None, help="reproduce a run (its seed is printed at its end)")
     add("--header", metavar="'Name: value'", type=_header, action="append", default=[],
         help="a header for every request (repeatable)")
@@ -93,6 +100,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--request-timeout", metavar="SECONDS", type=_positive(float), default=30.0,
         help="how long a JSON answer may take (default: 30)")
     add("--no-shrink", action="store_true", help="report failures as found, without minimising them")
+    add("--replay", metavar="ID", default=None,
+        help="send the requests of an earlier run's failure ID again and run its checks (a run prints the command "
+        "for each failure); exit 1 while it still fails")
     resources = parser.add_argument_group(
         "real resources (default: created through the API when the server offers it, and deleted after)"
     )
@@ -104,13 +114,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     resources.add_argument("--embedding", metavar="HANDLE", default=None, help="the embedding of a created agent")
 
 
+def _target_of(args: argparse.Namespace) -> list[str]:
+    """What a rerun and a replay share: the server, the document, the headers and how answers are read."""
+    command = ["letta-mock", "fuzz", args.url]
+    if args.spec != "letta":
+        command += ["--spec", args.spec]
+    for name, value in args.header:
+        command += ["--header", f"{name}: {value}"]
+    for option, default in (("stream_timeout", 30.0), ("stream_max_events", 1000), ("request_timeout", 30.0)):
+        if getattr(args, option) != default:
+            command += [f"--{option.replace('_', '-')}", f"{getattr(args, option):g}"]
+    return command
+
+
+def _joined(args: argparse.Namespace, command: list[str]) -> str:
+    # The token itself is never printed: the command names it by a variable the user sets.
+    return shlex.join(command) + (' --auth "$TOKEN"' if args.auth is not None else "")
+
+
+def replay_command_of(args: argparse.Namespace, case_id: str) -> str:
+    """The command that replays one failure of this run."""
+    return _joined(args, [*_target_of(args), "--replay", case_id])
+
+
 def command_of(args: argparse.Namespace, seed: int | None) -> list[str]:
     """The command that runs the same cases again: these options with this seed."""
     from mockserver.fuzz import MESSAGES_OPERATIONS, PHASES
 
-    command = ["letta-mock", "fuzz", args.url]
-    if args.spec:
-        command += ["--spec", args.spec]
+    command = _target_of(args)
     if tuple(args.operations) != MESSAGES_OPERATIONS:
         command += ["--operations", ",".join(args.operations)]
     if tuple(args.phases) != PHASES:
@@ -120,10 +151,10 @@ def command_of(args: argparse.Namespace, seed: int | None) -> list[str]:
     if args.exclude_checks:
         command += ["--exclude-checks", ",".join(args.exclude_checks)]
     command += ["--max-examples", str(args.max_examples)]
+    if args.max_cases is not None:
+        command += ["--max-cases", str(args.max_cases)]
     if seed is not None:
         command += ["--seed", str(seed)]
-    for name, value in args.header:
-        command += ["--header", f"{name}: {value}"]
     for option in ("agent_id", "conversation_id", "run_id", "message_id"):
         if getattr(args, option):
             command += [f"--{option.replace('_', '-')}", getattr(args, option)]
@@ -133,8 +164,9 @@ def command_of(args: argparse.Namespace, seed: int | None) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     try:
         import schemathesis  # noqa: F401
-    except ImportError:
-        print("letta-mock fuzz: error: schemathesis is not installed: pip install 'letta-mock[fuzz]'", file=sys.stderr)
+    except ImportError as error:  # a dependency of letta-mock: only a broken environment lacks it
+        print(f"letta-mock fuzz: error: schemathesis cannot be imported ({error}); it comes with letta-mock: "
+              "reinstall letta-mock in this environment", file=sys.stderr)  # fmt: skip
         return 2
     from mockserver.fuzz.resources import Resources
     from mockserver.fuzz.runner import FuzzOptions, fuzz
@@ -147,6 +179,7 @@ def run(args: argparse.Namespace) -> int:
         checks=tuple(args.checks),
         exclude_checks=tuple(args.exclude_checks),
         max_examples=int(args.max_examples),
+        max_cases=None if args.max_cases is None else int(args.max_cases),
         seed=args.seed,
         headers=dict(args.header),
         auth=args.auth,
@@ -161,6 +194,8 @@ def run(args: argparse.Namespace) -> int:
         embedding=args.embedding,
         request_timeout=args.request_timeout,
         shrink=not args.no_shrink,
-        rerun=lambda seed: shlex.join(command_of(args, seed)),
+        rerun=lambda seed: _joined(args, command_of(args, seed)),
+        replay=args.replay,
+        replay_command=lambda case_id: replay_command_of(args, case_id),
     )
     return fuzz(options)

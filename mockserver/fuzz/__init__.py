@@ -1,6 +1,6 @@
 """``letta-mock fuzz``: schemathesis against any Letta server, with checks that understand agent streams.
 
-The package builds on schemathesis (``pip install 'letta-mock[fuzz]'``) and re-writes none of it:
+The package builds on schemathesis (a dependency of letta-mock, imported only here) and re-writes none of it:
 
 * ``document``: the document a run works from — ours or any Letta document, with links, streaming examples and
   the union rules generators miss;
@@ -9,7 +9,9 @@ The package builds on schemathesis (``pip install 'letta-mock[fuzz]'``) and re-w
 * ``checks`` (with ``history`` and their shared ``failures``): our checks, registered with schemathesis when
   imported;
 * ``schema``: ``letta_schema(url)``, a schemathesis schema ready to fuzz a Letta server — the CLI's and pytest's;
-* ``resources``, ``report``, ``runner``: real agents to fuzz with, what a run found, the run itself.
+* ``bounds``: how much a run sends (``--max-examples`` in every phase, ``--max-cases`` in all);
+* ``resources``, ``report``, ``runner``, ``replay``: real agents to fuzz with, what a run found, the run itself,
+  a failure sent again (``--replay ID``).
 
 This module stays light (``letta-mock --help`` imports it): only the names of what is fuzzed by default.
 """

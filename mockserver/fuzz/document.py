@@ -28,10 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.catalogue import INT64_MAX
+from mockserver.contract.names import LETTA, spec_location
 from mockserver.openapi import LINKS, input_message_union, is_input_message_union
 
-__all__ = ["EXAMPLES", "OUR_DOCUMENT", "FuzzError", "add_examples", "add_links", "bound_limits", "credentials",
-           "load_document", "operation_ids", "state_union_rules"]  # fmt: skip
+__all__ = ["EXAMPLES", "OUR_DOCUMENT", "DocumentUnreachable", "FuzzError", "add_examples", "add_links", "bound_limits",
+           "credentials", "link_pairs", "load_document", "operation_ids", "state_union_rules"]  # fmt: skip
 
 OUR_DOCUMENT = "letta-mock's own document"
 _HELLO = "Hello!"
@@ -63,24 +64,31 @@ class FuzzError(Exception):
     """A usage or connection problem: the run cannot start (exit status 2)."""
 
 
-def load_document(spec: str | None, headers: dict[str, str]) -> tuple[dict[str, Any], str]:
-    """The document to fuzz with (a copy of it: it is changed) and where it came from; ours when ``spec`` is None."""
-    if spec is None:
+class DocumentUnreachable(FuzzError):
+    """The document's URL did not answer with one (the server may be down)."""
+
+
+def load_document(spec: str, headers: dict[str, str], server: str) -> tuple[dict[str, Any], str]:
+    """The document to fuzz ``server`` with (a copy of it: it is changed) and where it came from: ``spec`` is a file,
+    a URL or a name (``contract.names``: ``letta``, the server's own ``/openapi.json``; ``mock``, ours)."""
+    location = spec_location(spec, server)
+    if location is None:
         from mockserver.openapi import openapi_document
 
         return copy.deepcopy(openapi_document()), OUR_DOCUMENT
-    if spec.startswith(("http://", "https://")):
+    if location.startswith(("http://", "https://")):
         import httpx
 
         try:
-            response = httpx.get(spec, headers=headers, timeout=30, follow_redirects=True)
+            response = httpx.get(location, headers=headers, timeout=30, follow_redirects=True)
             response.raise_for_status()
         except httpx.HTTPError as error:
-            raise FuzzError(f"cannot load --spec {spec}: {error}") from None
-        return _parse(response.text, spec), spec
-    path = Path(spec)
+            hint = " (--spec mock: letta-mock's own document; or a file)" if spec == LETTA else ""
+            raise DocumentUnreachable(f"cannot load --spec {spec} from {location}: {error}{hint}") from None
+        return _parse(response.text, location), location
+    path = Path(location)
     if not path.is_file():
-        raise FuzzError(f"--spec {spec}: no such file")
+        raise FuzzError(f"--spec {spec}: no such file (or 'letta', 'mock', a URL)")
     return _parse(path.read_text(), spec), spec
 
 
@@ -107,6 +115,18 @@ def operation_ids(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
             if isinstance(operation, dict) and isinstance(operation.get("operationId"), str):
                 found[operation["operationId"]] = operation
     return found
+
+
+def link_pairs(document: dict[str, Any]) -> set[tuple[str, str]]:
+    """(source, target) operation labels (``"POST /v1/..."``) of our links, for those in ``document``."""
+    labels = {
+        operation["operationId"]: f"{method.upper()} {path}"
+        for path, item in document.get("paths", {}).items()
+        for method, operation in item.items()
+        if isinstance(operation, dict) and isinstance(operation.get("operationId"), str)
+    }
+    return {(labels[source], labels[link["operationId"]]) for source, links in LINKS.items() if source in labels
+            for link in links.values() if link["operationId"] in labels}  # fmt: skip
 
 
 def add_links(document: dict[str, Any]) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,8 @@ from mockserver.fuzz.transport import reading_of
 
 if TYPE_CHECKING:
     from schemathesis.cli.commands.run.context import ExecutionContext
+
+    from mockserver.fuzz.bounds import CaseBudget
 
 __all__ = ["OperationTally", "Tally", "failures_of"]
 
@@ -37,7 +40,8 @@ class OperationTally:
     failed_checks: set[str] = field(default_factory=set)
 
 
-def failures_of(ctx: ExecutionContext, seed: int | None, rerun: str | None) -> list[dict[str, Any]]:
+def failures_of(ctx: ExecutionContext, seed: int | None, rerun: str | None,
+                replay: Callable[[str], str] | None = None) -> list[dict[str, Any]]:  # fmt: skip
     """Every unique failure schemathesis recorded, with its ``curl`` and how to run it again."""
     found = []
     for label, groups in sorted(ctx.statistic.failures.items()):
@@ -55,6 +59,7 @@ def failures_of(ctx: ExecutionContext, seed: int | None, rerun: str | None) -> l
                     "curl": group.code_sample,
                     "seed": seed,
                     "rerun": rerun,
+                    "replay": replay(case_id) if replay is not None else None,
                 })  # fmt: skip
     return found
 
@@ -63,13 +68,19 @@ class Tally(EventHandler["ExecutionContext"]):
     """Counts per operation and per check; adds them to the summary; writes the JSON report if asked."""
 
     def __init__(self, *, target: str, document: str, seed: int | None, rerun: str | None = None,
-                 json_paths: tuple[Path, ...] = (), notes: tuple[str, ...] = ()) -> None:  # fmt: skip
+                 json_paths: tuple[Path, ...] = (), notes: tuple[str, ...] = (), budget: CaseBudget | None = None,
+                 our_links: Collection[tuple[str, str]] = (),
+                 replay: Callable[[str], str] | None = None) -> None:  # fmt: skip
         self.target = target
         self.document = document
         self.seed = seed
         self.rerun = rerun
         self.json_paths = json_paths
         self.notes = notes
+        self.budget = budget
+        self.replay = replay
+        self.our_links = our_links
+        self.unfollowed = 0  # chained requests of our links that found nothing to take (an empty page, a stream)
         self.operations: dict[str, OperationTally] = {}
         self.checks: dict[str, Counter[str]] = {}  # check name -> {"passed": n, "failed": n}
         self.started = time.monotonic()
@@ -80,6 +91,7 @@ class Tally(EventHandler["ExecutionContext"]):
             self._scenario(event)
         elif isinstance(event, events.EngineFinished):
             self.duration = time.monotonic() - self.started
+            self._drop_unfollowed_links(ctx)
             for line in self.lines(ctx):
                 ctx.add_summary_line(line)
 
@@ -103,6 +115,14 @@ class Tally(EventHandler["ExecutionContext"]):
                 if check.status == Status.FAILURE:
                     tally.failed_checks.add(check.name)
 
+    def _drop_unfollowed_links(self, ctx: ExecutionContext) -> None:
+        """Our links (``document.add_links``) find nothing to take in an empty page or a stream: that says nothing
+        about the server, so it is counted here rather than listed as schemathesis' "Failed to extract data"."""
+        found = ctx.statistic.extraction_failures
+        kept = [f for f in found if (f.source, f.target) not in self.our_links]
+        self.unfollowed += len(found) - len(kept)
+        found[:] = kept
+
     # -- what is shown and written ------------------------------------------------------------------------------
 
     def lines(self, ctx: ExecutionContext) -> list[str]:
@@ -120,13 +140,24 @@ class Tally(EventHandler["ExecutionContext"]):
             mark = "✘" if counts["failed"] else "✔"
             errored = f" / {counts['errored']} errored" if counts["errored"] else ""
             out.append(f"  {mark} {name.ljust(name_width)}  {counts['passed']} / {counts['failed']}{errored}")
+        if self.budget is not None and self.budget.spent:
+            out.append(f"Stopped at --max-cases {self.budget.limit}: {self.budget.sent} requests sent")
+        if self.unfollowed:
+            out.append(f"Links not followed: {self.unfollowed} chained requests found nothing to take "
+                       "(an empty page, a streamed answer)")  # fmt: skip
+        if ctx.statistic.failures and self.replay is not None:
+            out.append("Replay a failure (its requests again, its checks, ours included):")
+            for label, groups in sorted(ctx.statistic.failures.items()):
+                for case_id, group in groups.items():
+                    titles = ", ".join(sorted({f.title for f in group.failures}))
+                    out.append(f"  {self.replay(case_id)}    # {label}: {titles}")
         if ctx.statistic.failures and self.rerun:
             out.append(f"Run the same cases again: {self.rerun}")
         out += [f"Note: {note}" for note in self.notes]
         return out
 
     def document_for(self, ctx: ExecutionContext) -> dict[str, Any]:
-        failures = failures_of(ctx, self.seed, self.rerun)
+        failures = failures_of(ctx, self.seed, self.rerun, self.replay)
         return {
             "target": self.target,
             "document": self.document,

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.fuzz import MESSAGES_OPERATIONS, PHASES
-from mockserver.fuzz.document import FuzzError
+from mockserver.fuzz.bounds import CaseBudget
+from mockserver.fuzz.document import DocumentUnreachable, FuzzError
 from mockserver.fuzz.resources import Resources
 from mockserver.fuzz.streams import StreamBounds
 
@@ -26,11 +27,12 @@ __all__ = ["FuzzOptions", "fuzz"]
 @dataclass(frozen=True)
 class FuzzOptions:
     url: str
-    spec: str | None = None  # a file or URL; None: our own document
+    spec: str = "letta"  # a file, a URL, "letta" (the server's own /openapi.json) or "mock" (ours)
     operations: tuple[str, ...] = MESSAGES_OPERATIONS  # operationIds; () for every operation of the document
     checks: tuple[str, ...] = ("all",)
     exclude_checks: tuple[str, ...] = ()
-    max_examples: int = 20
+    max_examples: int = 20  # cases per operation in the examples, coverage and fuzzing phases; stateful scenarios
+    max_cases: int | None = None  # requests in all: the run stops at the last
     seed: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
     auth: str | None = None
@@ -46,6 +48,8 @@ class FuzzOptions:
     request_timeout: float = 30.0
     shrink: bool = True  # minimise failing cases (schemathesis' default)
     rerun: Callable[[int | None], str] | None = None  # the command running the same cases again, given the seed
+    replay: str | None = None  # a failure's case id: replay it instead of running (``replay``)
+    replay_command: Callable[[str], str] | None = None  # the command replaying a failure, given its case id
 
 
 def _reachable(url: str) -> None:
@@ -57,7 +61,7 @@ def _reachable(url: str) -> None:
         raise FuzzError(f"cannot connect to {url}: {error}") from None
 
 
-def _events(schema: Any, location: str) -> Generator[Any, None, None]:
+def _events(schema: Any, location: str, budget: CaseBudget | None) -> Generator[Any, None, None]:
     from schemathesis.cli.events import LoadingFinished, LoadingStarted
     from schemathesis.engine import from_schema
 
@@ -65,7 +69,10 @@ def _events(schema: Any, location: str) -> Generator[Any, None, None]:
     yield started
     yield LoadingFinished.from_schema(schema, location=location, start_time=started.timestamp,
                                       base_url=schema.get_base_url())  # fmt: skip
-    yield from from_schema(schema).execute()
+    engine = from_schema(schema).execute()
+    if budget is not None:
+        budget.stop = engine.stop  # the last request of the budget stops the engine before the next case
+    yield from engine
 
 
 def fuzz(options: FuzzOptions) -> int:
@@ -79,14 +86,19 @@ def fuzz(options: FuzzOptions) -> int:
 
 def _fuzz(options: FuzzOptions) -> int:
     from schemathesis.cli.commands.run.context import ExecutionContext
+    from schemathesis.cli.commands.run.handlers.crashes import CrashHandler
     from schemathesis.cli.commands.run.handlers.junitxml import JunitXMLHandler
     from schemathesis.cli.commands.run.handlers.output import OutputHandler
     from schemathesis.cli.constants import ExitCode
 
+    from mockserver.fuzz.document import link_pairs
+    from mockserver.fuzz.replay import crash_directory
     from mockserver.fuzz.report import Tally
     from mockserver.fuzz.resources import provide
     from mockserver.fuzz.schema import letta_schema
     from mockserver.fuzz.transport import contract_of
+
+    budget = CaseBudget(options.max_cases) if options.max_cases is not None else None
 
     def schema_with(parameters: dict[str, str]) -> Any:
         return letta_schema(
@@ -105,10 +117,19 @@ def _fuzz(options: FuzzOptions) -> int:
             workers=options.workers,
             request_timeout=options.request_timeout,
             shrink=options.shrink,
+            budget=budget,
         )
 
-    schema_with({})  # a usage error is one before anything is sent or created
+    try:
+        checked = schema_with({})  # a usage error is one before anything is sent or created
+    except DocumentUnreachable:
+        _reachable(options.url)  # a server that does not answer is the reason its document could not be read
+        raise
     _reachable(options.url)
+    if options.replay is not None:
+        from mockserver.fuzz.replay import replay
+
+        return replay(checked, options.url, options.replay)
     headers = dict(options.headers)
     if options.auth is not None:
         headers["Authorization"] = f"Bearer {options.auth}"
@@ -120,10 +141,16 @@ def _fuzz(options: FuzzOptions) -> int:
         project = schema.config
         rerun = options.rerun(project.seed) if options.rerun is not None else None
         tally = Tally(target=options.url, document=location, seed=project.seed, rerun=rerun, json_paths=options.json,
-                      notes=resources.notes)  # fmt: skip
-        handlers: list[Any] = [tally, *(JunitXMLHandler(path) for path in options.junit), OutputHandler(config=project)]
+                      notes=resources.notes, budget=budget, our_links=link_pairs(schema.raw_schema),
+                      replay=options.replay_command)  # fmt: skip
+        # Each failure's requests are kept for `--replay` (replay.crash_directory), not where the run runs.
+        crashes = CrashHandler(cache_directory=crash_directory(options.url), schema_location=location,
+                               base_url=options.url, tls_verify=project.tls_verify,
+                               sanitization=project.output.sanitization)  # fmt: skip
+        handlers: list[Any] = [tally, *(JunitXMLHandler(path) for path in options.junit), crashes,
+                               OutputHandler(config=project)]  # fmt: skip
         ctx = ExecutionContext(config=project)
-        stream = _events(schema, location)
+        stream = _events(schema, location, budget)
         try:
             for handler in handlers:
                 handler.start(ctx)
@@ -137,4 +164,7 @@ def _fuzz(options: FuzzOptions) -> int:
             stream.close()
             for handler in handlers:
                 handler.shutdown(ctx)
+        if budget is not None and budget.spent and ctx.exit_code == ExitCode.INTERRUPTED:
+            # Stopped by --max-cases, not by the user: the verdict is what the cases sent found.
+            return int(ExitCode.FAILURES if ctx.statistic.failures else ExitCode.OK)
         return int(ctx.exit_code)

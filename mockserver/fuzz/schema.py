@@ -4,7 +4,7 @@ The rule: the document is prepared (``document``: links, streaming examples, uni
 loaded by schemathesis with a configuration built from the options, narrowed to the operations asked for, and
 bound to our transport (``transport.bind``); our checks are registered. What schemathesis does with it is its own.
 
-    schema = letta_schema("http://127.0.0.1:8283")   # our document, the 17 messages operations, every check
+    schema = letta_schema("http://127.0.0.1:8283")   # its own /openapi.json, the 17 messages operations, every check
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from mockserver.contract.names import LETTA
 from mockserver.fuzz import MESSAGES_OPERATIONS, PHASES
+from mockserver.fuzz.bounds import CaseBudget, limit_examples
 from mockserver.fuzz.document import (
     FuzzError,
     add_examples,
@@ -60,7 +62,7 @@ def _checks(names: Sequence[str], excluded: Sequence[str], *, authenticated: boo
 def letta_schema(
     base_url: str,
     *,
-    spec: str | None = None,
+    spec: str = LETTA,
     headers: Mapping[str, str] | None = None,
     auth: str | None = None,
     operations: Sequence[str] = MESSAGES_OPERATIONS,
@@ -74,19 +76,23 @@ def letta_schema(
     workers: int = 1,
     request_timeout: float = 30.0,
     shrink: bool = True,
+    budget: CaseBudget | None = None,
 ) -> Any:
-    """A schemathesis schema of the Letta server at ``base_url``: ``spec`` (a file or URL; default: letta-mock's own
-    document), ``operations`` by operationId (``()``: all), schemathesis' and our ``checks`` (but
-    ``exclude_checks``), streams read within
-    ``stream``'s bounds. ``parameters`` fix path parameters (``{"path.agent_id": "agent-…"}``). Raises
-    ``FuzzError`` for what cannot be used."""
+    """A schemathesis schema of the Letta server at ``base_url``: ``spec`` (a file, a URL, ``"letta"`` — the
+    server's own ``/openapi.json``, the default — or ``"mock"``, letta-mock's own document), ``operations`` by
+    operationId (``()``: all), schemathesis' and our ``checks`` (but ``exclude_checks``), streams read within
+    ``stream``'s bounds, at most ``max_examples`` cases per operation in the examples, coverage and fuzzing phases
+    and ``max_examples`` stateful scenarios (``bounds``). ``parameters`` fix path parameters
+    (``{"path.agent_id": "agent-…"}``); ``budget`` bounds the requests of a whole run (the CLI's ``--max-cases``).
+    Raises ``FuzzError`` for what cannot be used."""
     import schemathesis
 
     unknown = set(phases) - set(PHASES)
     if unknown:
         raise FuzzError(f"--phases: unknown {', '.join(sorted(unknown))} (choose from {', '.join(PHASES)})")
+    enabled_checks = _checks(checks, exclude_checks, authenticated=auth is not None)  # before the server is asked
     bounds = stream or StreamBounds()
-    document, location = load_document(spec, dict(headers or {}))
+    document, location = load_document(spec, dict(headers or {}), base_url)
     bearer = prepare(document, auth=auth)
     missing = set(operations) - set(operation_ids(document))
     if missing:
@@ -95,14 +101,16 @@ def letta_schema(
         "base-url": base_url.rstrip("/"),
         "headers": dict(headers or {}),
         "workers": workers,
-        # No example database: a run is its seed, and nothing is written where it runs.
+        # No example database and no cache: a run is its seed, and nothing is written where it runs (the cache
+        # would replay earlier runs' requests, and make schemathesis suggest `st replay`, which cannot work here).
         "generation": {"max-examples": max_examples, "no-shrink": not shrink, "database": "none"},
+        "cache": {"enabled": False},
         "phases": {phase: {"enabled": phase in phases} for phase in PHASES},
         "max-stream-events": bounds.max_events + 1,  # above ours: schemathesis never cuts what we hand it
         "request-timeout": request_timeout,
         # Every distinct flaw of an operation, not only the first: the report is the point of a fuzz run.
         "continue-on-failure": True,
-        "checks": _checks(checks, exclude_checks, authenticated=auth is not None),
+        "checks": enabled_checks,
     }
     if seed is not None:
         data["seed"] = seed
@@ -118,4 +126,5 @@ def letta_schema(
         raise FuzzError(f"cannot fuzz with {location}: {error}") from None
     if operations:
         schema = schema.include(operation_id=list(operations))
-    return bind(schema, bounds, source=location)
+    limit_examples(schema, max_examples)
+    return bind(schema, bounds, source=location, coverage_limit=max_examples, budget=budget)

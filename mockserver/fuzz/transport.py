@@ -22,6 +22,7 @@ from schemathesis.core.transport import Response, is_event_stream
 from schemathesis.transport.requests import RequestsTransport, SameHostRedirectsSession
 
 from mockserver.contract import Contract
+from mockserver.fuzz.bounds import CaseBudget, bounded_coverage
 from mockserver.fuzz.streams import StreamBounds, StreamReading, read_stream
 
 if TYPE_CHECKING:
@@ -118,15 +119,17 @@ class BoundedStreamAdapter(HTTPAdapter):
 
 
 class StreamingTransport(RequestsTransport):
-    """schemathesis' requests transport, sending through a session that carries ``BoundedStreamAdapter``."""
+    """schemathesis' requests transport, sending through a session that carries ``BoundedStreamAdapter``; each
+    request spends one of ``budget`` (``--max-cases``), when there is one."""
 
-    def __init__(self, bounds: StreamBounds, contract: Contract) -> None:
+    def __init__(self, bounds: StreamBounds, contract: Contract, budget: CaseBudget | None = None) -> None:
         super().__init__()
         from schemathesis.transport.requests import REQUESTS_TRANSPORT
 
         self._copy_serializers_from(REQUESTS_TRANSPORT)
         self.bounds = bounds
         self.contract = contract
+        self.budget = budget
 
     def _mount(self, session: requests.Session) -> None:
         adapter = session.get_adapter("http://")
@@ -137,6 +140,8 @@ class StreamingTransport(RequestsTransport):
         session.mount("https://", adapter)
 
     def send(self, case: Case[Any], *, session: requests.Session | None = None, **kwargs: Any) -> Response:
+        if self.budget is not None:
+            self.budget.spend()
         if session is not None:
             self._mount(session)
             return super().send(case, session=session, **kwargs)
@@ -148,17 +153,22 @@ class StreamingTransport(RequestsTransport):
 _BOUND: dict[type, type] = {}
 
 
-def bind(schema: Schema, bounds: StreamBounds, *, source: str | None = None) -> Schema:
+def bind(schema: Schema, bounds: StreamBounds, *, source: str | None = None, coverage_limit: int | None = None,
+         budget: CaseBudget | None = None) -> Schema:  # fmt: skip
     """``schema``, sending through ``StreamingTransport`` from now on (its clones too), its document the contract
-    (``source``: where the document came from, for messages).
+    (``source``: where the document came from, for messages); ``coverage_limit`` bounds the coverage phase's cases
+    per operation, ``budget`` the requests of the whole run (``mockserver.fuzz.bounds``).
 
     schemathesis picks a schema's transport by the schema's class; the schema's class becomes a subclass that names
     ours. schemathesis' own stream limit is lifted above ours so that it never cuts what we hand it.
     """
     contract = Contract(schema.raw_schema, source=source or schema.location or "<document>")
-    transport = StreamingTransport(bounds, contract)
+    transport = StreamingTransport(bounds, contract, budget)
     base = _BOUND.get(type(schema), type(schema))
-    bound = type(f"LettaFuzz{base.__name__}", (base,), {"transport": transport, "__module__": __name__})
+    attributes: dict[str, Any] = {"transport": transport, "__module__": __name__}
+    if coverage_limit is not None:
+        attributes["iter_coverage_cases"] = bounded_coverage(base.iter_coverage_cases, coverage_limit)  # type: ignore[attr-defined]
+    bound = type(f"LettaFuzz{base.__name__}", (base,), attributes)
     _BOUND[bound] = base
     schema.__class__ = bound
     schema.config.max_stream_events = bounds.max_events + 1

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..real_letta import install
 from . import report, runner, selection, workspace
 
 DEFAULT_REAL_URL = "http://127.0.0.1:8284"
@@ -39,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-k", dest="only", default="", help="run only the selected node ids containing this text")
     parser.add_argument("--timeout", type=float, help="for the whole run, in seconds (600 for the mock, else 1800)")
     parser.add_argument("--per-test-timeout", type=float, default=runner.PER_TEST_TIMEOUT_S)
-    parser.add_argument("--sdist", help="the letta sdist (default: the one up.sh downloaded into the cache)")
+    parser.add_argument("--sdist", help="the letta sdist (default: the one tests/real_letta downloaded)")
     parser.add_argument("--json", type=Path, help="write every test's result and requests here")
     parser.add_argument("--brief", action="store_true", help="leave out the per-test table")
     parser.add_argument("--keep", action="store_true", help="keep the temporary workspace (pytest's output is there)")
@@ -83,7 +84,7 @@ def _write_selection(args: argparse.Namespace, sdist: Path, python: Path, space:
         "relative to the sdist's tests/ directory; made by `python -m tests.letta_itests --real --write-selection`.",
         "",
         f"Baseline ({today}): {len(chosen)} of {len(chosen)} passed against real Letta {workspace.LETTA_VERSION} "
-        f"(../shared/real-letta, stub LLM) in {run.seconds:.0f} s,",
+        f"(tests/real_letta, stub LLM) in {run.seconds:.0f} s,",
         f"with letta-client {workspace.locked_versions(sdist)['letta-client']} and every model moved to "
         f"{runner.MODEL}; {len(chosen)} of the {len(collected)} tests collected from:",
         *[f"  {name}" for name in files],
@@ -99,8 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.timeout is None:
         args.timeout = DEFAULT_TIMEOUT_S["server" if args.url or args.real else "mock"]
-    sdist = workspace.find_sdist(args.sdist)
-    python = workspace.ensure_venv(sdist)
+    found = install()  # Letta's venv and sdist (instant once installed)
+    sdist = Path(args.sdist) if args.sdist else found.sdist
+    python = workspace.ensure_venv(sdist, found.venv)
     space = workspace.open_workspace(sdist)
     try:
         with _target(args) as (url, label, routed):

@@ -26,13 +26,13 @@ from .workspace import PLUGIN_MODULE, Workspace
 
 __all__ = ["EMBEDDING", "MODEL", "Run", "TestResult", "collect", "run_selection", "served_models"]
 
-MODEL = "openai-proxy/gpt-4o-mini"  # ../shared/real-letta's stub model
+MODEL = "openai-proxy/gpt-4o-mini"  # the stub model of tests/real_letta
 EMBEDDING = "openai/text-embedding-3-small"
 # The settings file both Letta's model_settings-based and llm_config-based tests read (LLM_CONFIG_FILE): a
 # non-reasoning OpenAI model, like the stub's, so the tests expect what the stub does.
 LLM_CONFIG_FILE = "openai-gpt-4o-mini.json"
 PER_TEST_TIMEOUT_S = 120
-# The real server's records of MODEL and EMBEDDING (GET /v1/models/ of Letta 0.16.8 under up.sh).
+# The real server's records of MODEL and EMBEDDING (GET /v1/models/ of Letta 0.16.8 under tests/real_letta).
 FALLBACK_LLM_CONFIG: dict[str, Any] = {
     "handle": MODEL,
     "model": "gpt-4o-mini",
@@ -117,7 +117,7 @@ def _environment(workspace: Workspace, url: str, log: Path) -> dict[str, str]:
         "LETTA_SERVER_URL": url,
         "LLM_CONFIG_FILE": LLM_CONFIG_FILE,
         # The tests read these from their own process's Letta settings to decide whether the server has Redis
-        # (background streams, conversation locks); the server under test always has it (up.sh, the mock).
+        # (background streams, conversation locks); the server under test always has it (tests/real_letta, the mock).
         "LETTA_REDIS_HOST": os.environ.get("LETTA_ITESTS_REDIS_HOST", "127.0.0.1"),
         "LETTA_REDIS_PORT": os.environ.get("LETTA_ITESTS_REDIS_PORT", os.environ.get("REALSERVER_REDIS_PORT", "56379")),
         "LETTA_ITESTS_LOG": str(log),

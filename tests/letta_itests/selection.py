@@ -47,7 +47,7 @@ EXCLUDED_FILES = {
 }
 
 # Groups of candidate tests left out, as fnmatch patterns over node ids, each with its one-line reason. The stub
-# LLM (../shared/real-letta/llm_stub.py) answers by rule, so tests of what a real model understands fail against
+# LLM (tests/real_letta/llm_stub.py) answers by rule, so tests of what a real model understands fail against
 # real Letta too; so do tests that patch Letta's server code in their own process, which a server elsewhere never
 # sees.
 _IN_PROCESS = "patches Letta's server code in the test process (unittest.mock), which a server elsewhere never sees"

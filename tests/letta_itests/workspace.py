@@ -1,17 +1,17 @@
 """Where Letta's tests run: a temporary directory holding the ``tests/`` tree of the Letta sdist (extracted at run
 time, never copied into this repository) and our plugin, and the harness venv that runs them.
 
-The venv (``$REALSERVER_CACHE/itests-venv``) is ours: pytest and its plugins at the versions Letta's own
-``uv.lock`` pins, from PyPI, plus a ``.pth`` line that puts the real-letta venv's site-packages (``letta``,
-``letta-client`` and their dependencies, installed by ``../shared/real-letta/up.sh``) behind its own. The real-letta
-venv is never changed. A marker file keyed on the versions makes a second call instant.
+The venv (``itests-venv`` beside the real-letta venv, in the cache of tests/real_letta) is ours: pytest and its
+plugins at the versions Letta's own ``uv.lock`` pins, from PyPI, plus a ``.pth`` line that puts the real-letta venv's
+site-packages (``letta``, ``letta-client`` and their dependencies, installed by ``python -m tests.real_letta
+install``) behind its own. The real-letta venv is never changed. A marker file keyed on the versions makes a second
+call instant.
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
-import os
 import re
 import shutil
 import subprocess
@@ -20,7 +20,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["LETTA_VERSION", "Workspace", "cache_dir", "ensure_venv", "find_sdist", "open_workspace"]
+__all__ = ["LETTA_VERSION", "Workspace", "ensure_venv", "open_workspace"]
 
 LETTA_VERSION = "0.16.8"
 PLUGIN_MODULE = "letta_itests_plugin"
@@ -31,22 +31,6 @@ PLUGIN_MODULE = "letta_itests_plugin"
 RUNNER_PACKAGES: dict[str, str | None] = {"pytest": None, "pytest-asyncio": None, "pytest-timeout": "2.4.0"}
 NO_DEPS_PACKAGES: dict[str, str | None] = {"letta-client": None}
 VENV_TIMEOUT_S = 300
-
-
-def cache_dir() -> Path:
-    """The real-letta cache (tests/_real_letta.py's default)."""
-    return Path(os.environ.get("REALSERVER_CACHE", "/var/tmp/real-letta"))
-
-
-def find_sdist(given: str | None = None) -> Path:
-    """The Letta sdist: ``given``, else the one up.sh downloaded into the cache."""
-    path = Path(given) if given else cache_dir() / "dl" / f"letta-{LETTA_VERSION}.tar.gz"
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"the Letta {LETTA_VERSION} sdist is not at {path}: run ../shared/real-letta/up.sh (it downloads it) or "
-            f"`pip download --no-deps --no-binary :all: letta=={LETTA_VERSION}`"
-        )
-    return path
 
 
 @dataclass(frozen=True)
@@ -99,13 +83,12 @@ def _requirements(sdist: Path, packages: dict[str, str | None]) -> list[str]:
     return out
 
 
-def ensure_venv(sdist: Path, real_venv: Path | None = None, venv: Path | None = None) -> Path:
+def ensure_venv(sdist: Path, real_venv: Path, venv: Path | None = None) -> Path:
     """The harness venv's python, created (or reused) as the module docstring says."""
-    real_venv = real_venv or cache_dir() / "venv"
-    venv = venv or cache_dir() / "itests-venv"
+    venv = venv or real_venv.parent / "itests-venv"
     real_python = real_venv / "bin" / "python"
     if not real_python.exists():
-        raise FileNotFoundError(f"the real-letta venv is not at {real_venv}: run ../shared/real-letta/up.sh first")
+        raise FileNotFoundError(f"the real-letta venv is not at {real_venv}: run `python -m tests.real_letta install`")
     requirements = _requirements(sdist, RUNNER_PACKAGES)
     no_deps = _requirements(sdist, NO_DEPS_PACKAGES)
     key = hashlib.sha256(" ".join([str(real_venv), *requirements, *no_deps]).encode()).hexdigest()[:12]
