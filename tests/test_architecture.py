@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("models", "errors"),
     ("catalogue", "wire", "config", "sources", "scenarios", "faults", "control", "contract", "prompts", "tool_schemas",
-     "schema_values"),
+     "schema_values", "model_config"),
     ("records", "paging", "store"),
     ("synthesize", "engine"),
     ("http", "sending", "runs", "history", "handlers", "operations", "journal", "calls", "admin", "dashboard",
