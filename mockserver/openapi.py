@@ -211,7 +211,7 @@ PARAMETERS: dict[str, JsonSchemaValue] = {
     "identifier_keys": _strings("identifier_keys", "Identity filter (accepted, ignored)."),
     "include_relationships": _strings("include_relationships", "Deprecated; accepted.", **_DEPRECATED),
     "include": _query("include", {"type": "array", "items": {"type": "string", "enum": _INCLUDES}, "default": []},
-                      "Relations to include (the mock always includes them).", style="form", explode=True),
+                      "Relations to include (none by default for a 1.x SDK).", style="form", explode=True),
     "order@agents": _order("desc", "the agents"),
     "order_by@agents": _query("order_by", {"type": "string", "enum": ["created_at", "updated_at",
                               "last_run_completion"], "default": "created_at"}, "Sort key."),

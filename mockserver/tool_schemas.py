@@ -9,10 +9,11 @@ never executed.
 from __future__ import annotations
 
 import ast
+import hashlib
 import re
 from typing import Any
 
-__all__ = ["ToolSchemaError", "check_json_schema", "schema_from_source"]
+__all__ = ["ToolSchemaError", "check_json_schema", "schema_from_source", "tool_hash"]
 
 _TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "dict": "object", "list": "array"}
 
@@ -122,3 +123,10 @@ def _docstring(text: str) -> tuple[str, dict[str, str]]:
             elif current and line.strip():
                 described[current] = f"{described[current]} {line.strip()}".strip()
     return summary, described
+
+
+def tool_hash(source_code: str | None, source_type: str | None, requirements: str = "") -> str:
+    """The version tag Letta keeps in a tool's ``metadata_.tool_hash``: 12 hex digits that change with its source,
+    source type or requirements (the mock's digest of them; a client compares it, never recomputes it)."""
+    text = "|".join((source_code or "", source_type or "", requirements))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
@@ -12,7 +10,7 @@ from mockserver.catalogue import Texts
 from mockserver.engine import check_can_send
 from mockserver.errors import Conflict, HTTPError, MethodNotAllowed, RouteInvalid
 from mockserver.handlers.agents import agent_state
-from mockserver.handlers.common import items_response, server_fidelity, store, strict_compaction
+from mockserver.handlers.common import items_response, looks_like_sdk, server_fidelity, store, strict_compaction
 from mockserver.history import agent_history, compact, page_query, paged
 from mockserver.http import json_response, parse_body, path_id
 from mockserver.models import (
@@ -58,17 +56,8 @@ def _server_route_checks(request: Request, body: LettaStreamingRequest) -> None:
             reasons.append("background can only be true when streaming=true")
         if reasons:
             raise RouteInvalid(Texts.streaming_options(reasons))
-    elif not _looks_like_sdk(request):
+    elif not looks_like_sdk(request):
         raise RouteInvalid(Texts.STREAMING_NEEDS_SDK)
-
-
-def _looks_like_sdk(request: Request) -> bool:
-    if "x-stainless-package-version" in request.headers:
-        return True
-    agent = request.headers.get("user-agent")
-    if agent is None:
-        return True
-    return re.match(r"^(@letta-ai/)?letta-client/1\.", agent) is not None
 
 
 async def create_agent_message_stream(request: Request) -> Response:
@@ -148,4 +137,3 @@ async def edit_message(request: Request) -> Response:
     path_id(request, "agent_id")
     path_id(request, "message_id")
     raise MethodNotAllowed(Texts.MESSAGE_EDITING)
-

@@ -17,7 +17,7 @@ from mockserver.models import RUN_ID_PATTERN
 from mockserver.paging import Row, resource_page
 from mockserver.store import Store
 
-__all__ = ["id_page", "items_response", "run_id", "server_fidelity", "store", "strict_compaction"]
+__all__ = ["id_page", "items_response", "looks_like_sdk", "run_id", "server_fidelity", "store", "strict_compaction"]
 
 Resource = TypeVar("Resource")
 
@@ -29,6 +29,17 @@ def store(request: Request) -> Store:
 
 def server_fidelity(request: Request) -> bool:
     return bool(request.app.state.config.fidelity == "server")
+
+
+def looks_like_sdk(request: Request) -> bool:
+    """Letta's "is this a 1.x SDK" test (wire doc §4): the Stainless version header, no user agent at all, or the
+    SDK's own user agent."""
+    if "x-stainless-package-version" in request.headers:
+        return True
+    agent = request.headers.get("user-agent")
+    if agent is None:
+        return True
+    return re.match(r"^(@letta-ai/)?letta-client/1\.", agent) is not None
 
 
 def strict_compaction(request: Request) -> bool:

@@ -8,13 +8,14 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mockserver import catalogue
 from mockserver.catalogue import Texts
 from mockserver.errors import BadRequest, RequestInvalid
 from mockserver.handlers.common import id_page, store
 from mockserver.http import json_response, parse_body, path_id, query_bool, query_choice
 from mockserver.models import Tool, ToolCreate, ToolUpdate
 from mockserver.store import Store
-from mockserver.tool_schemas import ToolSchemaError, check_json_schema, schema_from_source
+from mockserver.tool_schemas import ToolSchemaError, check_json_schema, schema_from_source, tool_hash
 
 __all__ = ["count_tools", "create_tool", "delete_tool", "list_tools", "modify_tool", "retrieve_tool", "upsert_tool"]
 
@@ -26,7 +27,14 @@ async def create_tool(request: Request) -> Response:
 
 async def upsert_tool(request: Request) -> Response:
     body = await parse_body(request, ToolCreate)
-    return json_response(store(request).put_tool(_fields(body), upsert=True))
+    fields = _fields(body)
+    state = store(request)
+    existing = state.tool_names.get(fields["name"])
+    if existing is not None:
+        # An existing tool keeps what the request leaves out (its tags, its source type, ...), as Letta's does.
+        kept = {"name", "json_schema", "metadata_", "last_updated_by_id", *body.model_fields_set}
+        fields = {name: value for name, value in fields.items() if name in kept}
+    return json_response(state.put_tool(fields, upsert=True))
 
 
 def _fields(body: ToolCreate) -> dict[str, Any]:
@@ -44,13 +52,19 @@ def _fields(body: ToolCreate) -> dict[str, Any]:
             raise BadRequest(Texts.tool_schema_failed(str(error))) from None
     fields = body.model_dump(exclude={"json_schema"}, exclude_none=True)
     fields["tags"] = body.tags or []
+    # Letta names a tool's source "json" unless the request says otherwise (the document's default is "python").
+    source_type = body.source_type if "source_type" in body.model_fields_set else "json"
+    requirements = f"{body.pip_requirements or ''}{body.npm_requirements or ''}"
     return {
         **fields,
         "name": schema["name"],
         "description": body.description if body.description is not None else schema.get("description"),
+        "source_type": source_type,
         "json_schema": schema,
-        "args_json_schema": body.args_json_schema,
-        "metadata_": {},
+        "args_json_schema": body.args_json_schema if body.args_json_schema is not None else {},
+        "metadata_": {"tool_hash": tool_hash(body.source_code, source_type, requirements)},
+        "created_by_id": catalogue.DEFAULT_USER_ID,
+        "last_updated_by_id": catalogue.DEFAULT_USER_ID,
     }
 
 
