@@ -100,9 +100,9 @@ def cancel_runs(
                 records.append(record)
         return {**answer, **{r.run.id: _cancel(store, agent, r) for r in records}}
     records = store.active_runs(agent)
-    if not records and agent.last_run_id is not None and not server_fidelity:
-        # With Redis (always the case on Letta Cloud) the agent's last run is named even when it finished
-        # (wire doc §18.4); cancelling a finished run leaves it as it is.
+    if not records and agent.last_run_id is not None:
+        # With Redis (always the case on Letta Cloud, and what background streams need) the agent's last run is
+        # named even when it finished (wire doc §18.4); cancelling a finished run leaves it as it is.
         records = [store.runs[agent.last_run_id]]
     if not records:
         if server_fidelity or store.closed_world or agent.created:

@@ -66,7 +66,11 @@ def letta_mock_schema():
 
     with LiveServer(BrokenLetta()) as server:
         yield letta_schema(server.url, stream=StreamBounds(timeout=0.5))''',
-).replace("MESSAGES_OPERATIONS)", '["send_message", "retrieve_stream_for_run"])')
+).replace("MESSAGES_OPERATIONS)", '["send_message", "retrieve_stream_for_run"])').replace(
+    # Three derandomized cases need not include a stream that reaches the flaw (a streaming send whose draws leave
+    # the turn a step to take); ten do.
+    "max_examples=3", "max_examples=10"
+)
 
 
 def run(pytester: pytest.Pytester, source: str, **env: str) -> Any:

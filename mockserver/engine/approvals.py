@@ -24,6 +24,7 @@ class Answer:
     call_id: str
     status: Literal["success", "error"]
     text: str
+    ran: bool = False  # the server ran the tool (an approved call)
 
 
 def check_can_send(agent: AgentRecord, messages: Sequence[InputMessage], *, closed_world: bool) -> None:
@@ -86,6 +87,6 @@ def answer_for(pending: PendingApproval | None, answer: ApprovalReturn | ToolRet
         planned.kind = "client"
         return Answer(planned, answer.tool_call_id, answer.status, text)
     if answer.approve:
-        return Answer(planned, answer.tool_call_id, "success", tool_result(planned))
+        return Answer(planned, answer.tool_call_id, "success", tool_result(planned), ran=True)
     reason = f" User reason: {answer.reason}" if answer.reason else ""
     return Answer(planned, answer.tool_call_id, "error", f"Error: request to call tool denied.{reason}")
