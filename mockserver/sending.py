@@ -48,6 +48,7 @@ from mockserver.scenarios import TurnPlan
 from mockserver.store import Store
 from mockserver.synthesize import input_text, plan_turn
 from mockserver.wire import sse
+from mockserver.wire.logprobs import choice_logprobs, generations, turn_token_data
 from mockserver.wire.seq import Numbering
 
 __all__ = [
@@ -225,7 +226,7 @@ async def send(
     await turn
     if plan.error is not None:
         raise _http_error(plan)
-    return json_response(collect(record))
+    return json_response(with_token_data(collect(record), record, body))
 
 
 def _conversation_run(store: Store, agent: AgentRecord, conversation_id: str | None) -> RunRecord | None:
@@ -278,6 +279,18 @@ def _http_error(plan: TurnPlan) -> HTTPError:
     if kind.body == "detail":
         return BadRequest(kind.message) if kind.http_status == 400 else HTTPError(kind.message)
     return ServerError(Texts.UNKNOWN_ERROR)
+
+
+def with_token_data(response: LettaResponse, record: RunRecord, body: LettaRequest) -> LettaResponse:
+    """The answer with the turn's log probabilities and token ids, when the request asks for them (RL clients)."""
+    logprobs, token_ids = getattr(body, "return_logprobs", False), getattr(body, "return_token_ids", False)
+    if not (logprobs or token_ids):
+        return response
+    turn = generations([item for stored in record.messages for item in stored.items])
+    return response.model_copy(update={
+        "logprobs": choice_logprobs(turn, getattr(body, "top_logprobs", None)) if logprobs else None,
+        "turns": turn_token_data(turn) if token_ids else None,
+    })  # fmt: skip
 
 
 def collect(record: RunRecord) -> LettaResponse:
