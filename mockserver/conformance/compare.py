@@ -1,5 +1,10 @@
 """Two recorded sessions side by side: each exchange of one paired with the same exchange of the other (the n-th
-request of the same step), their statuses and shapes compared, the differences grouped by Letta's operation."""
+request of the same step), their statuses and shapes compared, the differences grouped by Letta's operation.
+
+A server that fails (a 5xx) is not something the mock imitates (it answers every request Letta's document allows):
+such an exchange is reported as the server's failure, not as a difference. Letta 0.16.8 fails
+``DELETE /v1/runs/{run_id}`` so, every time.
+"""
 
 from __future__ import annotations
 
@@ -30,6 +35,7 @@ class Report:
 
     exchanges: dict[str, int] = field(default_factory=dict)
     differences: list[Difference] = field(default_factory=list)
+    server_failures: list[Difference] = field(default_factory=list)  # the server answered 5xx: not compared
 
     @property
     def differing(self) -> list[str]:
@@ -39,7 +45,8 @@ class Report:
         return [d for d in self.differences if d.operation == operation]
 
     def to_json(self) -> dict[str, Any]:
-        return {"exchanges": self.exchanges, "differences": [d.to_json() for d in self.differences]}
+        return {"exchanges": self.exchanges, "differences": [d.to_json() for d in self.differences],
+                "server_failures": [d.to_json() for d in self.server_failures]}  # fmt: skip
 
 
 def _by_step(exchanges: Sequence[Exchange]) -> dict[str, list[Exchange]]:
@@ -58,6 +65,11 @@ def compare(real: Sequence[Exchange], mock: Sequence[Exchange]) -> Report:
         for index in range(max(len(left), len(right))):
             a = left[index] if index < len(left) else None
             b = right[index] if index < len(right) else None
+            if a is not None and b is not None and a.status >= 500 and b.status < 500:
+                report.exchanges[a.operation] = report.exchanges.get(a.operation, 0) + 1
+                what = f"the server failed ({a.status}{_detail(a)}); the mock answered {b.status}"
+                report.server_failures.append(Difference(a.operation, step, f"{a.method} {a.path}", what))
+                continue
             report.differences += _pair(step, a, b, report.exchanges)
     return report
 

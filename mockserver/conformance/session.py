@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -191,7 +192,9 @@ def _send_tools(s: Session) -> None:
     asking = f"Call the lookup_weather_{s.tag} tool for"
     s.client.agents.messages.create(agent, input=f"{asking} Paris")
     _drain(s.client.agents.messages.create(agent, input=f"{asking} Rome", streaming=True))
-    _drain(s.client.agents.messages.stream(agent, input="hello by the deprecated route"))
+    with warnings.catch_warnings():  # the SDK warns that the route is deprecated; it is still Letta's
+        warnings.simplefilter("ignore", DeprecationWarning)
+        _drain(s.client.agents.messages.stream(agent, input="hello by the deprecated route"))
 
 
 def _history(s: Session) -> None:
@@ -226,14 +229,29 @@ def _cancel(s: Session) -> None:
 
 def _approval(s: Session) -> None:
     agent = s.ids["agent"]
-    response = s.client.agents.messages.create(agent, input=f"Call the erase_notes_{s.tag} tool")
-    call = next(m for m in response.messages if m.message_type == "approval_request_message")
+    asking = f"Call the erase_notes_{s.tag} tool"
+    call = _approval_request(s.client.agents.messages.create(agent, input=asking))
     s.client.agents.messages.list(agent, limit=4)
     s.client.agents.retrieve(agent)
-    approval = {"type": "approval", "approvals": [{"type": "approval", "approve": True,
-                                                   "tool_call_id": call.tool_call.tool_call_id}]}  # fmt: skip
-    s.client.agents.messages.create(agent, messages=[approval])
+    s.client.agents.messages.create(agent, messages=[_decision(call, approve=True)])
     s.client.agents.messages.list(agent, limit=4)
+    call = _approval_request(s.client.agents.messages.create(agent, input=asking))
+    s.client.agents.messages.create(agent, messages=[_decision(call, approve=False, reason="Not today.")])
+    s.client.agents.messages.list(agent, limit=6)
+    s.client.get(f"/v1/agents/{agent}/context", cast_to=object)
+
+
+def _approval_request(response: Any) -> str:
+    """The tool call id of the approval request in a send's answer."""
+    request = next(m for m in response.messages if m.message_type == "approval_request_message")
+    return str(request.tool_call.tool_call_id)
+
+
+def _decision(call_id: str, *, approve: bool, reason: str | None = None) -> dict[str, Any]:
+    decision: dict[str, Any] = {"type": "approval", "approve": approve, "tool_call_id": call_id}
+    if reason is not None:
+        decision["reason"] = reason
+    return {"type": "approval", "approvals": [decision]}
 
 
 def _compact(s: Session) -> None:
@@ -306,7 +324,7 @@ STEPS: tuple[Step, ...] = (
     Step("an async run: its status, messages, usage, steps; the agent's runs", _run),
     Step("a background stream, resumed after its second event", _resume),
     Step("cancel with nothing running", _cancel),
-    Step("a tool call waiting for approval: history while pending, then approved", _approval),
+    Step("tool calls waiting for approval: history while pending, approved, denied; the context window", _approval),
     Step("compact, reset, compact again; history after each", _compact),
     Step("a conversation: send, list, background and resume, compact", _conversation),
     Step("list, read, change, fork, cancel and recompile conversations", _conversations),

@@ -8,7 +8,8 @@ message differs from one that has it. A key that is itself an id (``{"run-…": 
 their value is kept (``string=completed``).
 
 A stream's shape is the shape of its events, path by path under their ``message_type``, plus its *skeleton*: the
-event kinds in order, a run of one kind (token chunks) as one, keep-alive pings after the first left out.
+event kinds in order, a run of one kind (token chunks) as one, keep-alive pings after the first left out. A
+listing's (or a turn's ``messages``) skeleton is its message types in order.
 """
 
 from __future__ import annotations
@@ -126,7 +127,15 @@ def shape_of(content_type: str, body: bytes) -> Shape:
         value = json.loads(text) if text else None
     except ValueError:
         return Shape("text")
-    return Shape("json", json_shape(value))
+    return Shape("json", json_shape(value), _listed(value))
+
+
+def _listed(value: Any) -> list[str]:
+    """The message types of a listing (or a turn's ``messages``) in order: a history's order is its shape too."""
+    items = value.get("messages") if isinstance(value, dict) else value
+    if not isinstance(items, list):
+        return []
+    return [str(i["message_type"]) for i in items if isinstance(i, dict) and isinstance(i.get("message_type"), str)]
 
 
 def differences(real: Shape, mock: Shape) -> list[str]:
@@ -136,7 +145,8 @@ def differences(real: Shape, mock: Shape) -> list[str]:
         return [f"the server answered {real.kind}, the mock {mock.kind}"]
     out = []
     if real.skeleton != mock.skeleton:
-        out.append(f"stream: the server sent {real.skeleton}, the mock {mock.skeleton}")
+        what = "stream" if real.kind == "stream" else "messages in order"
+        out.append(f"{what}: the server sent {real.skeleton}, the mock {mock.skeleton}")
     differing: list[str] = []
     for path in sorted(real.paths.keys() | mock.paths.keys(), key=_order):
         theirs, ours = real.paths.get(path), mock.paths.get(path)
