@@ -127,7 +127,6 @@ class AgentRecord:
     pending: PendingApproval | None = None
     last_run_id: str | None = None
     last_stop_reason: StopReasonType | None = None
-    system_edited: bool = False  # a client's block change rewrote its system message since its last turn
 
 
 @dataclass

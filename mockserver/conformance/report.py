@@ -30,7 +30,8 @@ def render(report: Report, outcomes: dict[str, Sequence[Outcome]], *, verbose: b
             if verbose:
                 lines.append(f"  ok    {operation} ({count} exchange{'s' if count != 1 else ''})")
             continue
-        lines.append(f"  DIFF  {operation} ({len(found)} of its {count} exchange(s) compared differ)")
+        exchanges = len({(d.step, d.request) for d in found})
+        lines.append(f"  DIFF  {operation} ({len(found)} difference(s) in {exchanges} of its {count} exchange(s))")
         seen: set[str] = set()
         for difference in found:
             if difference.what in seen:

@@ -17,12 +17,7 @@ __all__ = ["context_messages"]
 
 def context_messages(state: Store, agent: AgentRecord, window: list[str]) -> list[dict[str, Any]]:
     model = agent.profile.model.partition("/")[2] or agent.profile.model
-    rows = [_row(stored, agent.id, model) for i in window if (stored := state.messages.get(i)) is not None]
-    if rows and rows[0]["role"] == "system" and agent.system_edited:
-        # Rewritten by a client's block change (not yet by a turn): the client's update, as Letta records it.
-        user = catalogue.DEFAULT_USER_ID
-        rows[0].update(created_by_id=user, last_updated_by_id=user, updated_at=rows[0]["created_at"], approvals=[])
-    return rows
+    return [_row(stored, agent.id, model) for i in window if (stored := state.messages.get(i)) is not None]
 
 
 def _text(text: str) -> dict[str, Any]:

@@ -72,7 +72,6 @@ class AgentStore(ToolStore):
         blocks[index] = blocks[index].model_copy(update=changes)
         agent.updated_at = self.clock.now()
         self.recompile(agent, None, persist=True)
-        agent.system_edited = True
         return blocks[index]
 
     def recompile(self, agent: AgentRecord, conversation_id: str | None, *, persist: bool) -> str:

@@ -83,7 +83,6 @@ class RunStore(ConversationStore):
         record = RunRecord(run=run, input_otids=input_otids)
         self._keep_run(record)
         agent.last_run_id = run.id
-        agent.system_edited = False  # a turn compiles the system message again, as the agent's own
         return record
 
     def run(self, run_id: str) -> RunRecord:
