@@ -21,7 +21,7 @@ from mockserver.admin import admin_mount
 from mockserver.appstate import install
 from mockserver.auth import TokenCheck
 from mockserver.catalogue import Texts
-from mockserver.config import MockConfig
+from mockserver.config import CREATED_TOOL_MS, MockConfig
 from mockserver.control import parse_controls
 from mockserver.errors import ConfigurationError, ControlError, HTTPError
 from mockserver.faults import ConnectionDropped
@@ -50,6 +50,7 @@ def create_app(
     on_miss: str = "error",
     auth_token: str | None = None,
     cors_origins: Iterable[str] | None = None,
+    created_tool_ms: int = CREATED_TOOL_MS,
 ) -> Starlette:
     """A mock Letta server as an ASGI app.
 
@@ -67,9 +68,13 @@ def create_app(
 
     ``auth_token`` makes every route, the admin API and the dashboard included, answer 401 to a caller without it
     (``mockserver.auth``); ``cors_origins`` are the origins browsers may call from (default: any).
+
+    ``created_tool_ms`` is how long a server tool of an agent a client created runs (default 2000, Letta's sandbox
+    order of time, see ``config.CREATED_TOOL_MS``): such a run can be cancelled in flight. 0 makes it instant.
     """
     config = MockConfig.build(seed=seed, agents=agents, fidelity=fidelity, max_body_bytes=max_body_bytes,
-                              auth_token=auth_token, cors_origins=cors_origins)  # fmt: skip
+                              auth_token=auth_token, cors_origins=cors_origins,
+                              created_tool_ms=created_tool_ms)  # fmt: skip
     try:
         defaults = parse_controls(controls, where="controls")
     except ControlError as error:

@@ -73,6 +73,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("scenario", "default scenario of every turn (over controls)", str),
     Setting("journal_size", "exchanges the journal keeps", int, "journal_size"),
     Setting("auth_token", "answer only callers with this bearer token (the clients send it)", str, "auth_token"),
+    Setting("created_tool_ms", "how long a server tool of an agent a client created runs (default 2000; 0: instant)",
+            int, "created_tool_ms"),
     Setting("script", "scripted turns: [turn, ...] for the test's agents, or {agent_id: [turn, ...]}"),
     # Record and replay (mockserver.recording): fixtures in front of the mock, or a cassette instead of it.
     Setting("fixtures", "replay recorded exchanges: fixture files, directories or curated names", _words, "fixtures"),

@@ -46,8 +46,9 @@ async def run_async_turn(
     else:
         plan = plan_for(store, agent, body, messages, controls)
         server = app.state.config.fidelity == "server"
+        tool_ms = app.state.config.created_tool_ms if agent.created else 0
         options = turn_options(
-            body, controls, streaming=False, async_run=True, server=server, letta_rules=agent.created
+            body, controls, streaming=False, async_run=True, server=server, letta_rules=agent.created, tool_ms=tool_ms
         )
         await run_turn(store, agent, record, None, messages, plan, options)
     if record.run.callback_url:

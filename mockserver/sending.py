@@ -114,11 +114,14 @@ def turn_options(
     async_run: bool = False,
     server: bool = False,
     letta_rules: bool = False,
+    tool_ms: int = 0,
 ) -> TurnOptions:
+    """How the turn runs; ``tool_ms`` is how long a server tool runs unless the controls say (the created agents'
+    setting, ``config.CREATED_TOOL_MS``)."""
     pace = Pace(
         first_event_s=controls.get("first_event_delay_ms", 0) / 1000,
         token_s=controls.get("token_delay_ms", 0) / 1000,
-        tool_s=controls.get("tool_ms", 0) / 1000,
+        tool_s=controls.get("tool_ms", tool_ms) / 1000,
         jitter_s=controls.get("jitter_ms", 0) / 1000,
         ping_interval_s=controls.get("ping_interval_ms", catalogue.KEEPALIVE_INTERVAL_MS) / 1000,
         seed=controls.seed,
@@ -216,7 +219,10 @@ async def send(
     )
     plan = plan_for(store, agent, body, messages, controls)
     server = request.app.state.config.fidelity == "server"
-    options = turn_options(body, controls, streaming=streaming, server=server, letta_rules=agent.created)
+    tool_ms = request.app.state.config.created_tool_ms if agent.created else 0
+    options = turn_options(
+        body, controls, streaming=streaming, server=server, letta_rules=agent.created, tool_ms=tool_ms
+    )
     turn = run_turn(store, agent, record, conversation_id, messages, plan, options)
     if streaming:
         task = asyncio.ensure_future(turn)  # runs on even if the client goes away

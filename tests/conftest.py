@@ -28,7 +28,8 @@ pytest_plugins = ["_real_letta"]
 
 @pytest.fixture
 def app() -> Starlette:
-    return create_app(seed=1)
+    # Created agents' tools run at once here (their realistic 2 s is tests/test_cancel_in_flight.py's subject).
+    return create_app(seed=1, created_tool_ms=0)
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ class Altered:
     and with ``last_stop_reason`` a number."""
 
     def __init__(self) -> None:
-        self.app = create_app(seed=3, fidelity="server")
+        self.app = create_app(seed=3, fidelity="server", created_tool_ms=0)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         wanted = scope["type"] == "http" and scope["method"] == "GET"
@@ -52,7 +52,7 @@ class Altered:
 
 
 def test_the_session_touches_every_operation_the_mock_serves() -> None:
-    with LiveServer(seed=1, fidelity="server") as server:
+    with LiveServer(seed=1, fidelity="server", created_tool_ms=0) as server:
         recording = record_session(server.url)
         server.check()
     assert [o.error for o in recording.outcomes if o.error] == []
@@ -64,7 +64,7 @@ def test_the_session_touches_every_operation_the_mock_serves() -> None:
 
 
 def test_the_mock_conforms_to_itself(capsys: pytest.CaptureFixture[str]) -> None:
-    with LiveServer(seed=2, fidelity="server") as server:
+    with LiveServer(seed=2, fidelity="server", created_tool_ms=0) as server:
         status = main(["conformance", server.url])
     out = capsys.readouterr().out
     assert status == 0, out

@@ -36,14 +36,14 @@ WEATHER = ERASE.replace("erase_notes", "lookup_weather").replace("Erase the note
 @pytest.fixture(params=["contract", "server"])
 def letta(request: pytest.FixtureRequest, serve: Callable[[Starlette], str]) -> Iterator[Letta]:
     fidelity = request.param
-    with make_letta(serve(create_app(seed=5, fidelity=fidelity)), strict=True,
+    with make_letta(serve(create_app(seed=5, fidelity=fidelity, created_tool_ms=0)), strict=True,
                     checker=ContractChecker(fidelity=fidelity)) as client:  # fmt: skip
         yield client
 
 
 @pytest.fixture
 def server(serve: Callable[[Starlette], str]) -> Iterator[Letta]:
-    with make_letta(serve(create_app(seed=5, fidelity="server")), strict=True,
+    with make_letta(serve(create_app(seed=5, fidelity="server", created_tool_ms=0)), strict=True,
                     checker=ContractChecker(fidelity="server")) as client:  # fmt: skip
         yield client
 

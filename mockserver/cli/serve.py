@@ -7,6 +7,7 @@ import os
 import sys
 
 from mockserver import __version__
+from mockserver.config import CREATED_TOOL_MS
 from mockserver.control import TRIGGERS
 from mockserver.faults import FAULTS
 from mockserver.journal import DEFAULT_SIZE
@@ -90,6 +91,14 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
         default=None,
         help="default turn controls, the X-Letta-Mock header's grammar (e.g. 'token_delay_ms=20; fault=no_done')",
     )
+    serve.add_argument(
+        "--created-tool-ms",
+        type=int,
+        metavar="MS",
+        default=CREATED_TOOL_MS,
+        help=f"how long a server tool of an agent a client created runs, so a run can be cancelled in flight "
+        f"(default: {CREATED_TOOL_MS}, Letta's sandbox order of time; 0: instant)",
+    )
     serve.add_argument("--no-admin", action="store_true", help="leave out the /_mock/ admin API and dashboard")
     serve.add_argument(
         "--journal-size",
@@ -159,6 +168,7 @@ def run(args: argparse.Namespace) -> int:
             on_miss=args.on_miss,
             auth_token=args.auth_token,
             cors_origins=args.cors_origin,
+            created_tool_ms=args.created_tool_ms,
         )
     except (ControlError, ConfigurationError) as error:
         print(f"letta-mock: error: {error}", file=sys.stderr)

@@ -99,7 +99,8 @@ def conform(
 
     options = {"api_key": api_key, "headers": headers, "model": model, "embedding": embedding, "timeout": timeout}
     server = record_session(url, **options)  # type: ignore[arg-type]
-    with LiveServer(seed=1, fidelity=fidelity) as mock_server:
+    # The reference mock's tools run at once: only shapes are compared, and the command should not wait for them.
+    with LiveServer(seed=1, fidelity=fidelity, created_tool_ms=0) as mock_server:
         mock = record_session(mock_server.url, **options)  # type: ignore[arg-type]
     return Conformance(server, mock, compare(server.exchanges, mock.exchanges))
 

@@ -115,6 +115,8 @@ class _Turn:
             if index >= options.max_steps:
                 stop = "max_steps"
                 break
+            if self.record.cancel_requested:
+                raise Cancelled  # between steps, before the next LLM call stores anything (Letta's check)
             # The user's input is stored with the id of the step that consumed it (wire doc §18.3).
             ended = await self.step(step, index, first_step_id if index == 0 else store.ids.new("step"))
             if plan.error is not None:  # error_at=mid: after the first step's chunks
@@ -190,7 +192,9 @@ class _Turn:
             call, call_id, status, text, message_id=message_id, now=now, run_id=self.run_id, step_id=step_id, ran=ran
         )
         self.store_items(message_id, [item], now)
-        await self.out.item(item)  # tool returns arrive whole, also in token mode
+        # Tool returns arrive whole, also in token mode; a tool that ran is reported even if the run was cancelled
+        # meanwhile (Letta stops between steps).
+        await self.out.item(item, cancellable=not ran)
 
     async def step(self, step: Step, index: int, step_id: str) -> StopReasonType | None:
         """Run one step; returns the stop reason if the turn ends here."""
@@ -221,7 +225,8 @@ class _Turn:
             await self.out.item(request, request_chunks)
         for planned, call in built.served:
             if self.options.pace.tool_s:
-                await self.out.silence(self.options.pace.tool_s)  # the tool runs (keep-alive pings fill it)
+                # The tool runs (keep-alive pings fill it) to its end: a cancel takes effect at the next step.
+                await self.out.silence(self.options.pace.tool_s, cancellable=False)
             await self.tool_return(planned, call.tool_call_id, "success", tool_result(planned), step_id, ran=True)
         if built.waiting:
             return "requires_approval"
