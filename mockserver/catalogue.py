@@ -332,6 +332,12 @@ class Texts:
         return f"Tool with id {tool_id} not found."
 
     @staticmethod
+    def tool_names_differ(name: str, source: str) -> str:  # a modify whose json_schema names another function
+        return (
+            f"Tool name '{name}' does not match the name in the JSON schema '{name}' or in the source code `{source}`"
+        )
+
+    @staticmethod
     def tool_schema_failed(reason: str) -> str:
         return f"Failed to derive json schema: Schema generation failed: {reason}"
 

@@ -68,7 +68,7 @@ async def create_agent(request: Request) -> Response:
     tool_ids = [*(state.base_tool_ids(body.agent_type) if body.include_base_tools else ()), *_tool_ids(state, body)]
     given = {name: getattr(body, name) for name in _PROFILE_FIELDS if getattr(body, name) is not None}
     tool_ids = list(dict.fromkeys(tool_ids))
-    rules = given.pop("tool_rules", [])
+    rules = _distinct(given.pop("tool_rules", []))
     profile = AgentProfile(
         **given,
         agent_type=body.agent_type,
@@ -88,6 +88,11 @@ async def create_agent(request: Request) -> Response:
         item = input_item(message, message_id=message_id, now=now, run_id=None, step_id=None, otid=state.ids.uuid4())
         state.add_message(agent, message_id, [item], conversation_id=None, run_id=None, created_at=now)
     return json_response(agent_state(state, agent))
+
+
+def _distinct(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Tool rules without repeats (Letta keeps one of identical rules; a different limit is another rule)."""
+    return list({json.dumps(rule, sort_keys=True): rule for rule in rules}.values())
 
 
 def _tool_ids(state: Store, body: CreateAgentRequest) -> list[str]:
@@ -155,6 +160,8 @@ async def modify_agent(request: Request) -> Response:
         changes["tool_ids"] = [state.tool(tool_id).id for tool_id in body.tool_ids]
     if body.context_window_limit is not None:
         changes["context_window"] = body.context_window_limit
+    if "tool_rules" in changes:
+        changes["tool_rules"] = _distinct(changes["tool_rules"])
     state.modify_agent(agent, changes)
     return json_response(agent_state(state, agent))
 

@@ -21,8 +21,7 @@ __all__ = ["count_tools", "create_tool", "delete_tool", "list_tools", "modify_to
 
 
 async def create_tool(request: Request) -> Response:
-    body = await parse_body(request, ToolCreate)
-    return json_response(store(request).put_tool(_fields(body), upsert=False))
+    return await upsert_tool(request)  # Letta's create updates the tool of the same name too (names are unique)
 
 
 async def upsert_tool(request: Request) -> Response:
@@ -31,8 +30,9 @@ async def upsert_tool(request: Request) -> Response:
     state = store(request)
     existing = state.tool_names.get(fields["name"])
     if existing is not None:
-        # An existing tool keeps what the request leaves out (its tags, its source type, ...), as Letta's does.
-        kept = {"name", "json_schema", "metadata_", "last_updated_by_id", *body.model_fields_set}
+        # An existing tool takes the new source's schema and description and keeps what the request leaves out
+        # (its tags, its source type, ...), as Letta's does.
+        kept = {"name", "json_schema", "description", "metadata_", "last_updated_by_id", *body.model_fields_set}
         fields = {name: value for name, value in fields.items() if name in kept}
     return json_response(state.put_tool(fields, upsert=True))
 
@@ -127,6 +127,8 @@ async def modify_tool(request: Request) -> Response:
             check_json_schema(body.json_schema)
         except ToolSchemaError as error:
             raise RequestInvalid.single(["body", "json_schema"], str(error), "value_error") from None
+        if body.source_code is not None and _function_name(body.source_code) != body.json_schema["name"]:
+            raise BadRequest(Texts.tool_names_differ(body.json_schema["name"], body.source_code))
     if "json_schema" in changes:
         changes["name"] = changes["json_schema"]["name"]
     return json_response(store(request).modify_tool(tool_id, changes))
@@ -135,3 +137,10 @@ async def modify_tool(request: Request) -> Response:
 async def delete_tool(request: Request) -> Response:
     store(request).delete_tool(path_id(request, "tool_id"))
     return json_response(None)
+
+
+def _function_name(source: str) -> str | None:
+    try:
+        return str(schema_from_source(source)["name"])
+    except ToolSchemaError:
+        return None
