@@ -261,3 +261,33 @@ def test_token_ids_cover_every_generation_and_tool_result_of_the_turn(letta: Let
         assert all(0 <= i < 100_277 for i in ids)
         assert [entry[1] for entry in turn.output_token_logprobs or []] == ids
     assert len(reply.output_ids or []) == len(words(reply.content or ""))
+
+
+# -- tools and tool rules ----------------------------------------------------------------------------------------
+
+
+def test_a_tool_is_the_last_function_of_its_source_and_creating_it_again_updates_it(letta: Letta) -> None:
+    helper = "def helper(x: int) -> int:\n    return x\n\n\n"
+    tool = letta.tools.create(source_code=helper + WEATHER)
+    assert (tool.name, tool.description) == ("lookup_weather", "The weather of a topic.")
+    again = letta.tools.create(source_code=WEATHER.replace("The weather of a topic.", "Weather, again."))
+    assert (again.id, again.description) == (tool.id, "Weather, again.")
+
+
+def test_a_schema_naming_another_function_than_the_source_is_letta_s_400(letta: Letta) -> None:
+    tool = letta.tools.create(source_code=WEATHER)
+    schema = {"name": "other_name", "description": "d", "parameters": {"type": "object", "properties": {}}}
+    with pytest.raises(BadRequestError) as refused:
+        letta.tools.update(tool.id, source_code=ERASE, json_schema=schema)
+    assert refused.value.body == {"detail": Texts.tool_names_differ("other_name", ERASE)}
+    renamed = letta.tools.update(tool.id, source_code=ERASE, json_schema={**schema, "name": "erase_notes"})
+    assert renamed.name == "erase_notes"
+
+
+def test_identical_tool_rules_are_kept_once(letta: Letta) -> None:
+    rule = {"tool_name": "send_message", "type": "exit_loop"}
+    agent = letta.agents.create(name="a", tool_rules=[rule, rule, rule], **MODEL)
+    assert [(r.tool_name, r.type) for r in agent.tool_rules or []] == [("send_message", "exit_loop")]
+    limits = [{"tool_name": "t", "type": "max_count_per_step", "max_count_limit": n} for n in (2, 2, 3)]
+    updated = letta.agents.update(agent.id, tool_rules=limits)
+    assert [r.max_count_limit for r in updated.tool_rules or []] == [2, 3]  # type: ignore[union-attr]
