@@ -92,8 +92,9 @@ def run(args: argparse.Namespace) -> int:
     from mockserver.conformance.report import render
 
     url = args.url.rstrip("/")
+    headers = {**dict(args.header), **({"authorization": f"Bearer {args.api_key}"} if args.api_key else {})}
     try:
-        health = httpx.get(f"{url}/v1/health/", headers=dict(args.header), timeout=10)
+        health = httpx.get(f"{url}/v1/health/", headers=headers, timeout=10)
     except httpx.HTTPError as error:
         print(f"letta-mock conformance: error: {url} does not answer: {error}", file=sys.stderr)
         return 2
