@@ -106,11 +106,15 @@ def conform(
 
 
 # Where the default profile (the contract as Letta's document states it) answers otherwise than the real server,
-# on purpose: (operation, the start of the difference, why). The server profile has none of these.
-_REPLY = ("the real server renders a letta_v1_agent's reply as a reasoning_message (wire doc §18.8); the default "
-          "profile lists the message as it is stored")
-_SUMMARY = ("the real server lists a compaction's summary as a user message packing it (wire doc §17.5); the default "
-            "profile lists the summary_message of Letta's document")
+# on purpose. The server profile has none of these.
+_REPLY = (
+    "the real server renders a letta_v1_agent's reply as a reasoning_message (wire doc §18.8); the default "
+    "profile lists the message as it is stored"
+)
+_SUMMARY = (
+    "the real server lists a compaction's summary as a user message packing it (wire doc §17.5); the default "
+    "profile lists the summary_message of Letta's document"
+)
 # (operation, a regular expression the difference matches from its start, why)
 DEFAULT_PROFILE_DIFFERENCES: tuple[tuple[str, str, str], ...] = (
     ("retrieve_message", r"\$\[(assistant|reasoning)_message\]|messages in order: the server sent "
