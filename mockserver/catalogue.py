@@ -26,6 +26,8 @@ from mockserver.models import RunStatus, StopReasonType
 __all__ = [
     "INT64_MAX",
     "COMPLETED_STOP_REASONS",
+    "DEFAULT_ORG_ID",
+    "DEFAULT_USER_ID",
     "ERRORS",
     "ERROR_STOP_REASONS",
     "IN_BAND_ERRORS",
@@ -38,6 +40,8 @@ __all__ = [
     "BLOCK_DESCRIPTIONS",
     "LEGACY_AGENT_TYPES",
     "MODELS",
+    "MODEL_ENDPOINTS",
+    "SUMMARIZER_MODELS",
     "BaseTool",
     "ErrorType",
     "ModelFamily",
@@ -49,6 +53,9 @@ __all__ = [
 ]
 
 LETTA_VERSION = "0.16.8"
+# A self-hosted Letta server's default user and organization: who created what a client creates there.
+DEFAULT_USER_ID = "user-00000000-0000-4000-8000-000000000000"
+DEFAULT_ORG_ID = "org-00000000-0000-4000-8000-000000000000"
 INT64_MAX = 2**63 - 1  # the largest limit the real server's database takes (beyond: a 500, "A database error")
 KEEPALIVE_INTERVAL_MS = 20_000  # the server's keepalive_interval setting (§6.4; its function's own default is 30 s)
 
@@ -168,18 +175,33 @@ class ModelFamily:
     endpoint_type: str
     context_window: int
     reasoning: Reasoning
+    max_tokens: int = 16384  # the default output budget Letta gives the model (llm_config.max_tokens)
 
 
 # First match wins; the last row matches every handle.
 MODELS: tuple[ModelFamily, ...] = (
     ModelFamily(r"^letta-mock/", "openai", 128000, "visible"),  # the open world's agent: it reasons, as it always did
+    ModelFamily(r"^openai(-proxy)?/gpt-5\.[234](?!.*-chat)", "openai", 200000, "hidden", 128000),
     ModelFamily(r"^openai(-proxy)?/(o1|o3|o4|gpt-5)", "openai", 200000, "hidden"),
     ModelFamily(r"^openai(-proxy)?/", "openai", 128000, "none"),
-    ModelFamily(r"^anthropic/", "anthropic", 200000, "none"),
-    ModelFamily(r"^google_(ai|vertex)/", "google_ai", 1048576, "none"),
+    ModelFamily(r"^anthropic/.*(opus|sonnet)", "anthropic", 200000, "none"),
+    ModelFamily(r"^anthropic/", "anthropic", 200000, "none", 8192),
+    ModelFamily(r"^google_(ai|vertex)/", "google_ai", 1048576, "none", 65536),
     ModelFamily(r"^letta/", "openai", 30000, "none"),
     ModelFamily(r"", "openai", 128000, "none"),
 )
+# Where each kind of provider is reached (llm_config.model_endpoint, embedding_config.embedding_endpoint).
+MODEL_ENDPOINTS: Mapping[str, str] = {
+    "openai": "https://api.openai.com/v1",
+    "anthropic": "https://api.anthropic.com/v1",
+    "google_ai": "https://generativelanguage.googleapis.com",
+}
+# The light model Letta summarizes with, by provider (compaction_settings.model unless given).
+SUMMARIZER_MODELS: Mapping[str, str] = {
+    "openai": "openai/gpt-5-mini",
+    "anthropic": "anthropic/claude-haiku-4-5",
+    "google_ai": "google_ai/gemini-2.5-flash",
+}
 
 
 @lru_cache(maxsize=512)  # asked on every send; a mock sees a handful of model handles
@@ -207,6 +229,7 @@ class BaseTool:
     description: str
     parameters: dict[str, Any]
     attached_to: frozenset[str] = _EVERY_TYPE  # the agent types a new agent gets it for (include_base_tools)
+    parallel: bool = False  # enable_parallel_execution
 
 
 def _string(description: str) -> dict[str, str]:
@@ -214,16 +237,28 @@ def _string(description: str) -> dict[str, str]:
 
 
 # Letta's own tools, in every organization from the start; a new agent gets those of its type unless
-# include_base_tools is false (the descriptions are the mock's).
+# include_base_tools is false. Their parameters (names, types, which are required) are Letta 0.16.8's; the
+# descriptions are the mock's.
 BASE_TOOLS: tuple[BaseTool, ...] = (
     BaseTool("send_message", "letta_core", "Send a message to the user.", {
         "type": "object", "properties": {"message": _string("The message.")}, "required": ["message"],
     }, attached_to=LEGACY_AGENT_TYPES),
     BaseTool("conversation_search", "letta_core", "Search prior conversation history.", {
-        "type": "object", "properties": {"query": _string("What to search for.")}, "required": ["query"],
-    }),
+        "type": "object",
+        "properties": {
+            "query": _string("What to search for."),
+            "roles": {"type": "array", "items": {"type": "string", "enum": ["assistant", "user", "tool"]},
+                      "description": "Only messages of these roles."},
+            "limit": {"type": "integer", "description": "At most this many results."},
+            "start_date": _string("Only messages from this date on (ISO 8601)."),
+            "end_date": _string("Only messages up to this date (ISO 8601)."),
+        },
+        "required": [],
+    }, parallel=True),
     BaseTool("memory_insert", "letta_sleeptime_core", "Insert text into a memory block.", {
-        "type": "object", "properties": {"label": _string("The block."), "new_string": _string("The text.")},
+        "type": "object",
+        "properties": {"label": _string("The block."), "new_string": _string("The text."),
+                       "insert_line": {"type": "integer", "description": "The line to insert after (0: the top)."}},
         "required": ["label", "new_string"],
     }),
     BaseTool("memory_replace", "letta_sleeptime_core", "Replace text in a memory block.", {
@@ -266,7 +301,14 @@ class Texts:
         "Summarization failed to reduce the number of messages. You may not have enough messages to compact or "
         "need to use a different CompactionSettings (e.g. using `all` mode)."
     )
+    # Nothing to summarize: Letta fails to answer a null summary (pydantic's message, wire doc §12).
+    NO_SUMMARY = (
+        "1 validation error for CompactionResponse\nsummary\n  Input should be a valid string [type=string_type, "
+        "input_value=None, input_type=NoneType]\n    For further information visit "
+        "https://errors.pydantic.dev/2.11/v/string_type"
+    )
     AGENT_NOT_FOUND = "Agent not found"  # list, async
+    SEARCH_NEEDS_TURBOPUFFER = "Message search requires message embedding, OpenAI, and Turbopuffer to be enabled."
 
     @staticmethod
     def agent_not_found(agent_id: str) -> str:  # send, summarize
@@ -300,6 +342,12 @@ class Texts:
     @staticmethod
     def tool_gone(tool_id: str) -> str:  # deleting a tool twice
         return f"Tool with id {tool_id} not found."
+
+    @staticmethod
+    def tool_names_differ(name: str, source: str) -> str:  # a modify whose json_schema names another function
+        return (
+            f"Tool name '{name}' does not match the name in the JSON schema '{name}' or in the source code `{source}`"
+        )
 
     @staticmethod
     def tool_schema_failed(reason: str) -> str:

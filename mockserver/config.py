@@ -24,9 +24,17 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from mockserver.control import Controls
 
-__all__ = ["SETTINGS", "Fidelity", "Flag", "MockConfig", "Setting", "host_name", "web_origins", "words"]
+__all__ = [
+    "CREATED_TOOL_MS", "SETTINGS", "Fidelity", "Flag", "MockConfig", "Setting", "host_name", "web_origins", "words",
+]  # fmt: skip
 
 Fidelity = Literal["contract", "server"]
+# A server tool of an agent a client created runs this long (ms) unless the turn's tool_ms control says otherwise.
+# Letta runs a tool's code in a sandbox (a fresh process): against its stub LLM a turn calling one took 3.3-4.5 s on
+# a 2-core machine where a plain turn took 0.2-0.3 s. Two seconds keeps that order, so a client can cancel such a
+# run in flight (Letta's own tests cancel 0.5 s and 1.5 s after starting one), while turns without a server tool,
+# and every turn of the open world's agents, stay instant.
+CREATED_TOOL_MS = 2000
 
 
 def _fail(message: str) -> Exception:
@@ -163,6 +171,12 @@ def _controls(value: str | dict[str, Any] | Controls | None) -> Controls:
         raise _fail(str(error.detail)) from None
 
 
+def _created_tool_ms(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _fail(f"created_tool_ms must be whole milliseconds >= 0, not {value!r}")
+    return value
+
+
 def _journal_size(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise _fail(f"journal_size must be a whole number >= 1, not {value!r}")
@@ -237,6 +251,11 @@ class MockConfig:
     controls: Controls | None = setting(
         None, "default turn controls, the X-Letta-Mock header's grammar (e.g. 'token_delay_ms=20; fault=no_done')",
         check=_controls, serve=Flag.of("--control", metavar="'KEY=VALUE; ...'"), plugin=str,
+    )  # fmt: skip
+    created_tool_ms: int = setting(
+        CREATED_TOOL_MS, "how long (ms) a server tool of an agent a client created runs, so a run can be cancelled "
+        "in flight (Letta's sandbox order of time; 0: instant)", check=_created_tool_ms,
+        serve=Flag.of(type=int, metavar="MS"), plugin=int,
     )  # fmt: skip
     journal_size: int = setting(
         1000, "exchanges the request journal keeps, oldest dropped first", check=_journal_size,

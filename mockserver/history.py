@@ -36,7 +36,6 @@ from mockserver.parameters import (
 from mockserver.records import AgentRecord, RunRecord, StoredMessage
 from mockserver.rules import Rules
 from mockserver.store import Store
-from mockserver.wire.ids import otid_for
 
 __all__ = [
     "agent_history",
@@ -152,35 +151,78 @@ def compact(
     conversation_id: str | None,
     body: CompactionRequest,
     rules: Rules,
+    *,
+    nothing: str = Texts.NO_SUMMARY,
 ) -> CompactionResponse:
-    """Replace the older part of the context window with a summary (stored history is kept).
+    """Replace the older part of the context window with a summary (stored history is kept), by Letta's rules:
+
+    * ``sliding_window`` (the default) evicts from the start up to an assistant message near the agent's
+      ``sliding_window_percentage`` (30 %) plus 10 %, growing by 10 % until there is one; never the newest
+      message. With none, everything is summarized (``all``).
+    * ``rules.strict_compaction`` (Letta's answers): nothing to summarize is a 400 with ``nothing`` (the agent route
+      fails to answer a null summary; the conversation route says it did not shrink), a compaction that would not
+      shrink the window is Letta's 400; otherwise (the open world) the counts stay and the last summary is answered.
 
     The summary is stored as a ``summary_message``; ``rules.packed_summary`` (the real server's way) stores it as a
-    user message carrying a ``system_alert`` instead, as a compaction inside a turn does (§17.5). With too little to
-    fold, ``rules.strict_compaction`` refuses (400); otherwise the answer is the summary there is, count unchanged.
+    user message carrying a ``system_alert`` instead, as a compaction inside a turn does (§17.5).
     """
     window, previous = store.context(agent, conversation_id)
-    context = [i for i in window[1:] if not _is_summary(store, i)]
     before = len(window)
-    mode = body.compaction_settings.mode if body.compaction_settings else "sliding_window"
-    keep = 0 if mode in ("all", "self_compact_all") else len(context) // 3
-    folded = context[: len(context) - keep]
-    if not folded:
-        if previous is None and rules.strict_compaction:
-            raise BadRequest(Texts.SUMMARIZE_FAILED)
-        # Nothing to fold: Letta answers with the summary it has and an unchanged count.
+    settings = body.compaction_settings
+    mode = settings.mode if settings else (agent.profile.compaction_settings or {}).get("mode", "sliding_window")
+    cut = None
+    if mode in ("sliding_window", "self_compact_sliding_window"):
+        given = settings.sliding_window_percentage if settings else None
+        percentage = given if given is not None else _percentage(agent)
+        cut = _sliding_cutoff(store, window, percentage)
+    folded, kept = (window[1:cut], window[cut:]) if cut is not None else (window[1:], [])
+    after = 2 + len(kept)
+    if not folded or after >= before:
+        if rules.strict_compaction:
+            raise BadRequest(nothing if not folded else Texts.SUMMARIZE_FAILED)
+        # Nothing to gain: the open world answers with the summary it has and an unchanged count.
         return CompactionResponse(summary=previous or "", num_messages_before=before, num_messages_after=before)
     summary = f"Summary of {len(folded)} earlier messages: " + "; ".join(_texts(store, folded))[:400]
     message_id = store.ids.new("message")
     now = store.clock.now()
     item: Any = SummaryMessage(id=message_id, date=now, summary=summary)
     if rules.packed_summary:
-        item = UserMessage(id=message_id, date=now, otid=otid_for(message_id, 0), content=_system_alert(summary))
+        item = UserMessage(id=message_id, date=now, otid=None, content=_system_alert(summary))
     store.add_message(agent, message_id, [item], conversation_id=conversation_id, run_id=None, created_at=now)
-    kept = context[len(context) - keep :] if keep else ()
     store.fold_context(agent, message_id, summary, kept, conversation_id)
     after = len(store.context(agent, conversation_id)[0])
     return CompactionResponse(summary=summary, num_messages_before=before, num_messages_after=after)
+
+
+_CUTS = frozenset({"reasoning_message", "hidden_reasoning_message", "assistant_message", "tool_call_message",
+                   "approval_request_message"})  # fmt: skip
+
+
+def _percentage(agent: AgentRecord) -> float:
+    given = (agent.profile.compaction_settings or {}).get("sliding_window_percentage")
+    return float(given) if isinstance(given, int | float) else 0.3
+
+
+def _sliding_cutoff(store: Store, window: list[str], percentage: float) -> int | None:
+    """Where Letta's sliding window cuts the context: the index of the message the kept part starts with (an
+    assistant message, or an approval request), or None when there is none to cut at."""
+    count = len(window)
+
+    def cuttable(index: int) -> bool:
+        stored = store.messages.get(window[index])
+        return stored is not None and any(item.message_type in _CUTS for item in stored.items)
+
+    newest = store.messages.get(window[-1]) if window else None
+    pending = newest is not None and any(i.message_type == "approval_request_message" for i in newest.items)
+    last = count - 2 if pending else count - 1  # the newest message (a pending approval: two) always stays
+    evicted = percentage
+    while evicted < 1.0:
+        evicted += 0.1
+        limit = round(evicted * count)
+        cut = next((i for i in reversed(range(1, limit + 1)) if i < count and cuttable(i)), None)
+        if cut is not None:
+            return cut if cut < last else None
+    return None
 
 
 def _system_alert(summary: str) -> str:
@@ -189,16 +231,6 @@ def _system_alert(summary: str) -> str:
         f"memory constraints.\nThe following is a summary of the previous messages:\n {summary}"
     )
     return json.dumps({"type": "system_alert", "message": message}, indent=2)
-
-
-def _is_summary(store: Store, message_id: str) -> bool:
-    stored = store.messages.get(message_id)
-    if stored is None:
-        return False
-    item = stored.items[0]
-    if item.message_type == "summary_message":
-        return True
-    return item.message_type == "user_message" and isinstance(item.content, str) and '"system_alert"' in item.content
 
 
 def _texts(store: Store, message_ids: list[str]) -> list[str]:

@@ -78,6 +78,7 @@ _PAGE = ("before", "after", "limit")
 _MESSAGES = array("LettaMessageUnion")
 _NULL: dict[str, Any] = {"type": "null"}
 _INTEGER: dict[str, Any] = {"type": "integer"}
+_STATE_OR_NULL: dict[str, Any] = {"anyOf": [ref("AgentState"), _NULL]}
 _TOOL = "/v1/tools/{tool_id}"
 _CONV = "/v1/conversations/{conversation_id}"
 _AGENT_FILTERS = ("query_text", "project_id", "template_id", "base_template_id", "identity_id", "identifier_keys")
@@ -183,7 +184,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "POST", "/v1/messages/search", "search_all_messages", "messages",
         "Search All Messages", "Messages whose text contains the query, newest first.",
-        body=SearchAllMessagesRequest, body_required=True, json=array("SearchResult"), errors=(413, 422),
+        body=SearchAllMessagesRequest, body_required=True, json=array("SearchResult"), errors=(400, 413, 422),
     ),
     # -- agents ---------------------------------------------------------------------------------------------
     Operation(
@@ -228,13 +229,13 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "PATCH", _AGENT + "/tools/attach/{tool_id}", "attach_tool_to_agent", "agents",
-        "Attach Tool To Agent", "Attach a tool to an agent: the agent can call it.",
-        ("tool_id", "agent_id"), json=ref("AgentState"), errors=(404, 422),
+        "Attach Tool To Agent", "Attach a tool to an agent: the agent can call it. Answers null, as Letta does.",
+        ("tool_id", "agent_id"), json=_STATE_OR_NULL, errors=(404, 422),
     ),
     Operation(
         "PATCH", _AGENT + "/tools/detach/{tool_id}", "detach_tool_from_agent",
-        "agents", "Detach Tool From Agent", "Detach a tool from an agent.",
-        ("tool_id", "agent_id"), json=ref("AgentState"), errors=(404, 422),
+        "agents", "Detach Tool From Agent", "Detach a tool from an agent. Answers null, as Letta does.",
+        ("tool_id", "agent_id"), json=_STATE_OR_NULL, errors=(404, 422),
     ),
     Operation(
         "GET", _AGENT + "/context", "retrieve_agent_context_window", "agents",

@@ -352,8 +352,12 @@ TEMPLATE_ID = Text(name="template_id", description="Template filter (accepted, i
 BASE_TEMPLATE_ID = Text(name="base_template_id", description="Template filter (accepted, ignored).")
 IDENTITY_ID = Text(name="identity_id", description="Identity filter (accepted, ignored).")
 IDENTIFIER_KEYS = Strings(name="identifier_keys", description="Identity filter (accepted, ignored).")
-INCLUDE_RELATIONSHIPS = Strings(name="include_relationships", description=_ACCEPTED, deprecated=True)
-INCLUDE = Strings(name="include", description="Relations to include (the mock always includes them).",
+INCLUDE_RELATIONSHIPS = Strings(
+    name="include_relationships", deprecated=True,
+    description="Deprecated: relations to include (`tools`, `sources`, `memory`, ...); without it and `include`, a "
+    "client that is not a 1.x SDK gets them all, as from Letta.",
+)  # fmt: skip
+INCLUDE = Strings(name="include", description="Relations to include (none by default for a 1.x SDK).",
                   choices=_INCLUDES, default=())  # fmt: skip
 ORDER_AGENTS = _order("desc", "the agents", variant="agents")
 ORDER_BY_AGENTS = Choice(name="order_by", variant="agents", description="Sort key.", default="created_at",

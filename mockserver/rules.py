@@ -64,8 +64,10 @@ class Rules:
         "a path template tried before its literal siblings (`PATCH …/messages/async`: a 422 for the id, not a 405)"
     )
     """A path parameter also matches the words of literal sibling paths, as FastAPI's routing does."""
-    cancel_names_last_run: bool = _rule("the 409 from cancel with nothing running")
-    """Cancel with nothing running names the agent's last run (Letta with Redis, §18.4); off, it is a 409."""
+    search_needs_turbopuffer: bool = _rule("message search refused (400), as by a Letta without Turbopuffer")
+    """Message search is a 400: a self-hosted Letta searches messages only with Turbopuffer set up."""
+    steps_name_organization: bool = _rule("steps with their `organization_id`")
+    """A run's steps carry their ``organization_id``, which the document's ``Step`` does not allow."""
 
     # -- Letta's refusals: server fidelity, the closed world, or what a client created ---------------------------
     refuse_empty: bool = _rule('the 422 for both or neither of `input` and `messages`; "Messages must not be empty"')
@@ -74,16 +76,22 @@ class Rules:
     """A stored approval response names the (first) answered tool call, not the approval request."""
     strict_run_ids: bool = _rule("the 400 for a run id not of the form `run-<uuid4>`")
     """A run id not of the form ``run-<uuid4>`` is a 400 (§13.1); the document puts no pattern on it."""
-    strict_compaction: bool = _rule("the 400 for compacting too little")
-    """Compacting a context with too little to fold is a 400 (§12)."""
-    nothing_to_cancel_409: bool = _rule("the 409 from cancel with nothing running")
-    """Cancelling when nothing runs is a 409 (§9)."""
+    strict_compaction: bool = _rule("the 400s for compacting what cannot shrink")
+    """Compacting a context with nothing to fold, or that would not shrink, is a 400 (§12)."""
+    nothing_to_cancel_409: bool = _rule(
+        "the 409 from cancel with nothing to cancel (an agent that never ran, a conversation with nothing running)"
+    )
+    """Cancelling with nothing to cancel is a 409 (§9). An agent with nothing running names its last run instead, in
+    every profile: Letta with Redis, as background streams need, does (§18.4)."""
     no_active_run_400: bool = _rule("the 400 from resuming a conversation with no active run")
     """Resuming a conversation's stream with no active run is a 400 (§14)."""
     strict_approvals: bool = _rule()
     """An approval when nothing waits for one is a 400 (§5); the open world takes it to answer a call it made up."""
     unknown_ids_missing: bool = _rule()
     """An id nobody created names nothing (404s; a cancelled unknown run "failed"), not an empty resource."""
+    slow_tools: bool = _rule()
+    """A server tool runs for the ``created_tool_ms`` setting (Letta's sandbox takes its time), so a client can
+    cancel the run in flight; only what a client created (the open world's agents answer at once)."""
     known_tools_only: bool = _rule()
     """An agent calls only the tools it has: an authored call of another tool returns Letta's ToolConstraintError.
     Only what a client created has a known tool list; an agent the open world made up (or a closed world's, which
@@ -121,7 +129,8 @@ def _rules(server: bool, closed: bool, created: bool) -> Rules:
         expiring_streams=server,
         packed_summary=server,
         templates_take_literals=server,
-        cancel_names_last_run=not server,
+        search_needs_turbopuffer=server,
+        steps_name_organization=server,
         refuse_empty=server or created,
         approval_names_call=server or created,
         strict_run_ids=server or closed,
@@ -131,6 +140,7 @@ def _rules(server: bool, closed: bool, created: bool) -> Rules:
         strict_approvals=closed or created,
         unknown_ids_missing=closed,
         known_tools_only=created,
+        slow_tools=created,
     )
 
 

@@ -14,6 +14,7 @@ from mockserver.models import (
     ApprovalReturn,
     LettaMessage,
     LettaPing,
+    LettaRequest,
     LettaResponse,
     LettaStopReason,
     LettaUsageStatistics,
@@ -23,8 +24,9 @@ from mockserver.rules import Rules
 from mockserver.scenarios import PlannedCall
 from mockserver.store import Store
 from mockserver.wire.ids import otid_for
+from mockserver.wire.logprobs import choice_logprobs, generations, turn_token_data
 
-__all__ = ["cancel_runs", "collect", "post_callback"]
+__all__ = ["cancel_runs", "collect", "post_callback", "with_token_data"]
 
 log = logging.getLogger("letta_mock")
 
@@ -35,6 +37,18 @@ def collect(record: RunRecord) -> LettaResponse:
     stop = next((e for e in record.events if isinstance(e, LettaStopReason)), LettaStopReason(stop_reason="end_turn"))
     usage = next((e for e in record.events if isinstance(e, LettaUsageStatistics)), LettaUsageStatistics())
     return LettaResponse(messages=messages, stop_reason=stop, usage=usage)
+
+
+def with_token_data(response: LettaResponse, record: RunRecord, body: LettaRequest) -> LettaResponse:
+    """The answer with the turn's log probabilities and token ids, when the request asks for them (RL clients)."""
+    logprobs, token_ids = getattr(body, "return_logprobs", False), getattr(body, "return_token_ids", False)
+    if not (logprobs or token_ids):
+        return response
+    turn = generations([item for stored in record.messages for item in stored.items])
+    return response.model_copy(update={
+        "logprobs": choice_logprobs(turn, getattr(body, "top_logprobs", None)) if logprobs else None,
+        "turns": turn_token_data(turn) if token_ids else None,
+    })  # fmt: skip
 
 
 def _result(store: Store, record: RunRecord) -> dict[str, Any]:
@@ -82,9 +96,9 @@ def cancel_runs(store: Store, agent: AgentRecord, run_ids: list[str] | None, rul
                 records.append(record)
         return {**answer, **{r.run.id: _cancel(store, agent, r) for r in records}}
     records = store.active_runs(agent)
-    if not records and agent.last_run_id is not None and rules.cancel_names_last_run:
-        # With Redis (always the case on Letta Cloud) the agent's last run is named even when it finished
-        # (wire doc §18.4); cancelling a finished run leaves it as it is.
+    if not records and agent.last_run_id is not None:
+        # With Redis (always the case on Letta Cloud, and what background streams need) the agent's last run is
+        # named even when it finished (wire doc §18.4); cancelling a finished run leaves it as it is.
         records = [store.runs[agent.last_run_id]]
     if not records:
         if rules.nothing_to_cancel_409:

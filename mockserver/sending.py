@@ -60,7 +60,7 @@ from mockserver.models import (
 )
 from mockserver.records import AgentRecord, KeepAlive, RunRecord
 from mockserver.rules import CONTRACT, Rules
-from mockserver.runs import collect, post_callback
+from mockserver.runs import collect, post_callback, with_token_data
 from mockserver.scenarios import TurnPlan
 from mockserver.store import Store
 from mockserver.synthesize import input_text, plan_turn
@@ -122,6 +122,7 @@ class Send:
     include_pings: bool = False
     background: bool = False  # a background run: its stream numbers every event (``seq_id``, §6.8)
     callback_url: str | None = None  # async: where the run's result is POSTed
+    tool_ms: int = 0  # how long a server tool runs unless the controls say (``rules.slow_tools``)
     authored: RuleAnswer | None = None  # how the authored rules answer it (None: no rules, no paused authored turn)
 
     @property
@@ -159,6 +160,7 @@ class Send:
             include_pings=streaming and stream is not None and stream.include_pings,
             background=kind.answers_run or (streaming and stream is not None and stream.background),
             callback_url=body.callback_url if isinstance(body, LettaAsyncRequest) else None, authored=authored,
+            tool_ms=request.app.state.config.created_tool_ms if letta.slow_tools else 0,
         )  # fmt: skip
 
 
@@ -212,12 +214,13 @@ def request_controls(
 
 
 def turn_options(send: Send) -> TurnOptions:
-    """How the turn runs: what it streams (from the send) and how fast (from its controls)."""
+    """How the turn runs: what it streams (from the send) and how fast (from its controls; a server tool of an
+    agent a client created runs for the ``created_tool_ms`` setting unless they say)."""
     controls = send.controls
     pace = Pace(
         first_event_s=controls.get("first_event_delay_ms", 0) / 1000,
         token_s=controls.get("token_delay_ms", 0) / 1000,
-        tool_s=controls.get("tool_ms", 0) / 1000,
+        tool_s=controls.get("tool_ms", send.tool_ms) / 1000,
         jitter_s=controls.get("jitter_ms", 0) / 1000,
         ping_interval_s=controls.get("ping_interval_ms", catalogue.KEEPALIVE_INTERVAL_MS) / 1000,
         seed=controls.seed,
@@ -300,7 +303,7 @@ async def answer(request: Request, send: Send) -> Response:
     await turn
     if plan.error is not None:
         raise _http_error(plan)
-    return json_response(collect(record))
+    return json_response(with_token_data(collect(record), record, send.body))
 
 
 def _start(request: Request, send: Send) -> Response:

@@ -1,18 +1,19 @@
 """A tool's JSON schema from its Python source, as Letta derives it — without running the code.
 
-Letta reads the first function of ``source_code``: its name is the tool's name, the docstring's first paragraph its
-description, the parameters (type annotations, Google-style ``Args:`` descriptions, defaults) its ``parameters``
-schema, parameters without a default required. The mock parses the source with ``ast`` only: uploaded code is
-never executed.
+Letta reads the last function of ``source_code`` (the ones before it are its helpers): its name is the tool's name,
+the docstring's first paragraph its description, the parameters (type annotations, Google-style ``Args:``
+descriptions, defaults) its ``parameters`` schema, parameters without a default required. The mock parses the
+source with ``ast`` only: uploaded code is never executed.
 """
 
 from __future__ import annotations
 
 import ast
+import hashlib
 import re
 from typing import Any
 
-__all__ = ["ToolSchemaError", "check_json_schema", "schema_from_source"]
+__all__ = ["ToolSchemaError", "check_json_schema", "schema_from_source", "tool_hash"]
 
 _TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "dict": "object", "list": "array"}
 
@@ -22,12 +23,12 @@ class ToolSchemaError(ValueError):
 
 
 def schema_from_source(source: str) -> dict[str, Any]:
-    """``{"name", "description", "parameters"}`` of the first function in ``source``."""
+    """``{"name", "description", "parameters"}`` of the last top-level function in ``source``."""
     try:
         tree = ast.parse(source)
     except SyntaxError as error:
         raise ToolSchemaError(f"Failed to parse source code: {error.msg} (line {error.lineno})") from None
-    function = next((n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)), None)
+    function = next((n for n in reversed(tree.body) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)), None)
     if function is None:
         raise ToolSchemaError("The source code defines no function")
     docstring = ast.get_docstring(function) or ""
@@ -122,3 +123,10 @@ def _docstring(text: str) -> tuple[str, dict[str, str]]:
             elif current and line.strip():
                 described[current] = f"{described[current]} {line.strip()}".strip()
     return summary, described
+
+
+def tool_hash(source_code: str | None, source_type: str | None, requirements: str = "") -> str:
+    """The version tag Letta keeps in a tool's ``metadata_.tool_hash``: 12 hex digits that change with its source,
+    source type or requirements (the mock's digest of them; a client compares it, never recomputes it)."""
+    text = "|".join((source_code or "", source_type or "", requirements))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]

@@ -76,7 +76,8 @@ def letta_full_spec(beside_repository: Callable[[str, str], Path]) -> Path:
 
 @pytest.fixture
 def app() -> Starlette:
-    return create_app(seed=1)
+    # Created agents' tools run at once here (their realistic 2 s is tests/test_cancel_in_flight.py's subject).
+    return create_app(seed=1, created_tool_ms=0)
 
 
 @pytest.fixture

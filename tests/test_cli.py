@@ -64,7 +64,8 @@ def test_help_says_what_the_tool_is_and_how_to_start_it() -> None:
     assert result.stderr == ""
 
 
-HEAVY = ("hypothesis", "schemathesis", "strategies")  # installed with letta-mock, loaded only by what uses them
+# Installed with letta-mock, loaded only by what uses them (the official SDK: letta-mock conformance).
+HEAVY = ("hypothesis", "schemathesis", "strategies", "letta_client")
 _LOADED = """
 import sys
 from mockserver.cli import main
@@ -77,7 +78,8 @@ print(sorted(m for m in {heavy!r} if m in sys.modules))
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["serve", "--help"], ["record", "--help"], ["fixtures", "--help"],
-                                  ["fixtures", "check", "--help"], ["fuzz", "--help"]], ids=" ".join)  # fmt: skip
+                                  ["fixtures", "check", "--help"], ["fuzz", "--help"], ["conformance", "--help"]],
+                         ids=" ".join)  # fmt: skip
 def test_help_loads_neither_hypothesis_nor_schemathesis(argv: list[str]) -> None:
     code = _LOADED.format(heavy=HEAVY)
     done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=60, check=True)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from importlib.metadata import metadata, requires
 from typing import Any
 
+from _local import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis_jsonschema import from_schema
 
@@ -22,3 +25,17 @@ def test_hypothesis_jsonschema_can_draw_an_object_schema() -> None:
         assert isinstance(value["a"], int)
 
     check()
+
+
+def test_what_the_commands_use_comes_with_letta_mock_and_no_text_names_an_extra_a_clone_lacks() -> None:
+    # `pip install .` brings every command the README shows: the strategies and the fuzzer (hypothesis,
+    # schemathesis) and letta-mock conformance (the official SDK) are dependencies, not extras.
+    needed = {re.split(r"[<>=!~ ;]", spec, maxsplit=1)[0] for spec in requires("letta-mock") or ()
+              if "extra ==" not in spec}  # fmt: skip
+    assert {"hypothesis", "schemathesis", "letta-client"} <= needed
+    extras = set(metadata("letta-mock").get_all("Provides-Extra") or ())
+    texts = [p for p in ROOT.rglob("*") if p.suffix in (".md", ".py", ".toml", ".txt") and p.is_file()
+             and not {".venv", ".git", "node_modules"} & set(p.relative_to(ROOT).parts)]  # fmt: skip
+    named = {(str(p.relative_to(ROOT)), extra) for p in texts
+             for extra in re.findall(r"letta-mock\[([\w,-]+)\]", p.read_text(errors="replace"))}  # fmt: skip
+    assert {(where, extra) for where, extra in named if not set(extra.split(",")) <= extras} == set()

@@ -19,6 +19,7 @@ from contract import ContractChecker
 from starlette.applications import Starlette
 
 from mockserver import create_app
+from mockserver.catalogue import Texts
 
 OTHER = "agent-00000000-0000-4000-8000-0000000000ff"  # an agent the closed world does not have
 MESSAGE = "message-123e4567-e89b-42d3-8456-426614174000"
@@ -813,21 +814,26 @@ def test_server_fidelity_streams_for_the_official_sdk(serve: Callable[[Starlette
     assert [e.message_type for e in events][-2:] == ["stop_reason", "usage_statistics"]
 
 
-async def test_server_fidelity_cancel_with_nothing_running_is_409(server: httpx.AsyncClient) -> None:
-    await server.post(SEND, json={"input": "finished"})
+async def test_server_fidelity_cancel_with_nothing_running_names_the_agent_s_last_run(
+    server: httpx.AsyncClient,
+) -> None:
+    # A Letta server with Redis (what background streams need) names the last run even when it finished (§18.4);
+    # the 409 is for an agent that never ran (tests/test_stream_state.py).
+    sent = (await server.post(SEND, json={"input": "finished"})).json()
+    run_id = sent["messages"][0]["run_id"]
     response = await server.post(f"/v1/agents/{AGENT}/messages/cancel", json={})
-    assert (response.status_code, response.json()) == (
-        409,
-        {"detail": f"CONFLICT: No active runs to cancel for agent {AGENT}"},
-    )
+    assert (response.status_code, response.json()) == (200, {run_id: "cancelled"})
+    run = (await server.get(f"/v1/runs/{run_id}")).json()
+    assert (run["status"], run["stop_reason"]) == ("completed", "end_turn")
 
 
 async def test_server_fidelity_compacting_with_nothing_to_fold_is_400(server: httpx.AsyncClient) -> None:
-    # Wire doc §12: no summary to return is a 400; its exact text depends on the branch (partly inferred).
+    # Wire doc §12: nothing to summarize leaves Letta with a null summary its answer model refuses: a 400 with
+    # pydantic's message.
     response = await server.post(f"/v1/agents/{AGENT}/summarize", json={})
     assert response.status_code == 400
-    assert set(response.json()) == {"detail"}
-    assert isinstance(response.json()["detail"], str)
+    assert response.json() == {"detail": Texts.NO_SUMMARY}
+    assert response.json()["detail"].startswith("1 validation error for CompactionResponse\nsummary\n")
 
 
 async def test_compacting_right_after_a_reset_in_a_closed_world_is_400(

@@ -1,5 +1,6 @@
 """Letta's own integration tests against letta-mock (tests/letta_itests/): the selection of Letta 0.16.8's tests of
-the messages, conversations and runs API that all pass against the real server, run unchanged against a mock on a
+the messages, conversations and runs API (and the agents, tools and blocks around them) that all pass against the
+real server, run unchanged against a mock on a
 real port, with the per-test table and the ranked causes of the failures printed; and the harness's own rules
 (how it moves models, names causes, keeps its selection) checked without a server."""
 
@@ -16,10 +17,15 @@ from real_letta import Install
 from mockserver.live import LiveServer
 
 # Letta's tests that must pass against the mock: measured, not wished for. 0 of 109 before issue 9 (every test
-# stopped in setup), 103 of 109 since. The other 6 cancel a run 0.5 s after starting it and find it finished (the
-# mock's turns take no time unless paced); the printed table names them. Raise it when more pass.
-PASS_FLOOR = 103
-RUN_TIMEOUT_S = 600  # the whole selection against the mock: ~90 s on 2 shared cores, most of it Letta's imports
+# stopped in setup), 103 of 109 since; all 109 since the server tools of created agents take Letta's order of time
+# (config.CREATED_TOOL_MS), so the six that cancel a run 0.5 s or 1.5 s after starting it catch it in flight. The
+# selection then grew to 157 (Letta's tests of agents, tools and blocks over HTTP that pass against real Letta):
+# 140 pass; the printed table ranks what stops the others (mostly endpoints the mock does not serve: /v1/blocks,
+# /v1/folders, /v1/tags, an agent's block list; and tools whose code would have to run). Raise it when more pass.
+PASS_FLOOR = 140
+# Letta's sdk/*_test.py skip a test whose item an earlier test of the file failed to create: not a harness difference.
+DEPENDENT_SKIP = "not found in test_items"
+RUN_TIMEOUT_S = 600  # the whole selection against the mock: ~80 s on 2 shared cores, most of it Letta's imports
 
 
 @pytest.mark.real_letta
@@ -44,7 +50,8 @@ def test_letta_own_integration_tests_against_the_mock(
         print("\n" + table)
     assert not run.timed_out, f"Letta's tests did not finish within {RUN_TIMEOUT_S} s against the mock:\n{table}"
     assert not run.collect_errors, table
-    unfinished = [n for n, r in run.results.items() if r.outcome in ("not run", "skipped")]
+    unfinished = [n for n, r in run.results.items() if r.outcome == "not run"
+                  or (r.outcome == "skipped" and DEPENDENT_SKIP not in r.message)]  # fmt: skip
     assert not unfinished, (
         f"selected tests that did not run to an outcome (the harness differs from the baseline):\n{table}"
     )

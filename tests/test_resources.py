@@ -189,8 +189,8 @@ async def test_an_attached_tool_is_called_with_arguments_valid_against_its_schem
     assert (call_event.tool_call.name, json.loads(call_event.tool_call.arguments)) == ("roll_dice", {"num_sides": 16})
     assert events[2].tool_call_id == call_event.tool_call.tool_call_id
     assert events[2].name == "roll_dice"
-    detached = await call(any_letta.agents.tools.detach(tool.id, agent_id=agent.id))
-    assert detached.tools == []
+    assert await call(any_letta.agents.tools.detach(tool.id, agent_id=agent.id)) is None  # Letta answers null
+    assert (await call(any_letta.agents.retrieve(agent.id, include=["agent.tools"]))).tools == []
     later = await call(any_letta.agents.messages.create(agent.id, input="Call the roll_dice tool"))
     assert [m.message_type for m in later.messages] == ["assistant_message"]  # no tool to call any more
 
@@ -204,7 +204,9 @@ async def test_a_tool_that_requires_approval_waits_for_it(any_letta: Any) -> Non
     assert sent.stop_reason.stop_reason == "requires_approval"
     request = sent.messages[-1]
     assert request.message_type == "approval_request_message"
-    assert (await call(any_letta.agents.retrieve(agent.id))).pending_approval.id == request.id
+    assert (await call(any_letta.agents.retrieve(agent.id))).pending_approval is None  # only when asked for
+    waiting = await call(any_letta.agents.retrieve(agent.id, include=["agent.pending_approval"]))
+    assert waiting.pending_approval.id == request.id
     with pytest.raises(ConflictError):
         await call(any_letta.agents.messages.create(agent.id, input="something else"))
     denial = {"type": "approval", "tool_call_id": request.tool_call.tool_call_id, "approve": False,
@@ -222,7 +224,9 @@ async def test_a_conversation_has_its_own_system_message_and_last_message_time(a
     agent = await new_agent(any_letta)
     conversation = await call(any_letta.conversations.create(agent_id=agent.id, summary="first"))
     assert (conversation.agent_id, conversation.summary, conversation.last_message_at) == (agent.id, "first", None)
-    assert len(conversation.in_context_message_ids) == 1
+    assert conversation.in_context_message_ids == []  # Letta lists a conversation's context only when retrieved
+    retrieved = await call(any_letta.conversations.retrieve(conversation.id))
+    assert len(retrieved.in_context_message_ids) == 1
     first = await every_item(any_letta.conversations.messages.list(conversation.id))
     assert [m.message_type for m in first] == ["system_message"]
     assert f"- CONVERSATION_ID: {conversation.id}" in first[0].content

@@ -159,7 +159,7 @@ async def test_reset_returns_the_agent_state(any_letta: Any) -> None:
 
 
 async def test_compact_returns_the_summary_and_message_counts(any_letta: Any) -> None:
-    for text in ("one", "two", "three"):
+    for text in ("one", "two", "three", "four"):  # fewer cannot shrink Letta's sliding window
         await call(any_letta.agents.messages.create(agent_id=AGENT, input=text))
     result = await call(any_letta.agents.messages.compact(agent_id=AGENT))
     assert isinstance(result, CompactionResponse)
@@ -189,7 +189,7 @@ async def test_conversation_stream_replays_the_latest_run(any_letta: Any) -> Non
 
 
 async def test_conversation_compact_returns_the_summary_and_message_counts(any_letta: Any) -> None:
-    for text in ("one", "two", "three"):
+    for text in ("one", "two", "three", "four"):
         await drain(any_letta.conversations.messages.create(conversation_id="default", agent_id=AGENT, input=text))
     result = await call(any_letta.conversations.messages.compact(conversation_id="default", agent_id=AGENT))
     assert isinstance(result, CompactionResponse)

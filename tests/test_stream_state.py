@@ -21,6 +21,7 @@ from letta_client import APIStatusError, ConflictError
 from mockserver import create_app
 from mockserver.errors import ConfigurationError
 from mockserver.live import LiveServer
+from mockserver.wire.ids import approval_request_id, otid_for
 
 pytest_plugins = ["_stream_fixtures"]
 
@@ -35,6 +36,22 @@ CONTROL_TYPES = ("ping", "stop_reason", "usage_statistics", "error_message", DON
 
 def agent_items(events: list[Event]) -> list[dict[str, Any]]:
     return [e.payload for e in events if e.type not in CONTROL_TYPES]
+
+
+def as_stored(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Streamed items as history lists them. Letta stores a step whose calls all wait for approval as one message,
+    the approval request's (the step's id minus one, wire doc §1.4): its reasoning and text are listed under the
+    request's id, with otids derived from it. Everything else is listed as it was streamed."""
+    requests = {i["id"] for i in items if i["message_type"] == "approval_request_message"}
+    out: list[dict[str, Any]] = []
+    index = 0
+    for item in items:
+        stored_as = approval_request_id(item["id"]) if item["message_type"] != "approval_request_message" else None
+        if stored_as in requests:
+            index = index + 1 if out and out[-1]["id"] == stored_as else 0
+            item = {**item, "id": stored_as, "otid": otid_for(stored_as, index)}
+        out.append(item)
+    return out
 
 
 def run_items(mock: Mock, run_id: str, agent: str = AGENT) -> list[dict[str, Any]]:
@@ -82,7 +99,7 @@ def reassemble(events: list[Event]) -> list[dict[str, Any]]:
 def test_what_a_step_stream_sent_is_exactly_what_history_lists(text: str, mock: Mock) -> None:
     events = mock.send(text)
     run_id = events[0].payload["run_id"]
-    assert agent_items(events) == run_items(mock, run_id)  # same ids, otids, dates, steps and content
+    assert as_stored(agent_items(events)) == run_items(mock, run_id)  # same ids, otids, dates, steps, content
 
 
 def test_a_run_s_messages_are_its_input_then_what_was_streamed(mock: Mock) -> None:
@@ -100,7 +117,7 @@ def test_a_run_s_messages_are_its_input_then_what_was_streamed(mock: Mock) -> No
 def test_a_token_stream_reassembles_into_what_history_lists(text: str, mock: Mock) -> None:
     events = mock.send(text, stream_tokens=True)
     run_id = events[0].payload["run_id"]
-    assert reassemble(events) == run_items(mock, run_id)
+    assert as_stored(reassemble(events)) == run_items(mock, run_id)
 
 
 def test_the_non_streaming_answer_lists_what_history_lists(mock: Mock) -> None:

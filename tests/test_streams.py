@@ -175,10 +175,11 @@ def test_a_server_tool_call_is_followed_by_its_return_and_a_second_step(mock: Mo
             "tool_return": tool_return["tool_return"],
             "status": "success",
             "tool_call_id": tool_call["tool_call_id"],
-            "stdout": None,
-            "stderr": None,
+            "stdout": [],  # a tool the server ran: its (empty) output, as Letta 0.16.8 sends it
+            "stderr": [],
         }
     ]
+    assert (tool_return["stdout"], tool_return["stderr"]) == ([], [])
     second_step = [e.payload for e in events if e.type in ("reasoning_message", "assistant_message")][-2:]
     assert {p["step_id"] for p in second_step} != {call_event["step_id"]}
     usage = events[-2].payload

@@ -55,6 +55,11 @@ COMMANDS: tuple[Command, ...] = (
         "fuzz", "fuzz", "fuzz a Letta server with schemathesis",
         "Fuzz any Letta server with schemathesis, with checks that understand agent streams.",
     ),
+    Command(
+        "conformance", "conformance", "check that the mock still answers like a Letta server",
+        "Run one fixed official-SDK session against a Letta server and against the mock's --fidelity server "
+        "profile, and report every difference in status and shape, per operation.",
+    ),
 )  # fmt: skip
 
 

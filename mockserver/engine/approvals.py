@@ -25,7 +25,7 @@ class Answer:
     call_id: str
     status: Literal["success", "error"]
     text: str
-    named: bool = True  # its return names the tool (a denied call's does not: Letta 0.16.8, as recorded)
+    ran: bool = False  # the server ran the tool (an approved call): its return names it, with stdout and stderr
 
 
 def check_can_send(agent: AgentRecord, messages: Sequence[InputMessage], rules: Rules) -> None:
@@ -91,7 +91,7 @@ def answer_for(pending: PendingApproval | None, answer: ApprovalReturn | ToolRet
         client = replace(planned, kind="client", stdout=None, stderr=None)
         return Answer(client, answer.tool_call_id, answer.status, text)
     if answer.approve:
-        return Answer(planned, answer.tool_call_id, planned.status, tool_result(planned))
+        return Answer(planned, answer.tool_call_id, planned.status, tool_result(planned), ran=True)
     reason = f" User reason: {answer.reason}" if answer.reason else ""
     denied = replace(planned, stdout=None, stderr=None)
-    return Answer(denied, answer.tool_call_id, "error", f"Error: request to call tool denied.{reason}", named=False)
+    return Answer(denied, answer.tool_call_id, "error", f"Error: request to call tool denied.{reason}")

@@ -33,21 +33,22 @@ class Emitter:
         self.sent_agent_chunk = False
         self.idle_ms = 0  # milliseconds since the last chunk, for keep-alive pings
 
-    async def emit(self, event: Any, delay: float = 0.0) -> None:
+    async def emit(self, event: Any, delay: float = 0.0, *, cancellable: bool = True) -> None:
         if self.wanted is not None and getattr(event, "message_type", "") in _FILTERABLE:
             if event.message_type not in self.wanted:
                 return
         if delay > 0:
             await self.silence(delay + (self.random.uniform(0, self.pace.jitter_s) if self.random else 0.0))
-        if self.record.cancel_requested:
+        if self.record.cancel_requested and cancellable:
             raise Cancelled
         self.store.log(self.record, event)
         self.idle_ms = 0
 
-    async def silence(self, seconds: float) -> None:
+    async def silence(self, seconds: float, *, cancellable: bool = True) -> None:
         """Wait ``seconds``, sending a keep-alive ping after every ping interval without a chunk (§6.4).
 
-        Counted in whole milliseconds, so a silence of 60 ms with a 20 ms interval gives exactly three pings.
+        Counted in whole milliseconds, so a silence of 60 ms with a 20 ms interval gives exactly three pings. A
+        silence that is not ``cancellable`` (a tool running) lasts whatever happens to the run meanwhile.
         """
         remaining = round(seconds * 1000)
         interval = max(round(self.pace.ping_interval_s * 1000), 1)
@@ -56,7 +57,7 @@ class Emitter:
             await asyncio.sleep(step / 1000)
             remaining -= step
             self.idle_ms += step
-            if self.record.cancel_requested:
+            if self.record.cancel_requested and cancellable:
                 raise Cancelled
             if self.options.include_pings and self.idle_ms >= interval:
                 self.idle_ms = 0
@@ -65,13 +66,13 @@ class Emitter:
                     ping = LettaPing(id=ids.new("ping"), date=clock.now(), run_id=self.record.run.id)
                     self.store.log(self.record, KeepAlive(ping))
 
-    async def item(self, whole: Any, chunks: list[Any] | None = None) -> None:
+    async def item(self, whole: Any, chunks: list[Any] | None = None, *, cancellable: bool = True) -> None:
         """An agent item: whole in step mode; in token mode one event per chunk (``chunks`` of the item)."""
         first = not self.sent_agent_chunk
         self.sent_agent_chunk = True
         delay = self.pace.first_event_s if first else self.pace.token_s
         if not self.options.stream_tokens or chunks is None:
-            await self.emit(whole, delay)
+            await self.emit(whole, delay, cancellable=cancellable)
             return
         for index, chunk in enumerate(chunks):
             await self.emit(chunk, delay if index == 0 else self.pace.token_s)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from mockserver.catalogue import MID_STREAM_ERROR, ErrorType, model_family
+from mockserver.catalogue import MID_STREAM_ERROR, MODEL_ENDPOINTS, ErrorType, model_family
 from mockserver.models import (
     ApprovalRequestMessage,
     ApprovalResponseMessage,
@@ -55,6 +55,7 @@ __all__ = [
     "compaction_items",
     "count_usage",
     "input_item",
+    "renamed",
     "step_items",
     "step_record",
     "tool_return",
@@ -104,7 +105,7 @@ def approval_response(
     message_id: str,
     now: datetime,
     run_id: str,
-    otid: str,
+    otid: str | None,
     request_id: str | None,
 ) -> ApprovalResponseMessage:
     """The client's answer to pending tool calls, as stored; the flat fields mirror the first decision."""
@@ -129,15 +130,19 @@ def tool_return(
     now: datetime,
     run_id: str,
     step_id: str | None,
-    named: bool = True,
+    ran: bool = False,
 ) -> ToolReturnMessage:
+    """A tool's result. One the server ran (``ran``) has the tool's name and its ``stdout`` and ``stderr`` (the
+    call's lines, an authored turn's; else empty); a client tool's return and a denied call's have neither (§18.9)."""
+    stdout, stderr = (call.stdout or [], call.stderr or []) if ran else (None, None)
     return ToolReturnMessage(
         id=message_id, date=now, otid=otid_for(message_id, 0), step_id=step_id, run_id=run_id,
-        # client-tool returns carry no name (§18.9), nor do denied calls' (as recorded from Letta 0.16.8)
-        name=None if call.kind == "client" or not named else call.name,
-        tool_return=text, status=status, tool_call_id=call_id, stdout=call.stdout, stderr=call.stderr,
-        tool_returns=[ToolReturn(tool_return=text, status=status, tool_call_id=call_id, stdout=call.stdout,
-                                 stderr=call.stderr)],
+        # Only a tool the server ran is named: client-tool returns carry no name (§18.9), nor do denied calls'
+        # (as recorded from Letta 0.16.8).
+        name=call.name if ran else None,
+        tool_return=text, status=status, tool_call_id=call_id, stdout=stdout, stderr=stderr,
+        tool_returns=[ToolReturn(tool_return=text, status=status, tool_call_id=call_id, stdout=stdout,
+                                 stderr=stderr)],
     )  # fmt: skip
 
 
@@ -173,6 +178,12 @@ def step_items(
         calling = ToolCallMessage(**common, otid=otid(), tool_call=server_calls[0], tool_calls=server_calls)
         items.append((calling, _call_chunks(calling) if tokens else None))
     return StepItems(items, served, waiting)
+
+
+def renamed(stored: list[Any], message_id: str) -> list[Any]:
+    """Items stored under another message id: that id, and otids derived from it (§1.4)."""
+    return [item.model_copy(update={"id": message_id, "otid": otid_for(message_id, index)})
+            for index, item in enumerate(stored)]  # fmt: skip
 
 
 def approval_request(
@@ -222,10 +233,14 @@ def step_record(step_id: str, record: RunRecord, profile: AgentProfile, prompt: 
     family = model_family(profile.model)
     provider, _, model = profile.model.partition("/")
     return StepModel(
-        id=step_id, run_id=record.run.id, agent_id=record.run.agent_id, provider_name=provider or None,
-        provider_category="base", model=model or profile.model, model_handle=profile.model,
+        id=step_id, run_id=record.run.id, agent_id=record.run.agent_id,
+        provider_name=provider or None, provider_category="base", model=model or profile.model,
+        model_handle=profile.model, model_endpoint=MODEL_ENDPOINTS.get(family.endpoint_type),
         context_window_limit=profile.context_window or family.context_window, prompt_tokens=prompt,
-        completion_tokens=completion, total_tokens=prompt + completion, status="success",
+        completion_tokens=completion, total_tokens=prompt + completion,
+        completion_tokens_details={"reasoning_tokens": 0},
+        prompt_tokens_details={"cached_tokens": 0, "cache_read_tokens": 0, "cache_creation_tokens": 0},
+        status="success",
     )  # fmt: skip
 
 
@@ -238,7 +253,7 @@ def compaction_items(
     summary = f"The conversation so far ({folded} messages) was summarized to fit the context window."
     if event_id is None:
         packed = json.dumps({"type": "system_alert", "message": summary})
-        user = UserMessage(id=message_id, date=now, otid=otid_for(message_id, 0), run_id=run_id, content=packed)
+        user = UserMessage(id=message_id, date=now, otid=None, run_id=run_id, content=packed)  # as Letta stores it
         return [user], summary
     stats = CompactionStats(
         trigger="post_step_context_check", context_tokens_before=2000 + 40 * folded, context_tokens_after=2100,

@@ -115,6 +115,8 @@ class _Turn:
             if index >= options.max_steps:
                 stop = "max_steps"
                 break
+            if self.record.cancel_requested:
+                raise Cancelled  # between steps, before the next LLM call stores anything (Letta's check)
             # The user's input is stored with the id of the step that consumed it (wire doc §18.3).
             ended = await self.step(plan, index, first_step_id if index == 0 else store.ids.new("step"))
             forced = index >= plan.ends_after
@@ -176,27 +178,30 @@ class _Turn:
                 # The real server names the (first) answered tool call there, not the approval request.
                 request_id = given[0].tool_call_id
             response = items.approval_response(
-                given, message_id=message_id, now=now, run_id=self.run_id, otid=message.otid or store.ids.uuid4(),
+                given, message_id=message_id, now=now, run_id=self.run_id, otid=message.otid,
                 request_id=request_id,
             )  # fmt: skip
             self.store_items(message_id, [response], now)
             answered += [answer_for(pending, answer) for answer in given]
         if answered:
             store.approvals_answered(self.agent)
+        # The returns belong to the step that made the calls (Letta's).
+        step_id = pending.request.step_id if pending else None
         for answer in answered:
-            await self.tool_return(answer.call, answer.call_id, answer.status, answer.text, None, named=answer.named)
+            await self.tool_return(answer.call, answer.call_id, answer.status, answer.text, step_id, ran=answer.ran)
 
     async def tool_return(
-        self, call: PlannedCall, call_id: str, status: Any, text: str, step_id: str | None, *, named: bool = True
+        self, call: PlannedCall, call_id: str, status: Any, text: str, step_id: str | None, *, ran: bool
     ) -> None:
         message_id = self.store.ids.new("message")
         now = self.store.clock.now()
         item = items.tool_return(
-            call, call_id, status, text, message_id=message_id, now=now, run_id=self.run_id, step_id=step_id,
-            named=named,
-        )  # fmt: skip
+            call, call_id, status, text, message_id=message_id, now=now, run_id=self.run_id, step_id=step_id, ran=ran
+        )
         self.store_items(message_id, [item], now)
-        await self.out.item(item)  # tool returns arrive whole, also in token mode
+        # Tool returns arrive whole, also in token mode; a tool that ran is reported even if the run was cancelled
+        # meanwhile (Letta stops between steps).
+        await self.out.item(item, cancellable=not ran)
 
     async def step(self, plan: TurnPlan, index: int, step_id: str) -> StopReasonType | None:
         """Run step ``index`` of ``plan``; returns the stop reason if the turn ends here."""
@@ -209,25 +214,31 @@ class _Turn:
         built = items.step_items(
             step, calls, message_id=message_id, now=now, step_id=step_id, run_id=self.run_id, tokens=tokens
         )
-        self.store_items(message_id, [whole for whole, _ in built.items], now)
+        waiting = [c for _, c in built.waiting]
+        request, request_chunks = (None, None) if not waiting else items.approval_request(
+            waiting, assistant_id=message_id, now=now, step_id=step_id, run_id=self.run_id, tokens=tokens
+        )  # fmt: skip
+        if request is not None and not built.served:
+            # Letta stores such a step as one message, the approval's: its reasoning and text, then the request.
+            self.store_items(request.id, [*items.renamed([w for w, _ in built.items], request.id), request], now)
+        else:
+            self.store_items(message_id, [whole for whole, _ in built.items], now)
+            if request is not None:
+                self.store_items(request.id, [request], now)
         prompt, completion = items.count_usage(self.usage, step, index, self.agent.item_count)
         store.add_step(self.record, items.step_record(step_id, self.record, self.agent.profile, prompt, completion))
         for whole, chunks in built.items:
             await self.out.item(whole, chunks)
-        if built.waiting:
-            waiting = [c for _, c in built.waiting]
-            request, chunks = items.approval_request(
-                waiting, assistant_id=message_id, now=now, step_id=step_id, run_id=self.run_id, tokens=tokens
-            )
-            self.store_items(request.id, [request], now)
+        if request is not None:
             planned = {call.tool_call_id: p for p, call in built.waiting}
             store.await_approval(self.agent, request, waiting, planned=planned, continuation=plan.after(index))
-            await self.out.item(request, chunks)
+            await self.out.item(request, request_chunks)
         for planned_call, call in built.served:
             if self.options.pace.tool_s:
-                await self.out.silence(self.options.pace.tool_s)  # the tool runs (keep-alive pings fill it)
+                # The tool runs (keep-alive pings fill it) to its end: a cancel takes effect at the next step.
+                await self.out.silence(self.options.pace.tool_s, cancellable=False)
             result = tool_result(planned_call)
-            await self.tool_return(planned_call, call.tool_call_id, planned_call.status, result, step_id)
+            await self.tool_return(planned_call, call.tool_call_id, planned_call.status, result, step_id, ran=True)
         if built.waiting:
             return "requires_approval"
         return None if step.calls and not step.terminal else "end_turn"

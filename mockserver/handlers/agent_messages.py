@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 from starlette.requests import Request
 from starlette.responses import Response
 
 from mockserver.catalogue import Texts
 from mockserver.errors import Conflict, MethodNotAllowed, RouteInvalid
 from mockserver.handlers.agents import agent_state
-from mockserver.handlers.common import items_response, store
+from mockserver.handlers.common import items_response, looks_like_sdk, store
 from mockserver.history import agent_history, compact, page_query, paged
 from mockserver.http import json_response, parse_body, rules
 from mockserver.models import (
@@ -57,17 +55,8 @@ def _route_checks(request: Request, body: LettaStreamingRequest) -> None:
             reasons.append("background can only be true when streaming=true")
         if reasons:
             raise RouteInvalid(Texts.streaming_options(reasons))
-    elif body.streaming and letta.sdk_only_streaming and not _looks_like_sdk(request):
+    elif body.streaming and letta.sdk_only_streaming and not looks_like_sdk(request):
         raise RouteInvalid(Texts.STREAMING_NEEDS_SDK)
-
-
-def _looks_like_sdk(request: Request) -> bool:
-    if "x-stainless-package-version" in request.headers:
-        return True
-    agent = request.headers.get("user-agent")
-    if agent is None:
-        return True
-    return re.match(r"^(@letta-ai/)?letta-client/1\.", agent) is not None
 
 
 async def create_agent_message_stream(request: Request) -> Response:
@@ -127,4 +116,3 @@ async def modify_message(request: Request) -> Response:
     path_id(request, "agent_id")
     path_id(request, "message_id")
     raise MethodNotAllowed(Texts.MESSAGE_EDITING)
-

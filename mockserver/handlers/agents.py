@@ -12,11 +12,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mockserver import catalogue
+from mockserver import catalogue, model_config
 from mockserver.catalogue import Texts
 from mockserver.engine.items import input_item
 from mockserver.errors import BadRequest, NotFound
-from mockserver.handlers.common import id_page, store
+from mockserver.handlers.common import id_page, looks_like_sdk, store
+from mockserver.handlers.window import context_messages
 from mockserver.http import json_response, parse_body, rules
 from mockserver.models import (
     AgentState,
@@ -25,8 +26,6 @@ from mockserver.models import (
     ContextWindowOverview,
     CreateAgentRequest,
     DeleteAgentResponse,
-    EmbeddingConfig,
-    LLMConfig,
     Memory,
     UpdateAgent,
 )
@@ -36,6 +35,8 @@ from mockserver.parameters import (
     BEFORE_AGENTS,
     BEFORE_TOOLS,
     CONVERSATION_ID_QUERY,
+    INCLUDE,
+    INCLUDE_RELATIONSHIPS,
     LAST_STOP_REASON,
     LIMIT_10,
     LIMIT_50,
@@ -51,6 +52,7 @@ from mockserver.parameters import (
 )
 from mockserver.records import AgentProfile, AgentRecord
 from mockserver.store import Store
+from mockserver.store.agents import approval_rules
 
 __all__ = [
     "agent_state",
@@ -86,11 +88,14 @@ async def create_agent(request: Request) -> Response:
         raise BadRequest(Texts.NO_MODEL)
     tool_ids = [*(state.base_tool_ids(body.agent_type) if body.include_base_tools else ()), *_tool_ids(state, body)]
     given = {name: getattr(body, name) for name in _PROFILE_FIELDS if getattr(body, name) is not None}
+    tool_ids = list(dict.fromkeys(tool_ids))
+    tool_rules = _distinct(given.pop("tool_rules", []))
     profile = AgentProfile(
         **given,
         agent_type=body.agent_type,
         blocks=[_block(state, block.model_dump(exclude_none=True)) for block in body.memory_blocks or ()],
-        tool_ids=list(dict.fromkeys(tool_ids)),
+        tool_ids=tool_ids,
+        tool_rules=[*tool_rules, *approval_rules((state.tools[i] for i in tool_ids), tool_rules)],
         context_window=body.context_window_limit,
     )
     profile.model = model or DEFAULT_MODEL
@@ -104,6 +109,11 @@ async def create_agent(request: Request) -> Response:
         item = input_item(message, message_id=message_id, now=now, run_id=None, step_id=None, otid=state.ids.uuid4())
         state.add_message(agent, message_id, [item], conversation_id=None, run_id=None, created_at=now)
     return json_response(agent_state(state, agent))
+
+
+def _distinct(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Tool rules without repeats (Letta keeps one of identical rules; a different limit is another rule)."""
+    return list({json.dumps(rule, sort_keys=True): rule for rule in rules}.values())
 
 
 def _tool_ids(state: Store, body: CreateAgentRequest) -> list[str]:
@@ -128,7 +138,8 @@ async def list_agents(request: Request) -> Response:
     ORDER_BY_AGENTS.read(request)
     agents.sort(key=lambda a: a.created_at, reverse=order == "desc")
     page = id_page(request, agents, lambda a: a.id, limit=LIMIT_50, before=BEFORE_AGENTS, after=AFTER_AGENTS)
-    return json_response([agent_state(state, a).model_dump(mode="json") for a in page])
+    include = relations(request)
+    return json_response([agent_state(state, a, include).model_dump(mode="json") for a in page])
 
 
 async def count_agents(request: Request) -> Response:
@@ -156,7 +167,7 @@ def _filtered(request: Request, state: Store) -> list[AgentRecord]:
 async def retrieve_agent(request: Request) -> Response:
     agent_id = path_id(request, "agent_id")
     state = store(request)
-    return json_response(agent_state(state, state.agent(agent_id)))
+    return json_response(agent_state(state, state.agent(agent_id), relations(request)))
 
 
 async def modify_agent(request: Request) -> Response:
@@ -170,6 +181,8 @@ async def modify_agent(request: Request) -> Response:
         changes["tool_ids"] = [state.tool(tool_id).id for tool_id in body.tool_ids]
     if body.context_window_limit is not None:
         changes["context_window"] = body.context_window_limit
+    if "tool_rules" in changes:
+        changes["tool_rules"] = _distinct(changes["tool_rules"])
     state.modify_agent(agent, changes)
     return json_response(agent_state(state, agent))
 
@@ -197,8 +210,8 @@ async def attach_tool_to_agent(request: Request) -> Response:
     agent_id, tool_id = path_id(request, "agent_id"), path_id(request, "tool_id")
     state = store(request)
     agent = state.agent(agent_id)
-    state.attach_tool(agent, state.tool(tool_id).id)
-    return json_response(agent_state(state, agent))
+    state.attach_tool(agent, state.tool(tool_id))
+    return json_response(None)  # Letta 0.16.8 answers 200 with a JSON null (its document says AgentState)
 
 
 async def detach_tool_from_agent(request: Request) -> Response:
@@ -206,47 +219,74 @@ async def detach_tool_from_agent(request: Request) -> Response:
     state = store(request)
     agent = state.agent(agent_id)
     state.detach_tool(agent, tool_id)
-    return json_response(agent_state(state, agent))
+    return json_response(None)
 
 
 # -- the answer -------------------------------------------------------------------------------------------------
 
+# What an agent's answer can carry besides its own fields (Letta's relationships), by the names of ``include``.
+RELATIONS = frozenset({"blocks", "tags", "tools", "sources", "identities", "managed_group", "secrets"})
+# ``include_relationships`` (deprecated) names them otherwise.
+_LEGACY_RELATIONS = {
+    "tools": {"tools"}, "sources": {"sources"}, "memory": {"blocks", "tags"}, "identity_ids": {"identities"},
+    "tags": {"tags"}, "multi_agent_group": {"managed_group"}, "tool_exec_environment_variables": {"secrets"},
+    "secrets": {"secrets"},
+}  # fmt: skip
 
-def agent_state(state: Store, agent: AgentRecord) -> AgentState:
-    """The agent as Letta shows it: its configuration, tools, memory, context window and last run."""
+
+def relations(request: Request) -> frozenset[str]:
+    """The relationships a read of agents includes: those ``include`` names (``agent.blocks`` brings the tags too)
+    and those ``include_relationships`` names; with neither, none for a 1.x SDK and all for anything else (Letta
+    keeps its old answer for old clients). ``pending_approval`` only when ``include`` names it."""
+    legacy = INCLUDE_RELATIONSHIPS.read(request)
+    if legacy:
+        wanted = {name for given in legacy for name in _LEGACY_RELATIONS.get(given, ())}
+    else:
+        wanted = set() if looks_like_sdk(request) else set(RELATIONS)
+    for given in INCLUDE.read(request):
+        name = given.removeprefix("agent.")
+        wanted |= {name, "tags"} if name == "blocks" else {name}
+    return frozenset(wanted)
+
+
+def agent_state(state: Store, agent: AgentRecord, include: frozenset[str] = RELATIONS) -> AgentState:
+    """The agent as Letta shows it: its configuration, memory, context window and last run, with the relationships
+    in ``include`` (see ``relations``; everything by default, as create, modify and reset answer)."""
     profile = agent.profile
     family = catalogue.model_family(profile.model)
-    provider, _, model = profile.model.partition("/")
-    llm = LLMConfig(
-        model=model or profile.model, model_endpoint_type=family.endpoint_type, provider_name=provider or None,
-        provider_category="base", context_window=profile.context_window or family.context_window,
-        handle=profile.model, max_tokens=profile.max_tokens, enable_reasoner=profile.reasons != "none",
-        response_format=profile.response_format,
+    llm = model_config.llm_config(
+        profile.model, context_window=profile.context_window, max_tokens=profile.max_tokens,
+        reasons=profile.reasons != "none", response_format=profile.response_format, given=profile.model_settings,
     )  # fmt: skip
-    last = state.runs.get(agent.last_run_id or "")
+    # Only Letta's older agent loops record the last run's completion (letta_v1_agent's never does).
+    last = state.runs.get(agent.last_run_id or "") if profile.agent_type in catalogue.LEGACY_AGENT_TYPES else None
     completed = last.run.completed_at if last is not None else None
+    blocks = profile.blocks if "blocks" in include else []
+    pending = "pending_approval" in include and agent.pending is not None
     return AgentState(
+        created_by_id=catalogue.DEFAULT_USER_ID,
+        last_updated_by_id=catalogue.DEFAULT_USER_ID,
         id=agent.id,
         name=profile.name,
         system=profile.system,
         agent_type=profile.agent_type,
         llm_config=llm,
-        embedding_config=_embedding(profile.embedding),
+        embedding_config=model_config.embedding_config(profile.embedding),
         model=profile.model,
         embedding=profile.embedding,
-        model_settings=profile.model_settings,
-        compaction_settings=profile.compaction_settings,
+        model_settings=model_config.model_settings(llm, profile.model_settings),
+        compaction_settings=model_config.compaction_settings(family.endpoint_type, profile.compaction_settings),
         response_format=profile.response_format,
         description=profile.description,
         metadata=profile.metadata,
         tool_rules=profile.tool_rules,
-        memory=Memory(agent_type=profile.agent_type, blocks=profile.blocks),
-        blocks=profile.blocks,
-        tools=[state.tools[i] for i in profile.tool_ids if i in state.tools],
+        memory=Memory(agent_type=profile.agent_type, blocks=blocks),
+        blocks=blocks,
+        tools=[state.tools[i] for i in profile.tool_ids if i in state.tools] if "tools" in include else [],
         sources=[],
-        tags=profile.tags,
+        tags=profile.tags if "tags" in include else [],
         message_ids=list(agent.in_context),
-        pending_approval=agent.pending.request if agent.pending else None,
+        pending_approval=agent.pending.request if pending and agent.pending else None,
         message_buffer_autoclear=profile.message_buffer_autoclear,
         enable_sleeptime=profile.enable_sleeptime,
         last_run_completion=completed,
@@ -257,16 +297,6 @@ def agent_state(state: Store, agent: AgentRecord) -> AgentState:
         created_at=agent.created_at,
         updated_at=agent.updated_at or agent.created_at,
     )
-
-
-def _embedding(handle: str | None) -> EmbeddingConfig | None:
-    if handle is None:
-        return None
-    provider, _, model = handle.partition("/")
-    return EmbeddingConfig(
-        embedding_endpoint_type=provider or "openai", embedding_model=model or handle, embedding_dim=1536,
-        handle=handle,
-    )  # fmt: skip
 
 
 # -- memory and context ---------------------------------------------------------------------------------------
@@ -298,7 +328,8 @@ async def retrieve_agent_context_window(request: Request) -> Response:
     system_text = str(getattr(system, "content", ""))
     core = "\n".join(f"{b.label}: {b.value}" for b in agent.profile.blocks)
     tools = [state.tools[i] for i in agent.profile.tool_ids if i in state.tools]
-    functions = [{"type": "function", "function": tool.json_schema} for tool in tools if tool.json_schema]
+    schemas = [tool.json_schema for tool in tools if tool.json_schema]
+    functions = [{"function": {**schema, "strict": None}, "type": "function"} for schema in schemas]
     message_tokens = sum(len(state.messages[i].items) for i in window[1:] if i in state.messages) * 40
 
     def tokens(text: str) -> int:  # ~4 characters a token, as the usage figures count
@@ -313,6 +344,6 @@ async def retrieve_agent_context_window(request: Request) -> Response:
         system_prompt=system_text, num_tokens_core_memory=core_tokens, core_memory=core,
         num_tokens_summary_memory=tokens(summary or ""), summary_memory=summary,
         num_tokens_functions_definitions=function_tokens, functions_definitions=functions,
-        num_tokens_messages=message_tokens, messages=[],
+        num_tokens_messages=message_tokens, messages=context_messages(state, agent, window),
     )  # fmt: skip
     return json_response(overview)

@@ -18,7 +18,7 @@ from mockserver.paging import Row, resource_page
 from mockserver.parameters import RUN_ID, Integer, Text
 from mockserver.store import Store
 
-__all__ = ["id_page", "items_response", "run_id", "store"]
+__all__ = ["id_page", "items_response", "looks_like_sdk", "run_id", "store"]
 
 Resource = TypeVar("Resource")
 
@@ -26,6 +26,18 @@ Resource = TypeVar("Resource")
 def store(request: Request) -> Store:
     found: Store = request.app.state.store
     return found
+
+
+def looks_like_sdk(request: Request) -> bool:
+    """Letta's "is this a 1.x SDK" test (wire doc §4): the Stainless version header, no user agent at all, or the
+    SDK's own user agent. A 1.x SDK's reads of agents come without relationships unless ``include`` names them;
+    under ``rules.sdk_only_streaming`` only such a client may stream."""
+    if "x-stainless-package-version" in request.headers:
+        return True
+    agent = request.headers.get("user-agent")
+    if agent is None:
+        return True
+    return re.match(r"^(@letta-ai/)?letta-client/1\.", agent) is not None
 
 
 def items_response(request: Request, rows: list[Row]) -> Response:

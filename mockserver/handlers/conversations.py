@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mockserver import catalogue
 from mockserver.catalogue import Texts
 from mockserver.errors import BadRequest, Conflict
 from mockserver.handlers.common import items_response, store
@@ -127,7 +128,9 @@ async def compact_conversation(request: Request) -> Response:
     body = await parse_body(request, ConversationCompactionRequest, required=False, nullable=True)
     state = store(request)
     agent, stored_conversation = state.conversation_agent(conversation_id, body.agent_id)
-    return json_response(compact(state, agent, stored_conversation, body, _rules(request, stored_conversation)))
+    answer = compact(state, agent, stored_conversation, body, _rules(request, stored_conversation),
+                     nothing=Texts.SUMMARIZE_FAILED)  # fmt: skip
+    return json_response(answer)
 
 
 # -- the conversation itself ----------------------------------------------------------------------------------------
@@ -139,7 +142,7 @@ async def create_conversation(request: Request) -> Response:
     state = store(request)
     agent = state.agent(agent_id)
     fields = body.model_dump(include={"summary", "model", "model_settings"}, exclude_none=True)
-    return json_response(conversation_view(state.create_conversation(agent, fields)))
+    return json_response(conversation_view(state.create_conversation(agent, fields), with_context=False))
 
 
 async def list_conversations(request: Request) -> Response:
@@ -177,7 +180,7 @@ async def update_conversation(request: Request) -> Response:
     state = store(request)
     record = state.conversation(conversation_id)
     state.update_conversation(record, {name: getattr(body, name) for name in body.model_fields_set})
-    return json_response(conversation_view(record))
+    return json_response(conversation_view(record, with_context=False))
 
 
 async def delete_conversation(request: Request) -> Response:
@@ -193,8 +196,9 @@ async def fork_conversation(request: Request) -> Response:
     agent, stored_conversation = state.conversation_agent(conversation_id, AGENT_ID_QUERY.read(request))
     if stored_conversation is None:
         parent = state.create_conversation(agent, {})  # forking the default conversation: a new one
-        return json_response(conversation_view(parent))
-    return json_response(conversation_view(state.fork_conversation(state.conversation(stored_conversation))))
+        return json_response(conversation_view(parent, with_context=False))
+    fork = state.fork_conversation(state.conversation(stored_conversation))
+    return json_response(conversation_view(fork, with_context=False))
 
 
 async def cancel_conversation(request: Request) -> Response:
@@ -228,7 +232,9 @@ def _rules(request: Request, conversation_id: str | None) -> Rules:
 
 
 def conversation_view(record: ConversationRecord, *, with_context: bool = True) -> Conversation:
+    """A conversation as Letta shows it: only a retrieve lists its context window's messages."""
     return Conversation(
+        created_by_id=catalogue.DEFAULT_USER_ID, last_updated_by_id=catalogue.DEFAULT_USER_ID,
         id=record.id, agent_id=record.agent_id, summary=record.summary, model=record.model,
         model_settings=record.model_settings, created_at=record.created_at,
         updated_at=record.updated_at or record.created_at, last_message_at=record.last_message_at,

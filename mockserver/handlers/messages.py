@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mockserver.catalogue import Texts
-from mockserver.errors import NotFound
+from mockserver.errors import BadRequest, NotFound
 from mockserver.handlers.common import items_response, store
 from mockserver.history import organization_history, page_query, paged, search
 from mockserver.http import json_response, parse_body, rules
@@ -48,4 +48,6 @@ def _as_the_server_shows(item: Message) -> Message:
 
 async def search_all_messages(request: Request) -> Response:
     body = await parse_body(request, SearchAllMessagesRequest)
+    if rules(request).search_needs_turbopuffer:
+        raise BadRequest(Texts.SEARCH_NEEDS_TURBOPUFFER)
     return json_response([r.model_dump(mode="json") for r in search(store(request), body)])

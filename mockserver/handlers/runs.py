@@ -7,12 +7,13 @@ from collections.abc import Iterable
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mockserver import catalogue
 from mockserver.catalogue import Texts
 from mockserver.errors import BadRequest
 from mockserver.handlers.common import id_page, items_response, run_id, store
 from mockserver.history import page_query, paged, run_history
 from mockserver.http import json_response, parse_body, rules
-from mockserver.models import RetrieveStreamRequest, UsageStatistics
+from mockserver.models import RetrieveStreamRequest, Step, UsageStatistics
 from mockserver.parameters import (
     ACTIVE,
     AFTER_RUNS,
@@ -48,15 +49,20 @@ __all__ = [
 
 
 async def retrieve_run(request: Request) -> Response:
-    run = store(request).run(run_id(request)).run
-    if not rules(request).naive_run_dates:
-        return json_response(run)
-    # The real server stores these two without a timezone and writes them with no suffix (wire doc §1.5).
-    body = run.model_dump(mode="json")
-    for key in ("completed_at", "callback_sent_at"):
-        if body[key] is not None:
-            body[key] = body[key].removesuffix("Z")
-    return json_response(body)
+    # Letta reads one run without its metrics: its total_duration_ns is null here (the listings carry it).
+    return json_response(_run_json(request, store(request).run(run_id(request)), duration=False))
+
+
+def _run_json(request: Request, record: RunRecord, *, duration: bool = True) -> dict[str, object]:
+    body = record.run.model_dump(mode="json")
+    if not duration:
+        body["total_duration_ns"] = None
+    if rules(request).naive_run_dates:
+        # The real server stores these two without a timezone and writes them with no suffix (wire doc §1.5).
+        for key in ("completed_at", "callback_sent_at"):
+            if body[key] is not None:
+                body[key] = body[key].removesuffix("Z")
+    return body
 
 
 async def list_messages_for_run(request: Request) -> Response:
@@ -108,7 +114,7 @@ async def list_runs(request: Request) -> Response:
     if active:
         runs = (r for r in runs if r.active)
     page = id_page(request, runs, lambda r: r.run.id, limit=LIMIT_RUNS, before=BEFORE_RUNS, after=AFTER_RUNS)
-    return json_response([r.run.model_dump(mode="json") for r in page])
+    return json_response([_run_json(request, r) for r in page])
 
 
 async def list_active_runs(request: Request) -> Response:
@@ -119,7 +125,7 @@ async def list_active_runs(request: Request) -> Response:
         r for r in state.all_active_runs()
         if (agent_id is None or r.run.agent_id == agent_id) and (background is None or r.run.background == background)
     ]  # fmt: skip
-    return json_response([r.run.model_dump(mode="json") for r in runs])
+    return json_response([_run_json(request, r) for r in runs])
 
 
 async def retrieve_usage_for_run(request: Request) -> Response:
@@ -140,7 +146,18 @@ async def list_steps_for_run(request: Request) -> Response:
         steps.reverse()
     ORDER_BY.read(request)
     page = id_page(request, steps, lambda s: s.id, limit=LIMIT_STEPS, before=BEFORE_STEPS, after=AFTER_STEPS)
-    return json_response([s.model_dump(mode="json") for s in page])
+    return json_response([_step_json(request, s) for s in page])
+
+
+def _step_json(request: Request, step: Step) -> dict[str, object]:
+    body = step.model_dump(mode="json")
+    if not rules(request).steps_name_organization:
+        return body
+    # The real server also sends the step's organization, which its document's Step does not allow.
+    keys = list(body)
+    at = keys.index("origin") + 1
+    return {**{k: body[k] for k in keys[:at]}, "organization_id": catalogue.DEFAULT_ORG_ID,
+            **{k: body[k] for k in keys[at:]}}  # fmt: skip
 
 
 async def delete_run(request: Request) -> Response:

@@ -8,6 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mockserver import catalogue
 from mockserver.catalogue import Texts
 from mockserver.errors import BadRequest, RequestInvalid
 from mockserver.handlers.common import id_page, store
@@ -30,19 +31,26 @@ from mockserver.parameters import (
     path_id,
 )
 from mockserver.store import Store
-from mockserver.tool_schemas import ToolSchemaError, check_json_schema, schema_from_source
+from mockserver.tool_schemas import ToolSchemaError, check_json_schema, schema_from_source, tool_hash
 
 __all__ = ["count_tools", "create_tool", "delete_tool", "list_tools", "modify_tool", "retrieve_tool", "upsert_tool"]
 
 
 async def create_tool(request: Request) -> Response:
-    body = await parse_body(request, ToolCreate)
-    return json_response(store(request).put_tool(_fields(body), upsert=False))
+    return await upsert_tool(request)  # Letta's create updates the tool of the same name too (names are unique)
 
 
 async def upsert_tool(request: Request) -> Response:
     body = await parse_body(request, ToolCreate)
-    return json_response(store(request).put_tool(_fields(body), upsert=True))
+    fields = _fields(body)
+    state = store(request)
+    existing = state.tool_names.get(fields["name"])
+    if existing is not None:
+        # An existing tool takes the new source's schema and description and keeps what the request leaves out
+        # (its tags, its source type, ...), as Letta's does.
+        kept = {"name", "json_schema", "description", "metadata_", "last_updated_by_id", *body.model_fields_set}
+        fields = {name: value for name, value in fields.items() if name in kept}
+    return json_response(state.put_tool(fields, upsert=True))
 
 
 def _fields(body: ToolCreate) -> dict[str, Any]:
@@ -60,13 +68,19 @@ def _fields(body: ToolCreate) -> dict[str, Any]:
             raise BadRequest(Texts.tool_schema_failed(str(error))) from None
     fields = body.model_dump(exclude={"json_schema"}, exclude_none=True)
     fields["tags"] = body.tags or []
+    # Letta names a tool's source "json" unless the request says otherwise (the document's default is "python").
+    source_type = body.source_type if "source_type" in body.model_fields_set else "json"
+    requirements = f"{body.pip_requirements or ''}{body.npm_requirements or ''}"
     return {
         **fields,
         "name": schema["name"],
         "description": body.description if body.description is not None else schema.get("description"),
+        "source_type": source_type,
         "json_schema": schema,
-        "args_json_schema": body.args_json_schema,
-        "metadata_": {},
+        "args_json_schema": body.args_json_schema if body.args_json_schema is not None else {},
+        "metadata_": {"tool_hash": tool_hash(body.source_code, source_type, requirements)},
+        "created_by_id": catalogue.DEFAULT_USER_ID,
+        "last_updated_by_id": catalogue.DEFAULT_USER_ID,
     }
 
 
@@ -129,6 +143,8 @@ async def modify_tool(request: Request) -> Response:
             check_json_schema(body.json_schema)
         except ToolSchemaError as error:
             raise RequestInvalid.single(["body", "json_schema"], str(error), "value_error") from None
+        if body.source_code is not None and _function_name(body.source_code) != body.json_schema["name"]:
+            raise BadRequest(Texts.tool_names_differ(body.json_schema["name"], body.source_code))
     if "json_schema" in changes:
         changes["name"] = changes["json_schema"]["name"]
     return json_response(store(request).modify_tool(tool_id, changes))
@@ -137,3 +153,10 @@ async def modify_tool(request: Request) -> Response:
 async def delete_tool(request: Request) -> Response:
     store(request).delete_tool(path_id(request, "tool_id"))
     return json_response(None)
+
+
+def _function_name(source: str) -> str | None:
+    try:
+        return str(schema_from_source(source)["name"])
+    except ToolSchemaError:
+        return None

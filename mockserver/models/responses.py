@@ -12,6 +12,8 @@ from mockserver.models.messages import LettaStopReason, LettaUsageStatistics, Me
 
 __all__ = [
     "AssistantMessageListResult",
+    "ChatCompletionTokenLogprob",
+    "ChoiceLogprobs",
     "CompactionResponse",
     "Health",
     "HTTPValidationError",
@@ -25,11 +27,46 @@ __all__ = [
     "Step",
     "UsageStatistics",
     "SystemMessageListResult",
+    "TopLogprob",
+    "TurnTokenData",
     "UserMessageListResult",
     "ValidationErrorItem",
 ]
 
 RunStatus = Literal["created", "running", "completed", "failed", "cancelled"]
+
+
+class TopLogprob(WireModel):
+    token: str
+    bytes: list[int] | None = None
+    logprob: float
+
+
+class ChatCompletionTokenLogprob(WireModel):
+    """One output token: its text, UTF-8 bytes, log probability and the most likely alternatives."""
+
+    token: str
+    bytes: list[int] | None = None
+    logprob: float
+    top_logprobs: list[TopLogprob]
+
+
+class ChoiceLogprobs(WireModel):
+    """The output tokens of an LLM call with their log probabilities (``return_logprobs``)."""
+
+    content: list[ChatCompletionTokenLogprob] | None = None
+    refusal: list[ChatCompletionTokenLogprob] | None = None
+
+
+class TurnTokenData(WireModel):
+    """One LLM generation (``assistant``: its token ids and log probabilities) or one tool result (``tool``: its
+    text, for a trainer to tokenize unmasked) of a turn (``return_token_ids``)."""
+
+    role: Literal["assistant", "tool"]
+    output_ids: list[int] | None = None
+    output_token_logprobs: list[list[Any]] | None = None  # [[logprob, token_id, top_logprobs or null], ...]
+    content: str | None = None
+    tool_name: str | None = None
 
 
 class LettaResponse(WireModel):
@@ -38,8 +75,8 @@ class LettaResponse(WireModel):
     messages: list[Message]
     stop_reason: LettaStopReason
     usage: LettaUsageStatistics
-    logprobs: dict[str, Any] | None = None  # RL feature; the mock never fills it
-    turns: list[dict[str, Any]] | None = None  # RL feature; the mock never fills it
+    logprobs: ChoiceLogprobs | None = None  # the last LLM call's tokens, with return_logprobs
+    turns: list[TurnTokenData] | None = None  # every generation and tool result, with return_token_ids
 
 
 class LettaRequestConfig(WireModel):

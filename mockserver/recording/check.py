@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.contract import Contract, ending, framing_problems
+from mockserver.contract import Contract, as_documented, ending, framing_problems
 from mockserver.recording.format import Exchange, Fixture, FixtureError, events_of
 from mockserver.recording.library import load_each
 from mockserver.rules import Rules
@@ -136,9 +136,8 @@ def _json_problems(
 ) -> list[tuple[str, str]]:
     if rules.repr_422 and status == 422 and isinstance(body, dict) and isinstance(body.get("detail"), str):
         return []  # the real server's 422: {"trace_id": "", "detail": "<repr of the errors>"} (§15.2)
-    if rules.naive_run_dates and template.endswith("/runs/{run_id}") and isinstance(body, dict):
-        body = {k: v + "Z" if k in ("completed_at", "callback_sent_at") and isinstance(v, str) and
-                not (v.endswith("Z") or "+" in v[10:]) else v for k, v in body.items()}  # fmt: skip
+    if rules.naive_run_dates or rules.steps_name_organization:  # the real server's JSON quirks, undone
+        body = as_documented(template, body)
     if document.response(method, template, status) is None:
         if status >= 400 and isinstance(body, dict) and ("detail" in body or isinstance(body.get("error"), dict)):
             return []

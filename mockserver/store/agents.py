@@ -9,13 +9,20 @@ from typing import Any
 
 from mockserver.catalogue import Texts
 from mockserver.errors import NotFound
-from mockserver.models import ApprovalRequestMessage, Block, SystemMessage, ToolCall
+from mockserver.models import ApprovalRequestMessage, Block, SystemMessage, Tool, ToolCall
 from mockserver.prompts import compile_system
 from mockserver.records import AgentProfile, AgentRecord, PendingApproval
 from mockserver.scenarios import PlannedCall, TurnPlan
 from mockserver.store.tools import ToolStore
 
-__all__ = ["AgentStore"]
+__all__ = ["AgentStore", "approval_rules"]
+
+
+def approval_rules(tools: Iterable[Tool], rules: Iterable[dict[str, Any]] = ()) -> list[dict[str, Any]]:
+    """The ``requires_approval`` tool rules that tools asking for approval by default add to an agent's ``rules``."""
+    have = {r.get("tool_name") for r in rules if r.get("type") == "requires_approval"}
+    wanted = dict.fromkeys(t.name for t in tools if t.default_requires_approval and t.name not in have)
+    return [{"tool_name": name, "type": "requires_approval", "prompt_template": None} for name in wanted]
 
 
 class AgentStore(ToolStore):
@@ -58,13 +65,14 @@ class AgentStore(ToolStore):
         agent.updated_at = self.clock.now()
 
     def modify_block(self, agent: AgentRecord, label: str, changes: dict[str, Any]) -> Block:
-        """Change the agent's memory block ``label``; the system message shows it once recompiled."""
+        """Change the agent's memory block ``label``; its system message is compiled again at once (Letta's)."""
         blocks = agent.profile.blocks
         index = next((i for i, block in enumerate(blocks) if block.label == label), None)
         if index is None:
             raise NotFound(Texts.block_not_found(label, agent.id))
         blocks[index] = blocks[index].model_copy(update=changes)
         agent.updated_at = self.clock.now()
+        self.recompile(agent, None, persist=True)
         return blocks[index]
 
     def recompile(self, agent: AgentRecord, conversation_id: str | None, *, persist: bool) -> str:
@@ -80,9 +88,11 @@ class AgentStore(ToolStore):
             stored.json = None  # its JSON is made again on the next listing
         return text
 
-    def attach_tool(self, agent: AgentRecord, tool_id: str) -> None:
-        if tool_id not in agent.profile.tool_ids:
-            agent.profile.tool_ids.append(tool_id)
+    def attach_tool(self, agent: AgentRecord, tool: Tool) -> None:
+        """Attach ``tool``; one that asks for approval by default brings its ``requires_approval`` rule (Letta's)."""
+        if tool.id not in agent.profile.tool_ids:
+            agent.profile.tool_ids.append(tool.id)
+        agent.profile.tool_rules += approval_rules([tool], agent.profile.tool_rules)
         agent.updated_at = self.clock.now()
 
     def detach_tool(self, agent: AgentRecord, tool_id: str) -> None:

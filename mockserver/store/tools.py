@@ -9,6 +9,7 @@ from mockserver.catalogue import Texts
 from mockserver.errors import BadRequest, NotFound
 from mockserver.models import Tool
 from mockserver.store.messages import MessageStore
+from mockserver.tool_schemas import tool_hash
 from mockserver.wire.ids import derived_uuid4
 
 __all__ = ["ToolStore"]
@@ -24,7 +25,11 @@ class ToolStore(MessageStore):
             raise NotFound(Texts.tool_not_found(tool_id))
         name = "tool_" + derived_uuid4(tool_id).replace("-", "")[:8]
         schema = {"name": name, "description": "", "parameters": {"type": "object", "properties": {}, "required": []}}
-        return self._keep_tool(Tool(id=tool_id, name=name, description="", source_type="json", json_schema=schema))
+        return self._keep_tool(Tool(
+            id=tool_id, name=name, description="", source_type="json", json_schema=schema, args_json_schema={},
+            metadata_={"tool_hash": tool_hash(None, "json")}, created_by_id=catalogue.DEFAULT_USER_ID,
+            last_updated_by_id=catalogue.DEFAULT_USER_ID,
+        ))  # fmt: skip
 
     def put_tool(self, fields: dict[str, Any], *, upsert: bool) -> Tool:
         """Create a tool from ``fields`` (a Tool's fields, ``name`` and ``json_schema`` included); a tool of that
@@ -63,7 +68,8 @@ class ToolStore(MessageStore):
             self._keep_tool(Tool(
                 id=f"tool-{derived_uuid4('letta-mock base tool ' + base.name)}", tool_type=base.tool_type,
                 name=base.name, description=base.description, source_type="python", tags=[base.tool_type],
-                json_schema=schema, enable_parallel_execution=True, metadata_={},
+                json_schema=schema, enable_parallel_execution=base.parallel, metadata_={},
+                created_by_id=catalogue.DEFAULT_USER_ID, last_updated_by_id=catalogue.DEFAULT_USER_ID,
             ))  # fmt: skip
 
     def base_tool_ids(self, agent_type: str) -> list[str]:

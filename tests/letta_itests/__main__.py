@@ -27,7 +27,7 @@ from ..real_letta import install
 from . import report, runner, selection, workspace
 
 DEFAULT_REAL_URL = "http://127.0.0.1:8284"
-DEFAULT_TIMEOUT_S = {"mock": 600, "server": 1800}  # the selection: ~90 s against the mock, ~4-8 min against real
+DEFAULT_TIMEOUT_S = {"mock": 600, "server": 2400}  # the selection: ~2 min against the mock, ~6-10 min against real
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -79,9 +79,10 @@ def _write_selection(args: argparse.Namespace, sdist: Path, python: Path, space:
     today = datetime.date.today().isoformat()
     files = sorted({n.split("::")[0] for n in chosen})
     header = [
-        f"Letta {workspace.LETTA_VERSION}'s own integration tests whose subject is the messages, conversations and "
-        "runs API, as node ids",
-        "relative to the sdist's tests/ directory; made by `python -m tests.letta_itests --real --write-selection`.",
+        f"Letta {workspace.LETTA_VERSION}'s own tests whose subject is the messages, conversations and runs API and "
+        "the agents, tools and",
+        "blocks around them, as node ids relative to the sdist's tests/ directory; made by",
+        "`python -m tests.letta_itests --real --write-selection`.",
         "",
         f"Baseline ({today}): {len(chosen)} of {len(chosen)} passed against real Letta {workspace.LETTA_VERSION} "
         f"(tests/real_letta, stub LLM) in {run.seconds:.0f} s,",
