@@ -11,6 +11,7 @@ app behind it (``serve``), because state matters in almost every test and starti
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -42,11 +43,32 @@ def _caches_of_the_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator
         os.environ["XDG_CACHE_HOME"] = before
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """The default tier runs on a worker per core (``-n auto`` in addopts). The real_letta tier runs in one process:
+    its tests share one real server, which the session's ``real_letta_url`` starts and stops."""
+    selected = str(config.option.markexpr or "")
+    return 0 if "real_letta" in selected.replace("not real_letta", "") else None
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # `shared`: what compares the repository with ../shared (CI runs these with LETTA_MOCK_REQUIRE_SHARED=1).
     for item in items:
         if "beside_repository" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.shared)
+    _unique_node_ids(items)
+
+
+def _unique_node_ids(items: list[pytest.Item]) -> None:
+    """schemathesis 4.32's ``@schema.parametrize()`` names each operation's item ``test[METHOD /path]``, but under
+    pytest 9 every one of them has the test's own node id. pytest-xdist schedules by node id, so it would run one
+    operation of each such test and count the rest as never collected: each item gets its name's id back."""
+    counts = Counter(item.nodeid for item in items)
+    for item in items:
+        original = getattr(item, "originalname", item.name)
+        if counts[item.nodeid] > 1 and item.name.startswith(f"{original}[") and item.name.endswith("]"):
+            item._id = item._id.with_params(item.name[len(original) + 1 : -1])  # type: ignore[attr-defined]
+    repeated = [nodeid for nodeid, count in Counter(item.nodeid for item in items).items() if count > 1]
+    assert not repeated, f"tests with the same node id: {repeated}"
 
 
 @pytest.fixture(scope="session")
