@@ -215,7 +215,9 @@ def _sliding_cutoff(store: Store, window: list[str], percentage: float) -> int |
     newest = store.messages.get(window[-1]) if window else None
     pending = newest is not None and any(i.message_type == "approval_request_message" for i in newest.items)
     last = count - 2 if pending else count - 1  # the newest message (a pending approval: two) always stays
-    evicted = percentage
+    # The evicted share grows in 10 % steps from the percentage; one below 0 (or not a number) starts at 0, so the
+    # steps are ten at most (the document bounds none: from -1e300 they would never reach 1).
+    evicted = percentage if percentage >= 0.0 else 0.0
     while evicted < 1.0:
         evicted += 0.1
         limit = round(evicted * count)

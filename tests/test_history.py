@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from mockserver import LettaMockSyncClient, create_app
 from mockserver.live import LiveServer
 
 CONVERSATION = "conv-6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b"
@@ -370,6 +371,20 @@ def test_compacting_again_with_nothing_new_returns_the_same_summary_and_count(le
     again = letta.agents.messages.compact(agent_id=AGENT, compaction_settings={"mode": "all"})
     assert again.summary == first.summary
     assert again.num_messages_before == again.num_messages_after == first.num_messages_after
+
+
+@pytest.mark.parametrize("percentage", [-1e300, -1.0, 0.0, 1.5, 1e300])
+def test_any_sliding_window_percentage_the_document_allows_is_answered(percentage: float) -> None:
+    # The evicted share grows from the percentage in 10 % steps; from a huge negative one it once never reached 1,
+    # and the loop held the server's event loop (every later request timed out; found by the self-fuzz). The read
+    # timeout is a guard against that hang, not a speed target: the answer takes milliseconds.
+    with LettaMockSyncClient(create_app(seed=1), timeout=60) as client:
+        for turn in range(4):
+            client.post(f"/v1/agents/{AGENT}/messages", json={"input": f"turn {turn}"})
+        body = {"compaction_settings": {"sliding_window_percentage": percentage}}
+        answer = client.post(f"/v1/agents/{AGENT}/summarize", json=body)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["num_messages_after"] <= answer.json()["num_messages_before"]
 
 
 def test_compact_keeps_stored_history_listable(letta: Letta) -> None:
