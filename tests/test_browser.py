@@ -205,10 +205,14 @@ def test_a_page_of_another_site_can_neither_call_the_mock_nor_rebind_to_it(
     # DNS rebinding: a page of attacker.example whose name now resolves to the mock is same-origin with it, but the
     # mock does not answer its name.
     port = letta_mock_url.rsplit(":", 1)[1]
+    # The browser's own favicon request would be refused too, whenever it comes: answer it here, not racing it.
+    page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
     rebound = page.goto(f"http://attacker.example:{port}/_mock/journal")
     assert rebound is not None
     assert rebound.status == 403
     assert "--letta-mock-allowed-hosts attacker.example" in page.inner_text("body")
+    page.goto("about:blank")  # the refused page's console messages are all delivered before this navigation ends
+    assert console_errors == ["Failed to load resource: the server responded with a status of 403 (Forbidden)"]
     console_errors.clear()  # the 403 of the page itself
 
 
