@@ -48,13 +48,18 @@ class Emitter:
         """Wait ``seconds``, sending a keep-alive ping after every ping interval without a chunk (§6.4).
 
         Counted in whole milliseconds, so a silence of 60 ms with a 20 ms interval gives exactly three pings. A
-        silence that is not ``cancellable`` (a tool running) lasts whatever happens to the run meanwhile.
+        silence that is not ``cancellable`` (a tool running) lasts whatever happens to the run meanwhile. Each wait
+        aims at its planned time, not at a fixed length from whenever the last one woke up: when the event loop is
+        busy (thousands of open streams) a late ping is not followed by later ones, the stream keeps its schedule.
         """
         remaining = round(seconds * 1000)
         interval = max(round(self.pace.ping_interval_s * 1000), 1)
+        loop = asyncio.get_running_loop()
+        due = loop.time()  # when the waits planned so far end
         while remaining > 0:
             step = min(remaining, interval - self.idle_ms) if self.options.include_pings else remaining
-            await asyncio.sleep(step / 1000)
+            due += step / 1000
+            await asyncio.sleep(max(due - loop.time(), 0.0))
             remaining -= step
             self.idle_ms += step
             if self.record.cancel_requested and cancellable:
