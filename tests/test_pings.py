@@ -53,3 +53,17 @@ async def test_a_silence_without_pings_is_one_wait() -> None:
     emitter = Emitter(store, record, TurnOptions(include_pings=False, pace=Pace(ping_interval_s=0.001)))
     await emitter.silence(0.02)
     assert not any(isinstance(event, KeepAlive) for event in record.events)
+
+
+async def test_a_logged_ping_is_read_as_the_ping_it_was_logged_as() -> None:
+    store = Store(seed=1)
+    record = store.new_run(store.agent(AGENT), conversation_id=None, run_type="send_message", background=False)
+    store.reader_attached(record)
+    emitter = Emitter(store, record, TurnOptions(include_pings=True, pace=Pace(ping_interval_s=0.001)))
+    await emitter.silence(0.003)
+    pings = [event.ping for event in record.events if isinstance(event, KeepAlive)]
+    assert len(pings) == 3
+    assert all(ping is not None and ping.run_id == record.run.id for ping in pings)
+    assert len({ping.id for ping in pings if ping is not None}) == 3
+    # A second reader gets the very same pings.
+    assert [event.ping for event in record.events if isinstance(event, KeepAlive)] == pings

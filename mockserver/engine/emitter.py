@@ -11,7 +11,7 @@ import random
 from typing import Any
 
 from mockserver.engine.options import TurnOptions
-from mockserver.models import MESSAGE_TYPES, LettaPing
+from mockserver.models import MESSAGE_TYPES
 from mockserver.records import KeepAlive, RunRecord
 from mockserver.store import Store
 
@@ -68,8 +68,7 @@ class Emitter:
                 self.idle_ms = 0
                 if self.record.readers:  # a ping with nobody waiting would only cost memory and time
                     ids, clock = self.store.ids, self.store.clock
-                    ping = LettaPing(id=ids.new("ping"), date=clock.now(), run_id=self.record.run.id)
-                    self.store.log(self.record, KeepAlive(ping))
+                    self.store.log(self.record, KeepAlive(ids.new("ping"), clock.now(), self.record.run.id))
 
     async def item(self, whole: Any, chunks: list[Any] | None = None, *, cancellable: bool = True) -> None:
         """An agent item: whole in step mode; in token mode one event per chunk (``chunks`` of the item)."""
