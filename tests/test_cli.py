@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import signal
 import socket
 import subprocess
@@ -149,6 +150,28 @@ def test_serve_imports_only_what_serving_needs() -> None:
     statuses, loaded = done.stdout.splitlines()[-2:]
     assert statuses == "[200, 200]"
     assert loaded == "[]"
+
+
+@pytest.mark.skipif(not hasattr(resource, "prlimit"), reason="reads another process's limits: Linux")
+def test_serve_may_open_as_many_files_as_the_system_allows_it() -> None:
+    # Every open stream is a socket: a shell's soft limit (often 1024) must not cap the server below the hard one.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    low = min(soft, hard, 256)
+
+    def start(port: int) -> subprocess.Popen[str]:
+        command = [LETTA_MOCK, "serve", "--port", str(port)]
+        limited = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (low, hard))  # noqa: E731
+        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=limited)
+
+    def ready(process: subprocess.Popen[str], port: int) -> None:
+        wait_for_health(process, f"http://127.0.0.1:{port}")
+
+    process, _ = listening(start, ready)
+    try:
+        assert resource.prlimit(process.pid, resource.RLIMIT_NOFILE) == (hard, hard)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def test_serve_help_documents_every_option_with_its_default() -> None:

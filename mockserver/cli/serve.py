@@ -109,7 +109,7 @@ def _serve(args: argparse.Namespace) -> int:
     from mockserver.allowlists import describe, host_allowlist, is_loopback
     from mockserver.app import create_app
     from mockserver.errors import ConfigurationError, ControlError
-    from mockserver.serving import bind, bind_failure, uvicorn_config
+    from mockserver.serving import bind, bind_failure, open_files_limit, uvicorn_config
 
     try:
         settings = {row.name: getattr(args, row.name) for row in SETTINGS if row.serve is not None}
@@ -141,6 +141,7 @@ def _serve(args: argparse.Namespace) -> int:
     if not is_loopback(args.host) and args.auth_token is None:
         print(f"letta-mock: warning: {args.host} is reachable from other machines and no --auth-token is set: anyone "
               "there can read and change this mock's state", file=sys.stderr, flush=True)  # fmt: skip
+    open_files_limit()  # a socket per open stream: as many as the system allows this process
     gc.freeze()
     gc.enable()
     uvicorn.Server(config).run(sockets=[sock])
