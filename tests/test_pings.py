@@ -17,8 +17,9 @@ from mockserver.records import KeepAlive
 from mockserver.store import Store
 
 AGENT = "agent-123e4567-e89b-42d3-8456-426614174000"
-INTERVAL_S = 0.05
+INTERVAL_S = 0.2
 LATE_S = 0.03  # every wait wakes this much later than asked, as on a loop busy with other streams
+SHORT_S = 0.02  # an interval every wait overruns (by LATE_S at least): an overloaded loop
 
 
 async def test_a_late_wake_up_does_not_delay_the_pings_after_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -44,6 +45,27 @@ async def test_a_late_wake_up_does_not_delay_the_pings_after_it(monkeypatch: pyt
     # Each later wait aims at its planned time: shortened by (at least) the lateness of the one before it.
     assert len(asked) == 4
     assert all(delay <= INTERVAL_S - LATE_S + 0.001 for delay in asked[1:])
+
+
+async def test_a_wake_up_later_than_an_interval_is_not_made_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    # An overloaded loop: the schedule starts again from each wake-up instead of sending the lost pings in a burst.
+    store = Store(seed=1)
+    record = store.new_run(store.agent(AGENT), conversation_id=None, run_type="send_message", background=False)
+    store.reader_attached(record)
+    emitter = Emitter(store, record, TurnOptions(include_pings=True, pace=Pace(ping_interval_s=SHORT_S)))
+    asked: list[float] = []
+    sleep = asyncio.sleep
+
+    async def very_late(delay: float) -> None:
+        asked.append(delay)
+        await sleep(delay + LATE_S)
+
+    namespace = SimpleNamespace(sleep=very_late, get_running_loop=asyncio.get_running_loop)
+    monkeypatch.setattr(emitter_module, "asyncio", namespace)
+    await emitter.silence(4 * SHORT_S)
+
+    assert sum(isinstance(event, KeepAlive) for event in record.events) == 4
+    assert asked == pytest.approx([SHORT_S] * 4, abs=0.005)  # each a whole interval from the wake-up before it
 
 
 async def test_a_silence_without_pings_is_one_wait() -> None:

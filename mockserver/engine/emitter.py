@@ -48,9 +48,12 @@ class Emitter:
         """Wait ``seconds``, sending a keep-alive ping after every ping interval without a chunk (§6.4).
 
         Counted in whole milliseconds, so a silence of 60 ms with a 20 ms interval gives exactly three pings. A
-        silence that is not ``cancellable`` (a tool running) lasts whatever happens to the run meanwhile. Each wait
-        aims at its planned time, not at a fixed length from whenever the last one woke up: when the event loop is
-        busy (thousands of open streams) a late ping is not followed by later ones, the stream keeps its schedule.
+        silence that is not ``cancellable`` (a tool running) lasts whatever happens to the run meanwhile.
+
+        Each wait aims at its planned time, not at a fixed length from whenever the last one woke up: on a busy event
+        loop (thousands of open streams) a ping a little late is not followed by later ones. A wake-up later than a
+        whole interval is not made up: the schedule starts again from it, so an overloaded server sends its pings
+        further apart (and gets through its backlog) rather than in bursts that keep it overloaded.
         """
         remaining = round(seconds * 1000)
         interval = max(round(self.pace.ping_interval_s * 1000), 1)
@@ -60,6 +63,8 @@ class Emitter:
             step = min(remaining, interval - self.idle_ms) if self.options.include_pings else remaining
             due += step / 1000
             await asyncio.sleep(max(due - loop.time(), 0.0))
+            if loop.time() - due > interval / 1000:
+                due = loop.time()  # too late to make up: the schedule starts again from here
             remaining -= step
             self.idle_ms += step
             if self.record.cancel_requested and cancellable:
