@@ -1,8 +1,11 @@
-"""Cold-start benchmark: time from spawning ``letta-mock serve`` to its first 200 on ``GET /v1/health/``.
+"""Cold-start benchmark: time from spawning ``letta-mock serve`` to its first 200 on a real endpoint.
 
-Each run spawns the CLI as a subprocess on a free loopback port, polls ``http://127.0.0.1:PORT/v1/health/`` with
-``http.client`` every ~2 ms, and records the wall time from just before the spawn to the first 200 answer; the
-server is then terminated. For comparison it also times ``python -c pass`` (bare interpreter),
+Each run spawns the CLI as a subprocess on a free loopback port, polls one endpoint (``GET /v1/health/``, or in a
+second series an agent's message list, ``GET /v1/agents/agent-<uuid4>/messages``) with ``http.client`` every
+~2 ms, and records the wall time from just before the spawn to the first 200 answer, and the CPU time the server
+process had used by then (``/proc/<pid>/stat``: the figure that holds up when neighbours share the cores); the
+server is then terminated. Each series prints its median and spread (min, p90, max, the interquartile range).
+For comparison it also times ``python -c pass`` (bare interpreter),
 ``python -c "import mockserver"`` and ``letta-mock --help``, each as a fresh process, and can list the slowest
 imports from ``python -X importtime``.
 
@@ -27,7 +30,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from _common import (
@@ -38,6 +41,8 @@ from _common import (
 )
 
 HEALTH_PATH = "/v1/health/"
+LIST_PATH = "/v1/agents/agent-123e4567-e89b-42d3-8456-426614174000/messages"  # any agent-<uuid4> has a history
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class Children:
@@ -53,11 +58,11 @@ class Children:
         cls.cwd = root
 
 
-def health_ok(port: int) -> bool:
-    """True once the server answers 200 on the health endpoint; False while it refuses or is not ready."""
+def answers_200(port: int, path: str) -> bool:
+    """True once the server answers 200 on ``path``; False while it refuses or is not ready."""
     connection = http.client.HTTPConnection(HOST, port, timeout=1.0)
     try:
-        connection.request("GET", HEALTH_PATH)
+        connection.request("GET", path)
         response = connection.getresponse()
         response.read()
         return response.status == 200
@@ -67,8 +72,15 @@ def health_ok(port: int) -> bool:
         connection.close()
 
 
-def time_to_first_200(cli: str, interval: float, timeout: float) -> float:
-    """Seconds from spawning ``letta-mock serve`` to the first 200 on the health endpoint."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds process ``pid`` has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime: fields 14 and 15 of stat(5)
+
+
+def time_to_first_200(cli: str, path: str, interval: float, timeout: float, cpu: list[float]) -> float:
+    """Seconds from spawning ``letta-mock serve`` to the first 200 on ``path``; the server's CPU seconds by then
+    are appended to ``cpu``."""
     port = free_port()
     command = [cli, "serve", "--host", HOST, "--port", str(port), "--log-level", "warning"]
     start = time.perf_counter()
@@ -77,13 +89,15 @@ def time_to_first_200(cli: str, interval: float, timeout: float) -> float:
     )
     try:
         while True:
-            if health_ok(port):
-                return time.perf_counter() - start
+            if answers_200(port, path):
+                seconds = time.perf_counter() - start
+                cpu.append(cpu_seconds(process.pid))
+                return seconds
             if process.poll() is not None:
                 error = process.stderr.read().decode() if process.stderr else ""
                 raise RuntimeError(f"letta-mock exited with {process.returncode} before answering:\n{error}")
             if time.perf_counter() - start > timeout:
-                raise RuntimeError(f"no 200 from {HOST}:{port}{HEALTH_PATH} within {timeout} s")
+                raise RuntimeError(f"no 200 from {HOST}:{port}{path} within {timeout} s")
             time.sleep(interval)
     finally:
         stop(process)
@@ -124,6 +138,7 @@ class Measurement:
     name: str
     seconds: list[float]
     other_cores: float  # cores busy with anything but this script and its children (neighbours' noise)
+    server_cpu: list[float] = field(default_factory=list)  # the server's CPU seconds at its first 200
 
 
 def wait_for_idle(limit: float, threshold: float = 0.15, window: float = 0.5) -> None:
@@ -136,9 +151,14 @@ def wait_for_idle(limit: float, threshold: float = 0.15, window: float = 0.5) ->
             return
 
 
-def measure(name: str, runs: int, once: Callable[[], float], wait_idle: float = 0.0) -> Measurement:
-    """``runs`` timed calls of ``once`` after an untimed one; with ``wait_idle``, each waits for a quiet host."""
+def measure(
+    name: str, runs: int, once: Callable[[], float], wait_idle: float = 0.0, cpu: list[float] | None = None
+) -> Measurement:
+    """``runs`` timed calls of ``once`` after an untimed one; with ``wait_idle``, each waits for a quiet host.
+    ``cpu``, when given, is the list ``once`` appends the server's CPU seconds to."""
     once()  # warm the page cache; not counted
+    if cpu is not None:
+        cpu.clear()
     seconds: list[float] = []
     busy = wall = ours = 0.0
     for _ in range(runs):
@@ -154,13 +174,19 @@ def measure(name: str, runs: int, once: Callable[[], float], wait_idle: float = 
         wall += time.perf_counter() - start
         busy += host_busy_seconds() - host
         ours += (children_cpu_seconds() - children) + (time.process_time() - mine)
-    return Measurement(name, seconds, max(0.0, busy - ours) / wall)
+    return Measurement(name, seconds, max(0.0, busy - ours) / wall, list(cpu or ()))
+
+
+# What ``letta-mock serve`` imports before it listens: its command's module, the app and uvicorn's configuration.
+SERVE_IMPORTS = (
+    "from mockserver.cli import build_parser; build_parser('serve'); import mockserver.app, mockserver.serving"
+)
 
 
 def importtime_top(python: str, count: int) -> list[tuple[int, int, str]]:
-    """The ``count`` imports with the largest cumulative time (µs) of ``import mockserver``, one fresh process."""
+    """The ``count`` imports with the largest cumulative time (µs) of what ``serve`` imports, one fresh process."""
     result = subprocess.run(
-        [python, "-X", "importtime", "-c", "import mockserver"],
+        [python, "-X", "importtime", "-c", SERVE_IMPORTS],
         capture_output=True,
         text=True,
         check=True,
@@ -174,6 +200,12 @@ def importtime_top(python: str, count: int) -> list[tuple[int, int, str]]:
         self_us, cumulative_us, name = (part.strip() for part in line.removeprefix("import time:").split("|"))
         rows.append((int(cumulative_us), int(self_us), name))
     return sorted(rows, reverse=True)[:count]
+
+
+def serve_measurement(name: str, path: str, cli: str, args: argparse.Namespace) -> Measurement:
+    cpu: list[float] = []
+    once = lambda: time_to_first_200(cli, path, args.interval_ms / 1000, args.timeout, cpu)  # noqa: E731
+    return measure(name, args.runs, once, args.wait_idle, cpu)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -228,25 +260,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.wait_idle,
         ),
         measure("letta-mock --help", args.runs, lambda: time_command([cli, "--help"]), args.wait_idle),
-        measure(
-            "letta-mock serve -> first 200 /v1/health/",
-            args.runs,
-            lambda: time_to_first_200(cli, args.interval_ms / 1000, args.timeout),
-            args.wait_idle,
+        *(
+            serve_measurement(f"letta-mock serve -> first 200 {label}", path, cli, args)
+            for label, path in (("/v1/health/", HEALTH_PATH), ("messages list", LIST_PATH))
         ),
     ]
     width = max(len(m.name) for m in measurements)
-    print(f"{'measurement':<{width}}  {'min ms':>8}  {'median ms':>9}  {'p90 ms':>8}  {'max ms':>8}  {'other':>5}")
+    print(f"{'measurement':<{width}}  {'min ms':>8}  {'median ms':>9}  {'IQR ms':>8}  {'p90 ms':>8}  {'max ms':>8}"
+          f"  {'other':>5}  {'server CPU ms (median, min..max)':>32}")  # fmt: skip
     for m in measurements:
         ms = [s * 1000 for s in m.seconds]
+        quartiles = statistics.quantiles(ms, n=4) if len(ms) > 1 else [ms[0]] * 3
+        cpu = [s * 1000 for s in m.server_cpu]
+        cpu_cell = f"{statistics.median(cpu):.0f} ({min(cpu):.0f}..{max(cpu):.0f})" if cpu else ""
         print(
-            f"{m.name:<{width}}  {min(ms):8.1f}  {statistics.median(ms):9.1f}  {percentile(ms, 0.9):8.1f}"
-            f"  {max(ms):8.1f}  {m.other_cores:5.2f}"
+            f"{m.name:<{width}}  {min(ms):8.1f}  {statistics.median(ms):9.1f}  {quartiles[2] - quartiles[0]:8.1f}"
+            f"  {percentile(ms, 0.9):8.1f}  {max(ms):8.1f}  {m.other_cores:5.2f}  {cpu_cell:>32}"
         )
     print("other: cores busy with other processes meanwhile (neighbours' noise; > 0.2 means a noisy measurement)")
+    print("server CPU: user + system time of the server process when it answered (counted in 10 ms clock ticks)")
 
     if args.importtime:
-        print("\nslowest imports of `import mockserver` (python -X importtime, one run, cumulative):")
+        print("\nslowest imports of `letta-mock serve` (python -X importtime, one run, cumulative):")
         print(f"{'cumulative ms':>13}  {'self ms':>8}  module")
         for cumulative_us, self_us, name in importtime_top(args.python, args.importtime):
             print(f"{cumulative_us / 1000:13.1f}  {self_us / 1000:8.1f}  {name}")

@@ -29,7 +29,8 @@ Phases (``--phases``, default all):
           intervals without one. The streams are then closed (tasks cancelled, sockets closed with FIN) and the
           server's RSS, CPU and open fds are read ``--settle`` seconds later; with ``--wait-runs`` also once the
           server-side turns have run out their ``think_ms`` (the mock keeps a run going when its client leaves, as
-          Letta does), and after ``POST /_mock/reset``.
+          Letta does), and after ``POST /_mock/reset``. With ``--to-end`` the streams are first read on until
+          their turns end: how many ended with ``data: [DONE]`` (every stream ends).
 
 CPU columns are % of one core: server / this client / everything else on the host (from /proc/stat). On a shared
 2-core machine "others" near 200% - server - client means the server was starved; the per-event, per-ping and
@@ -539,6 +540,8 @@ class StreamState:
     pings: list[float] = field(default_factory=list)  # keep-alive pings after the initial one
     other: int = 0  # frames that are not pings (none expected while the turn thinks)
     ended: bool = False
+    done: bool = False  # read to its ``data: [DONE]``
+    finished: float = math.nan  # when the server ended it
     error: str | None = None
 
 
@@ -565,7 +568,8 @@ async def hold_one(port: int, control: str, state: StreamState, gate: asyncio.Se
                 state.pings.append(time.monotonic())
             else:
                 state.other += 1
-        state.ended = True
+                state.done = state.done or frame.startswith(b"data: [DONE]")
+        state.ended, state.finished = True, time.monotonic()
     except asyncio.CancelledError:
         raise
     except Exception as error:  # every failure of a stream is a figure, not a crash
@@ -612,6 +616,8 @@ class HoldResult:
     rss_runs_done_mb: float | None = None
     runs_done_cpu_pct: float | None = None
     rss_after_reset_mb: float | None = None  # after POST /_mock/reset: what the store held, less what stays mapped
+    read_to_done: int | None = None  # --to-end: streams read to their [DONE] once their turns ended
+    to_end_seconds: float | None = None  # --to-end: from the end of the hold to the last stream's end
     server_log_problems: list[str] = field(default_factory=list)
 
 
@@ -691,6 +697,8 @@ async def hold_streams(args: argparse.Namespace, count: int) -> HoldResult:
             and max_gap(s, start, end) <= args.gap_factor * interval
         )
         errors = [s.error for s in states if s.error is not None]
+        ended_early = sum(1 for s in states if s.ended)
+        to_end = await read_to_end(args, tasks, states, first_connect, open_seconds) if args.to_end else None
         # Close every stream (cancel: the task's finally closes its socket) and look at the server afterwards.
         for task in tasks:
             task.cancel()
@@ -710,7 +718,7 @@ async def hold_streams(args: argparse.Namespace, count: int) -> HoldResult:
             hold_seconds=end - start,
             healthy=healthy,
             errors=len(errors),
-            ended_early=sum(1 for s in states if s.ended),
+            ended_early=ended_early,
             errors_sample=sorted(set(errors))[:5],
             pings_expected=expected,
             pings_p50=statistics.median(counts) if counts else math.nan,
@@ -733,6 +741,8 @@ async def hold_streams(args: argparse.Namespace, count: int) -> HoldResult:
             closed_cpu_pct=cpu_percent(closed_at, closed),
             fds_closed=closed.fds,
         )
+        if to_end is not None:
+            result.read_to_done, result.to_end_seconds = to_end
         if args.wait_runs:
             # The turns go on without their clients until think_ms has passed since they started.
             remaining = args.think_ms / 1000 + open_seconds - (time.monotonic() - first_connect) + 3.0
@@ -754,6 +764,24 @@ async def hold_streams(args: argparse.Namespace, count: int) -> HoldResult:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         server.stop()
+
+
+async def read_to_end(
+    args: argparse.Namespace,
+    tasks: list[asyncio.Task[None]],
+    states: list[StreamState],
+    first_connect: float,
+    open_seconds: float,
+) -> tuple[int, float]:
+    """Keep reading every stream until its turn ends (think_ms after it started): how many reached ``[DONE]``, and
+    the seconds from now to the last one's end."""
+    began = time.monotonic()
+    left = args.think_ms / 1000 + (open_seconds if math.isfinite(open_seconds) else 0.0)
+    timeout = max(first_connect + left - began, 0.0) + args.open_timeout
+    print(f"  N={len(states)}: reading every stream to its end (at most {timeout:.0f} s)", file=sys.stderr, flush=True)
+    await asyncio.wait(tasks, timeout=timeout)
+    ends = [s.finished for s in states if s.done]
+    return len(ends), (max(ends) - began) if ends else math.nan
 
 
 def print_hold(results: Sequence[HoldResult], args: argparse.Namespace) -> None:
@@ -793,6 +821,11 @@ def print_hold(results: Sequence[HoldResult], args: argparse.Namespace) -> None:
             print(f"  N={r.streams} error: {error}")
         for line in r.server_log_problems:
             print(f"  N={r.streams} server log: {line[:200]}")
+        if r.read_to_done is not None:
+            print(
+                f"  N={r.streams}: read on after the hold, {r.read_to_done} of {r.opened} streams ended with [DONE]"
+                f" (the last {r.to_end_seconds:.1f} s after the hold; a turn ends think_ms after it began)"
+            )
 
 
 # -- driver --------------------------------------------------------------------------------------------------------
@@ -839,6 +872,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--open-timeout", type=float, default=20.0, help="s for a stream to get its first ping (20)")
     parser.add_argument("--settle", type=float, default=3.0, help="s after closing before reading the server (3)")
     parser.add_argument("--wait-runs", action="store_true", help="also read the server once the held turns end")
+    parser.add_argument(
+        "--to-end", action="store_true", help="after the hold, read every stream until its turn ends ([DONE])"
+    )
     parser.add_argument("--request-timeout", type=float, default=30.0, help="s per sequential turn (30)")
     parser.add_argument(
         "--quiet", type=float, default=15.0, help="s to wait at most for other work on the host to calm down (15)"

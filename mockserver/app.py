@@ -137,22 +137,21 @@ def routes(rules: Rules = CONTRACT) -> list[BaseRoute]:
     (``rules.templates_take_literals``) tries the template and answers 422 for the id, as FastAPI does."""
     paths = [(prefix + path.removeprefix("/v1"), operation) for prefix in PREFIXES for operation in OPERATIONS
              for path in (operation.path, *operation.aliases)]  # fmt: skip
-    every = [path for path, _ in paths]
+    every = [path.split("/") for path, _ in paths]  # split once: each path is compared with every other
     out: list[BaseRoute] = []
     for path, operation in paths:
-        reserved = {} if rules.templates_take_literals else _literal_siblings(path, every)
+        reserved = {} if rules.templates_take_literals else _literal_siblings(path.split("/"), every)
         out.append(_Route(path, HANDLERS[operation.operation_id], [operation.method], operation.operation_id, reserved))
     out.append(_Route("/openapi.json", _openapi_document, ["GET"], None, {}))
     return out
 
 
-def _literal_siblings(template: str, paths: list[str]) -> dict[str, set[str]]:
-    """For each path parameter of ``template``, the literal words other paths put in its place."""
-    segments = template.split("/")
+def _literal_siblings(segments: list[str], paths: list[list[str]]) -> dict[str, set[str]]:
+    """For each path parameter of a template (its ``segments``), the literal words other paths (theirs) put in its
+    place."""
     out: dict[str, set[str]] = {}
-    for other in paths:
-        theirs = other.split("/")
-        if len(theirs) != len(segments) or other == template:
+    for theirs in paths:
+        if len(theirs) != len(segments) or theirs == segments:
             continue
         differing = [i for i, (a, b) in enumerate(zip(segments, theirs, strict=True)) if a != b]
         if len(differing) == 1:

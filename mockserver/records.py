@@ -53,12 +53,23 @@ class PendingApproval:
     continuation: TurnPlan | None = None  # the turn's steps after these calls, taken once the client answers
 
 
-@dataclass
+@dataclass(slots=True)
 class KeepAlive:
     """A keep-alive ping in a run's log. Unlike every other chunk it takes no ``seq_id`` of its own: it carries
-    the last one (wire doc §6.4), and a resumed stream skips those sent before its ``starting_after``."""
+    the last one (wire doc §6.4), and a resumed stream skips those sent before its ``starting_after``.
 
-    ping: LettaPing | None  # None once spent
+    An open stream logs one every interval for as long as its turn thinks, so the log keeps the ping's id and
+    date (~0.2 KB) and its reader gets the ``LettaPing`` made of them (~0.8 KB, were it kept)."""
+
+    id: str | None  # None once spent
+    date: datetime | None = None
+    run_id: str | None = None
+
+    @property
+    def ping(self) -> LettaPing | None:
+        if self.id is None or self.date is None:
+            return None
+        return LettaPing(id=self.id, date=self.date, run_id=self.run_id)
 
 
 SPENT = KeepAlive(None)

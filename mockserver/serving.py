@@ -16,7 +16,7 @@ from uvicorn.config import LOGGING_CONFIG
 from mockserver.allowlists import HostCheck, host_allowlist
 from mockserver.faults import ConnectionDropped
 
-__all__ = ["QuietDrops", "bind", "bind_failure", "uvicorn_config", "who_answers"]
+__all__ = ["QuietDrops", "bind", "bind_failure", "open_files_limit", "uvicorn_config", "who_answers"]
 
 
 class QuietDrops(logging.Filter):
@@ -48,6 +48,24 @@ def uvicorn_config(
     for a bad name."""
     checked = HostCheck(app, host_allowlist(host, allowed_hosts), option=option)
     return uvicorn.Config(checked, host=host, port=port, log_level=log_level, lifespan="off", log_config=_log_config())
+
+
+def open_files_limit() -> int:
+    """Let this process open as many files as the system allows it: every open stream is a socket, and a shell's
+    default soft limit (often 1024) would cap a server at about a thousand of them while the hard limit allows far
+    more. The soft limit is raised to the hard one (no privilege needed); the number now allowed."""
+    try:
+        import resource
+    except ImportError:  # not a Unix: nothing to raise
+        return 0
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft != resource.RLIM_INFINITY and soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError):  # refused (a sandbox): the limit stays as it was
+            return soft
+        return hard
+    return hard if soft == resource.RLIM_INFINITY else soft
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import signal
 import socket
 import subprocess
@@ -107,6 +108,70 @@ def test_serving_loads_neither_hypothesis_nor_schemathesis() -> None:
     code = _SERVED.format(agent="agent-123e4567-e89b-42d3-8456-426614174000", heavy=HEAVY)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.strip() == "[]"
+
+
+# What `letta-mock serve` does without: tooling, clients, the rules' parsers (no --rules), pages served on request.
+NOT_SERVING = (*HEAVY, "pytest", "rich", "httpx", "yaml", "regex", "mockserver.fuzz", "mockserver.conformance",
+               "mockserver.recording", "mockserver.openapi", "mockserver.testing", "mockserver.live",
+               "mockserver.pytest_plugin", "mockserver.hypothesis_hook")  # fmt: skip
+# `letta-mock serve` as it runs, up to uvicorn listening; then its first requests, on the app uvicorn loaded.
+_SERVE_PATH = """
+import asyncio, sys
+import uvicorn
+
+async def get(app, path):
+    sent = []
+    async def receive():
+        return {{"type": "http.request", "body": b"", "more_body": False}}
+    async def send(message):
+        sent.append(message)
+    scope = {{"type": "http", "asgi": {{"version": "3.0"}}, "http_version": "1.1", "method": "GET", "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+             "headers": [(b"host", b"127.0.0.1")], "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 1)}}
+    await app(scope, receive, send)
+    return sent[0]["status"]
+
+def listen(server, sockets=None):
+    server.config.load()  # everything uvicorn loads before it listens
+    paths = ("/v1/health/", "/v1/agents/{agent}/messages")
+    print([asyncio.run(get(server.config.loaded_app, path)) for path in paths])
+    print(sorted(m for m in {modules!r} if m in sys.modules))
+
+uvicorn.Server.run = listen
+from mockserver.cli import main
+sys.exit(main(["serve", "--port", "0", "--log-level", "warning"]))
+"""
+
+
+def test_serve_imports_only_what_serving_needs() -> None:
+    # Start-up time is what `serve` imports (bench/bench_startup.py): none of this, up to its first answers.
+    code = _SERVE_PATH.format(agent="agent-123e4567-e89b-42d3-8456-426614174000", modules=NOT_SERVING)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    statuses, loaded = done.stdout.splitlines()[-2:]
+    assert statuses == "[200, 200]"
+    assert loaded == "[]"
+
+
+@pytest.mark.skipif(not hasattr(resource, "prlimit"), reason="reads another process's limits: Linux")
+def test_serve_may_open_as_many_files_as_the_system_allows_it() -> None:
+    # Every open stream is a socket: a shell's soft limit (often 1024) must not cap the server below the hard one.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    low = min(soft, hard, 256)
+
+    def start(port: int) -> subprocess.Popen[str]:
+        command = [LETTA_MOCK, "serve", "--port", str(port)]
+        limited = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (low, hard))  # noqa: E731
+        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=limited)
+
+    def ready(process: subprocess.Popen[str], port: int) -> None:
+        wait_for_health(process, f"http://127.0.0.1:{port}")
+
+    process, _ = listening(start, ready)
+    try:
+        assert resource.prlimit(process.pid, resource.RLIMIT_NOFILE) == (hard, hard)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def test_serve_help_documents_every_option_with_its_default() -> None:

@@ -21,9 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from difflib import get_close_matches
-from typing import Any, TypeVar
-
-import regex
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from mockserver.authored.specs import (
     CallSpec,
@@ -39,6 +37,9 @@ from mockserver.catalogue import IN_BAND_ERRORS
 from mockserver.control import Controls, parse_controls
 from mockserver.errors import ControlError
 from mockserver.models import STOP_REASONS
+
+if TYPE_CHECKING:
+    import regex
 
 __all__ = [
     "FORMAT_VERSION",
@@ -252,6 +253,8 @@ class _Reader:
         if len(value) > MAX_PATTERN:
             self.problem(path, f"{len(value)} characters: at most {MAX_PATTERN}")
             return None
+        import regex  # here: a server without rules does not pay for loading it
+
         try:
             return regex.compile(value)  # compiled once; each search is time-boxed (``matching``)
         except regex.error as error:

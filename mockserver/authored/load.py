@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from mockserver.authored.format import Document, RulesInvalid, read_rules
 from mockserver.config import MockConfig
@@ -21,24 +20,31 @@ __all__ = ["MAX_DOCUMENT_BYTES", "fixture_turns", "parse_document", "read_file"]
 MAX_DOCUMENT_BYTES: int = MockConfig.max_body_bytes  # as a request body is, by default (8 MiB)
 
 
-class _SafeLoader(yaml.SafeLoader):
-    """PyYAML's safe loader without aliases."""
+@cache
+def _safe_loader() -> Any:
+    """PyYAML's safe loader without aliases (a class built on first use)."""
+    import yaml
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not read in rule files", mark)
-        return super().compose_node(parent, index)
+    class SafeLoader(yaml.SafeLoader):
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise yaml.composer.ComposerError(None, None, "aliases (*name) are not read in rule files", mark)
+            return super().compose_node(parent, index)
+
+    return SafeLoader
 
 
 def parse_document(text: str | bytes, *, where: str, json_only: bool = False) -> Any:
     """The data of a rules document (JSON, or YAML unless ``json_only``); ``RulesInvalid`` when it does not parse."""
     if len(text) > MAX_DOCUMENT_BYTES:
         raise RulesInvalid([f"{len(text)} bytes: at most {MAX_DOCUMENT_BYTES}"], where)
+    import yaml  # here, not at the top: a server without rule files never loads PyYAML
+
     try:
         if json_only:
             return json.loads(text)
-        return yaml.load(text, Loader=_SafeLoader)
+        return yaml.load(text, Loader=_safe_loader())
     except yaml.YAMLError as error:
         raise RulesInvalid([f"not YAML: {' '.join(str(error).split())}"], where) from None
     except (ValueError, RecursionError) as error:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
-
-import regex
+from typing import TYPE_CHECKING, Any, Literal
 
 from mockserver.control import Controls
+
+if TYPE_CHECKING:  # compiled where a rule has an input_regex (``format``): a server without rules loads no regex
+    import regex
 
 __all__ = ["CallSpec", "Document", "ErrorSpec", "MatchSpec", "RuleSpec", "RulesInvalid", "StepSpec", "TurnSpec"]
 

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -95,8 +96,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The server process is ours: pydantic need not look for plugins among every installed package (its
         # documented switch; ~30 ms of start-up).
         os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    parser = build_parser(asked if asked in known else None)
-    args = parser.parse_args(argv)
+    gc.disable()  # what start-up allocates (modules, classes, tables) lives as long as the process: nothing to collect
+    try:
+        parser = build_parser(asked if asked in known else None)
+        args = parser.parse_args(argv)
+    finally:
+        gc.enable()
     if args.command is None:
         parser.print_help()
         return 0 if argv is not None and not argv else 2

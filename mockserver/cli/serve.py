@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 
@@ -93,12 +94,22 @@ def _add_setting(serve: argparse.ArgumentParser, row: Setting, flag: Flag) -> No
 
 
 def run(args: argparse.Namespace) -> int:
+    # Building the server allocates only what it keeps for good: no collection while it is built (it would find
+    # nothing), then all of it frozen out of later collections' way (``_serve``); enabled again however it ends.
+    gc.disable()
+    try:
+        return _serve(args)
+    finally:
+        gc.enable()
+
+
+def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from mockserver.allowlists import describe, host_allowlist, is_loopback
     from mockserver.app import create_app
     from mockserver.errors import ConfigurationError, ControlError
-    from mockserver.serving import bind, bind_failure, uvicorn_config
+    from mockserver.serving import bind, bind_failure, open_files_limit, uvicorn_config
 
     try:
         settings = {row.name: getattr(args, row.name) for row in SETTINGS if row.serve is not None}
@@ -130,6 +141,9 @@ def run(args: argparse.Namespace) -> int:
     if not is_loopback(args.host) and args.auth_token is None:
         print(f"letta-mock: warning: {args.host} is reachable from other machines and no --auth-token is set: anyone "
               "there can read and change this mock's state", file=sys.stderr, flush=True)  # fmt: skip
+    open_files_limit()  # a socket per open stream: as many as the system allows this process
+    gc.freeze()
+    gc.enable()
     uvicorn.Server(config).run(sockets=[sock])
     return 0
 

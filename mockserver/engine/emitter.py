@@ -11,7 +11,7 @@ import random
 from typing import Any
 
 from mockserver.engine.options import TurnOptions
-from mockserver.models import MESSAGE_TYPES, LettaPing
+from mockserver.models import MESSAGE_TYPES
 from mockserver.records import KeepAlive, RunRecord
 from mockserver.store import Store
 
@@ -49,12 +49,22 @@ class Emitter:
 
         Counted in whole milliseconds, so a silence of 60 ms with a 20 ms interval gives exactly three pings. A
         silence that is not ``cancellable`` (a tool running) lasts whatever happens to the run meanwhile.
+
+        Each wait aims at its planned time, not at a fixed length from whenever the last one woke up: on a busy event
+        loop (thousands of open streams) a ping a little late is not followed by later ones. A wake-up later than a
+        whole interval is not made up: the schedule starts again from it, so an overloaded server sends its pings
+        further apart (and gets through its backlog) rather than in bursts that keep it overloaded.
         """
         remaining = round(seconds * 1000)
         interval = max(round(self.pace.ping_interval_s * 1000), 1)
+        loop = asyncio.get_running_loop()
+        due = loop.time()  # when the waits planned so far end
         while remaining > 0:
             step = min(remaining, interval - self.idle_ms) if self.options.include_pings else remaining
-            await asyncio.sleep(step / 1000)
+            due += step / 1000
+            await asyncio.sleep(max(due - loop.time(), 0.0))
+            if loop.time() - due > interval / 1000:
+                due = loop.time()  # too late to make up: the schedule starts again from here
             remaining -= step
             self.idle_ms += step
             if self.record.cancel_requested and cancellable:
@@ -63,8 +73,7 @@ class Emitter:
                 self.idle_ms = 0
                 if self.record.readers:  # a ping with nobody waiting would only cost memory and time
                     ids, clock = self.store.ids, self.store.clock
-                    ping = LettaPing(id=ids.new("ping"), date=clock.now(), run_id=self.record.run.id)
-                    self.store.log(self.record, KeepAlive(ping))
+                    self.store.log(self.record, KeepAlive(ids.new("ping"), clock.now(), self.record.run.id))
 
     async def item(self, whole: Any, chunks: list[Any] | None = None, *, cancellable: bool = True) -> None:
         """An agent item: whole in step mode; in token mode one event per chunk (``chunks`` of the item)."""

@@ -65,7 +65,7 @@ class _Formatted(_Settings):
 
 class OpenAIModelSettings(_Formatted):
     provider_type: Literal["openai"] = "openai"
-    reasoning: OpenAIReasoning = OpenAIReasoning(reasoning_effort="high")
+    reasoning: OpenAIReasoning = OpenAIReasoning.model_construct(reasoning_effort="high")
     strict: bool = True
 
 
@@ -77,7 +77,7 @@ class SGLangModelSettings(OpenAIModelSettings):
 class AnthropicModelSettings(_Formatted):
     provider_type: Literal["anthropic"] = "anthropic"
     temperature: float = 1
-    thinking: AnthropicThinking = AnthropicThinking()
+    thinking: AnthropicThinking = AnthropicThinking.model_construct()
     verbosity: Literal["low", "medium", "high"] | None = None
     effort: Literal["low", "medium", "high", "max"] | None = None
     strict: bool = False
@@ -86,7 +86,7 @@ class AnthropicModelSettings(_Formatted):
 class GoogleAIModelSettings(_Settings):
     provider_type: Literal["google_ai"] = "google_ai"
     max_output_tokens: JsonInt = 65536
-    thinking_config: GeminiThinkingConfig = GeminiThinkingConfig()
+    thinking_config: GeminiThinkingConfig = GeminiThinkingConfig.model_construct()
     response_schema: ResponseFormat | None = None
 
 
@@ -104,7 +104,7 @@ class XAIModelSettings(_Formatted):
 
 class ZAIModelSettings(_Formatted):
     provider_type: Literal["zai"] = "zai"
-    thinking: ZAIThinking = ZAIThinking()
+    thinking: ZAIThinking = ZAIThinking.model_construct()
 
 
 class GroqModelSettings(_Formatted):
@@ -133,7 +133,7 @@ class OpenRouterModelSettings(_Formatted):
 
 class ChatGPTOAuthModelSettings(_Settings):
     provider_type: Literal["chatgpt_oauth"] = "chatgpt_oauth"
-    reasoning: OpenAIReasoning = OpenAIReasoning(reasoning_effort="medium")
+    reasoning: OpenAIReasoning = OpenAIReasoning.model_construct(reasoning_effort="medium")
 
 
 ModelSettings = Annotated[
