@@ -133,6 +133,9 @@ def test_a_trusted_object_is_the_validated_one() -> None:
     first.tags.append("x")
     first.names.append("b")
     assert second.model_dump() == Bag().model_dump() == {"tags": [], "names": ["a"]}
-    usage = trusted(LettaUsageStatistics)
-    usage.prompt_tokens += 5  # assignment works as on a validated object
+    usage, other = trusted(LettaUsageStatistics), trusted(LettaUsageStatistics)
+    usage.prompt_tokens += 5  # assignment works as on a validated object, and changes no other object
     assert usage.model_dump()["prompt_tokens"] == 5
+    assert other.model_dump() == LettaUsageStatistics().model_dump()
+    copied = usage.model_copy(update={"step_count": 2})
+    assert (copied.prompt_tokens, copied.step_count, usage.step_count) == (5, 2, 0)

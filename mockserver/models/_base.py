@@ -82,6 +82,7 @@ _checking = [False]  # validate_trusted's switch
 _IMMUTABLE = (type(None), str, int, float, bool, tuple, frozenset)
 # A model's fields in order with their defaults (required ones as None, always given), and the fields whose
 # default is made or copied per object (factories, mutable defaults).
+_SHARED_GIVEN: dict[tuple[type[BaseModel], tuple[str, ...]], set[str]] = {}
 _LAYOUT: dict[type[BaseModel], tuple[dict[str, Any], tuple[tuple[str, Any], ...]]] = {}
 
 
@@ -101,10 +102,21 @@ def trusted(model: type[Model], /, **fields: Any) -> Model:
     values.update(fields)
     built = model.__new__(model)
     object.__setattr__(built, "__dict__", values)
-    object.__setattr__(built, "__pydantic_fields_set__", set(fields))
+    object.__setattr__(built, "__pydantic_fields_set__", _given(model, fields))
     object.__setattr__(built, "__pydantic_extra__", None)
     object.__setattr__(built, "__pydantic_private__", None)
     return built
+
+
+def _given(model: type[BaseModel], fields: dict[str, Any]) -> set[str]:
+    """``model_fields_set``, one set shared by every object of ``model`` built from the same fields: a set of
+    its own cost each object ~0.7 KB, a third of a stored message's memory, and nothing reads it of a wire object
+    (``exclude_unset`` is for what clients send). Assigning a field adds its name to the shared set."""
+    key = (model, tuple(fields))
+    shared = _SHARED_GIVEN.get(key)
+    if shared is None:
+        shared = _SHARED_GIVEN[key] = set(fields)
+    return shared
 
 
 def _layout(model: type[BaseModel]) -> tuple[dict[str, Any], tuple[tuple[str, Any], ...]]:
