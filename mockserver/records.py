@@ -149,7 +149,7 @@ class ConversationRecord:
     compacted: str | None = None  # the summary its context was last compacted into
 
 
-@dataclass
+@dataclass(eq=False, slots=True)  # one per turn, kept: slots save its attribute dict
 class RunRecord:
     """A run and the log of every stream chunk it produced, so any reader can replay or follow it."""
 
