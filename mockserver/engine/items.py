@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from mockserver.catalogue import MID_STREAM_ERROR, MODEL_ENDPOINTS, ErrorType, model_family
+from mockserver.catalogue import MID_STREAM_ERROR, ErrorType, model_family
 from mockserver.models import (
     ApprovalRequestMessage,
     ApprovalResponseMessage,
@@ -38,9 +38,8 @@ from mockserver.models import (
     ToolReturnMessage,
     UserMessage,
 )
-from mockserver.models import Step as StepModel
 from mockserver.models._base import trusted  # hot paths: built without validating again (tested both ways)
-from mockserver.records import AgentProfile, RunRecord
+from mockserver.records import AgentProfile, RunRecord, StepRecord
 from mockserver.scenarios import PlannedCall, Step
 from mockserver.wire.ids import approval_request_id, otid_for
 from mockserver.wire.sse import DONE
@@ -229,20 +228,10 @@ def count_usage(usage: LettaUsageStatistics, step: Step, index: int, history_ite
     return prompt, completion
 
 
-def step_record(step_id: str, record: RunRecord, profile: AgentProfile, prompt: int, completion: int) -> StepModel:
-    """What ``GET /v1/runs/{run_id}/steps`` shows of one LLM call."""
-    family = model_family(profile.model)
-    provider, _, model = profile.model.partition("/")
-    return trusted(
-        StepModel, id=step_id, run_id=record.run.id, agent_id=record.run.agent_id,
-        provider_name=provider or None, provider_category="base", model=model or profile.model,
-        model_handle=profile.model, model_endpoint=MODEL_ENDPOINTS.get(family.endpoint_type),
-        context_window_limit=profile.context_window or family.context_window, prompt_tokens=prompt,
-        completion_tokens=completion, total_tokens=prompt + completion,
-        completion_tokens_details={"reasoning_tokens": 0},
-        prompt_tokens_details={"cached_tokens": 0, "cache_read_tokens": 0, "cache_creation_tokens": 0},
-        status="success",
-    )  # fmt: skip
+def step_record(step_id: str, record: RunRecord, profile: AgentProfile, prompt: int, completion: int) -> StepRecord:
+    """What ``GET /v1/runs/{run_id}/steps`` shows of one LLM call (``StepRecord.model``)."""
+    window = profile.context_window or model_family(profile.model).context_window
+    return StepRecord(step_id, record.run.id, record.run.agent_id, profile.model, window, prompt, completion)
 
 
 def compaction_items(

@@ -17,11 +17,10 @@ from mockserver.models import (
     LettaUsageStatistics,
     Run,
     RunStatus,
-    Step,
     StopReasonType,
 )
 from mockserver.models._base import trusted  # hot paths: built without validating again (tested both ways)
-from mockserver.records import SPENT, AgentRecord, KeepAlive, RunRecord
+from mockserver.records import SPENT, AgentRecord, KeepAlive, RunRecord, StepRecord
 from mockserver.store.conversations import ConversationStore
 from mockserver.wire.ids import derived_uuid4
 from mockserver.wire.sse import DONE
@@ -156,7 +155,7 @@ class RunStore(ConversationStore):
         record.events.append(event)
         self._wake(record)
 
-    def add_step(self, record: RunRecord, step: Step) -> None:
+    def add_step(self, record: RunRecord, step: StepRecord) -> None:
         record.steps.append(step)
 
     def end_run(
