@@ -3,8 +3,11 @@
 Sections (``--sections``, default all):
 
 ``throughput``  ``letta-mock serve`` (fresh store) and a bare Starlette app (the *ceiling*: no middleware, one
-                route answering fixed bytes) on identical uvicorn settings (``mockserver.serving.uvicorn_config``),
-                loaded by wrk over loopback at 1 and 16 connections, alternately (ceiling, mock, ceiling, mock...,
+                route answering fixed bytes) on the same uvicorn settings (``mockserver.serving.uvicorn_config``);
+                the ceiling always on the fastest stack (uvloop and httptools, required), the mock on what its
+                environment gives uvicorn's ``auto`` (``--mock-stack plain`` hides uvloop and httptools from it: the
+                mock as installed before they were dependencies, or where they do not exist), loaded by wrk over
+                loopback at 1 and 16 connections, alternately (ceiling, mock, ceiling, mock...,
                 ``--rounds`` times; the median of each).
                 Everything happens on ONE agent, whose history grows through the run: each non-streaming create
                 (``POST /v1/agents/A/messages {"input": "hello"}``) stores 2 messages and nothing rotates. Lists:
@@ -76,6 +79,7 @@ import uvicorn
 from mockserver.serving import uvicorn_config
 
 mode, port, arg = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+fastest = {}
 
 
 def rss_kb():
@@ -106,6 +110,7 @@ if mode == "ceiling":
         get, post = answer(body)
         routes += [Route("/" + name, get, methods=["GET"]), Route("/" + name, post, methods=["POST"])]
     app = Starlette(routes=routes)
+    fastest = {"loop": "uvloop", "http": "httptools"}  # the ceiling: the fastest stack, or no ceiling at all
 else:
     from mockserver.app import create_app
     from mockserver.engine import run_turn
@@ -145,7 +150,10 @@ else:
     gc.collect()
     figures = {"rss_before_kb": before, "rss_after_kb": after, "rss_listed_kb": rss_kb(), "fill_s": seconds}
     print("READY " + json.dumps({**ids, **figures}), flush=True)
-uvicorn.Server(uvicorn_config(app, host="127.0.0.1", port=port, log_level="warning")).run()
+config = uvicorn_config(app, host="127.0.0.1", port=port, log_level="warning")
+for key, value in fastest.items():
+    setattr(config, key, value)
+uvicorn.Server(config).run()
 """
 
 
@@ -176,6 +184,15 @@ def child_env(src: str | None) -> dict[str, str]:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
         env["LETTA_MOCK_BENCH_SRC"] = root
     return env
+
+
+def plain_stack(env: dict[str, str], folder: Path) -> dict[str, str]:
+    """``env`` in which ``import uvloop`` and ``import httptools`` fail, so uvicorn's ``auto`` falls back to asyncio
+    and h11: the mock as it ran before they were dependencies (and as it runs where they do not exist)."""
+    for name in ("uvloop", "httptools"):
+        (folder / name).mkdir(exist_ok=True)
+        (folder / name / "__init__.py").write_text(f"raise ImportError('{name} hidden by bench --mock-stack plain')\n")
+    return {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(folder), env.get("PYTHONPATH")]))}
 
 
 def answers(url: str) -> bool:
@@ -316,14 +333,22 @@ def section_throughput(args: argparse.Namespace, env: dict[str, str]) -> None:
     print("\n== throughput: one agent, history growing through the run (no rotation) ==")
     path = f"/v1/agents/{AGENT}/messages"
     scenarios = [("create", "POST", path), ("list", "GET", path), ("list10", "GET", path + "?limit=10")]
-    with tempfile.TemporaryDirectory() as folder, mock_serve(args.cli, env) as mock:
+    with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryDirectory() as shims:
+        stack = plain_stack(env, Path(shims)) if args.mock_stack == "plain" else env
+        _throughput(args, env, stack, path, scenarios, Path(folder))
+
+
+def _throughput(
+    args: argparse.Namespace, env: dict[str, str], stack: dict[str, str], path: str, scenarios: Any, folder: Path
+) -> None:
+    with mock_serve(args.cli, stack) as mock:
         for _ in range(args.prefill):  # a default page full from the start
             fetch(mock, "POST", path)
         bodies = {name: fetch(mock, method, where) for name, method, where in scenarios}
         bodies["tiny"] = b"[]"
-        with ceiling(bodies, env, Path(folder)) as bare:
+        with ceiling(bodies, env, folder) as bare:
             print(f"{'scenario':<34} {'c':>3}  ceiling {HEADER}  |  mock {HEADER}  | ratio  stored after")
-            for connections in (1, 16):
+            for connections in args.connections:
                 tiny = load(bare, "GET", "/tiny", connections, args.duration, args.warmup)
                 print(f"{'ceiling GET [] (reference)':<34} {connections:>3}  ceiling {tiny.cells()}")
                 for name, method, where in scenarios:
@@ -554,6 +579,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma list of {','.join(SECTIONS)}")
     parser.add_argument("--duration", type=float, default=5.0, help="s per throughput measurement (5)")
     parser.add_argument("--depth-duration", type=float, default=3.0, help="s per depth measurement (3)")
+    parser.add_argument("--connections", default="1,16", help="throughput's connection counts (1,16)")
+    parser.add_argument(
+        "--mock-stack",
+        choices=("auto", "plain"),
+        default="auto",
+        help="the mock's uvicorn stack: auto (uvloop and httptools when installed) or plain (both hidden: asyncio "
+        "and h11); the ceiling is always on uvloop and httptools",
+    )
     parser.add_argument("--rounds", type=int, default=3, help="alternations of ceiling and mock per figure (3)")
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured s before each measurement (1)")
     parser.add_argument("--prefill", type=int, default=60, help="turns sent before the throughput runs (60)")
@@ -567,6 +600,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.cli = args.cli or default_cli()
     args.depths = [int(d) for d in args.depths.split(",") if d.strip()]
+    args.connections = [int(c) for c in args.connections.split(",") if c.strip()]
     if shutil.which("wrk") is None:
         sys.exit("wrk is not on PATH: apt-get install -y wrk")
     env = child_env(args.src)

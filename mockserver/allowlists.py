@@ -184,6 +184,16 @@ class OriginCheck(CORSMiddleware):
         self._refusals = _Refusals()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and all(key != b"origin" for key, _ in scope["headers"]):
+            # No page is asking (most requests): all Starlette's CORS would do is "Vary: Origin" on the answer,
+            # after parsing the request's headers; the same bytes without that.
+            async def varied(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    _vary_origin(message)
+                await send(message)
+
+            await self.app(scope, receive, varied)
+            return
         if scope["type"] == "http" and not self.allow_all_origins:
             headers = Headers(scope=scope)
             origin = headers.get("origin")
@@ -199,6 +209,20 @@ class OriginCheck(CORSMiddleware):
                     await send(message)
                 return
         await super().__call__(scope, receive, send)
+
+
+def _vary_origin(message: Message) -> None:
+    """``Vary: Origin`` on a response's head, as Starlette's CORS puts it there (``MutableHeaders``: the values of
+    any ``vary`` headers joined with it into the first one, the others removed)."""
+    headers = message["headers"] = list(message.get("headers", ()))
+    found = [index for index, (key, _) in enumerate(headers) if key == b"vary"]
+    value = b", ".join([*(headers[index][1] for index in found), b"Origin"])
+    for index in reversed(found[1:]):
+        del headers[index]
+    if found:
+        headers[found[0]] = (b"vary", value)
+    else:
+        headers.append((b"vary", value))
 
 
 def _hostname(host: str | None) -> str:

@@ -13,8 +13,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 
 from mockserver.catalogue import INT64_MAX
@@ -47,6 +49,17 @@ __all__ = [
 JsonSchema = dict[str, Any]
 _REF = "#/components/schemas/{}"
 _UUID = "123e4567-e89b-42d3-8456-426614174000"
+
+
+def _query(request: Request) -> QueryParams:
+    """The request's query parameters, parsed once per distinct query string (a client repeats its own: the same
+    page polled, ``limit=10``), as Starlette parses them; immutable, so shared."""
+    return _parsed_query(request.scope.get("query_string", b""))
+
+
+@lru_cache(maxsize=1024)
+def _parsed_query(raw: bytes) -> QueryParams:
+    return QueryParams(raw)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,7 +104,7 @@ class Text(Parameter):
         return {"type": "string"} if self.default is None else {"type": "string", "default": self.default}
 
     def read(self, request: Request) -> str | None:
-        return request.query_params.get(self.name) if self.where == "query" else request.headers.get(self.name)
+        return _query(request).get(self.name) if self.where == "query" else request.headers.get(self.name)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -121,7 +134,7 @@ class Strings(Parameter):
         return out if self.default is None else {**out, "default": list(self.default)}
 
     def read(self, request: Request) -> list[str]:
-        return request.query_params.getlist(self.name)
+        return _query(request).getlist(self.name)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,7 +147,7 @@ class MessageTypes(Parameter):
         return {"type": "array", "items": {"$ref": _REF.format("MessageType")}}
 
     def read(self, request: Request) -> list[str] | None:
-        values = request.query_params.getlist(self.name)
+        values = _query(request).getlist(self.name)
         if not values:
             return None
         for index, value in enumerate(values):
@@ -152,7 +165,7 @@ class Flag(Parameter):
         return {"type": "boolean"} if self.default is None else {"type": "boolean", "default": self.default}
 
     def read(self, request: Request) -> bool | None:
-        raw = request.query_params.get(self.name)
+        raw = _query(request).get(self.name)
         if raw is None:
             return self.default
         lowered = raw.lower()
@@ -179,7 +192,7 @@ class Integer(Parameter):
         return {"type": "integer", "minimum": self.minimum, "maximum": self.maximum, "default": self.default}
 
     def read(self, request: Request) -> int:
-        raw = request.query_params.get(self.name)
+        raw = _query(request).get(self.name)
         if raw is None:
             return self.default
         if not _INTEGER.fullmatch(raw):  # int() would also take "1_000" and other scripts' digits
@@ -203,7 +216,7 @@ class Choice(Parameter):
         return {"type": "string", "enum": list(self.choices), "default": self.default}
 
     def read(self, request: Request) -> str:
-        raw = request.query_params.get(self.name)
+        raw = _query(request).get(self.name)
         if raw is None:
             return self.default
         if raw not in self.choices:

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from mockserver.catalogue import Reasoning, model_family
+from mockserver.catalogue import MODEL_ENDPOINTS, Reasoning, model_family
 from mockserver.models import ApprovalRequestMessage, Block, LettaPing, Message, Run, Step, StopReasonType, ToolCall
+from mockserver.models._base import trusted
 from mockserver.prompts import DEFAULT_SYSTEM_PROMPT
 from mockserver.scenarios import PlannedCall, TurnPlan
 
@@ -26,6 +27,7 @@ __all__ = [
     "KeepAlive",
     "PendingApproval",
     "RunRecord",
+    "StepRecord",
     "StoredMessage",
 ]
 
@@ -160,14 +162,14 @@ class ConversationRecord:
     compacted: str | None = None  # the summary its context was last compacted into
 
 
-@dataclass
+@dataclass(eq=False, slots=True)  # one per turn, kept: slots save its attribute dict
 class RunRecord:
     """A run and the log of every stream chunk it produced, so any reader can replay or follow it."""
 
     run: Run
     events: list[Any] = field(default_factory=list)  # stream events in order; "[DONE]" is the string
     messages: list[StoredMessage] = field(default_factory=list)  # stored messages of this run, in seq order
-    steps: list[Step] = field(default_factory=list)  # one per LLM call
+    steps: list[StepRecord] = field(default_factory=list)  # one per LLM call
     finished: bool = False
     cancel_requested: bool = False
     task: asyncio.Future[Any] | None = None  # the turn producing a paced stream, kept referenced
@@ -180,3 +182,36 @@ class RunRecord:
     @property
     def active(self) -> bool:
         return self.run.status in ("created", "running")
+
+
+@dataclass(eq=False, slots=True)
+class StepRecord:
+    """One LLM call of a run as kept: what varies from step to step. ``GET /v1/runs/{id}/steps`` sees it as Letta's
+    ``Step`` (``model``), built when read: a ``Step`` kept per turn cost ~0.9 KB (its 30 fields' dictionary)."""
+
+    id: str
+    run_id: str
+    agent_id: str
+    model_handle: str  # the agent's model then
+    context_window_limit: int
+    prompt_tokens: int
+    completion_tokens: int
+    stop_reason: StopReasonType | None = None
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def model(self) -> Step:
+        family = model_family(self.model_handle)
+        provider, _, model = self.model_handle.partition("/")
+        return trusted(
+            Step, id=self.id, run_id=self.run_id, agent_id=self.agent_id,
+            provider_name=provider or None, provider_category="base", model=model or self.model_handle,
+            model_handle=self.model_handle, model_endpoint=MODEL_ENDPOINTS.get(family.endpoint_type),
+            context_window_limit=self.context_window_limit, prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens, total_tokens=self.total_tokens,
+            completion_tokens_details={"reasoning_tokens": 0},
+            prompt_tokens_details={"cached_tokens": 0, "cache_read_tokens": 0, "cache_creation_tokens": 0},
+            status="success", stop_reason=self.stop_reason,
+        )  # fmt: skip

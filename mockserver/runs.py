@@ -19,6 +19,7 @@ from mockserver.models import (
     LettaStopReason,
     LettaUsageStatistics,
 )
+from mockserver.models._base import trusted  # hot paths: built without validating again (tested both ways)
 from mockserver.records import AgentRecord, RunRecord
 from mockserver.rules import Rules
 from mockserver.scenarios import PlannedCall
@@ -36,7 +37,7 @@ def collect(record: RunRecord) -> LettaResponse:
     messages = [e for e in record.events if isinstance(e, LettaMessage) and not isinstance(e, LettaPing)]
     stop = next((e for e in record.events if isinstance(e, LettaStopReason)), LettaStopReason(stop_reason="end_turn"))
     usage = next((e for e in record.events if isinstance(e, LettaUsageStatistics)), LettaUsageStatistics())
-    return LettaResponse(messages=messages, stop_reason=stop, usage=usage)
+    return trusted(LettaResponse, messages=messages, stop_reason=stop, usage=usage)
 
 
 def with_token_data(response: LettaResponse, record: RunRecord, body: LettaRequest) -> LettaResponse:

@@ -21,9 +21,10 @@ import letta_client
 import pytest
 from _local import LETTA_MOCK
 from _sdk import AGENT
+from starlette.middleware.cors import CORSMiddleware
 
 from mockserver import create_app
-from mockserver.allowlists import host_allowlist
+from mockserver.allowlists import LOOPBACK_ORIGIN, OriginCheck, host_allowlist
 from mockserver.errors import ConfigurationError
 from mockserver.live import LiveServer
 
@@ -303,3 +304,38 @@ def test_record_widens_exactly_what_its_options_name(serve: Callable[[Any], str]
         assert said + "https://app.example.test send" in lines[1]
         wait(url)
         assert_widened_by_exactly(url, "/v1/health/")
+
+
+@pytest.mark.parametrize(
+    "answered",
+    [[], [(b"content-type", b"application/json")], [(b"vary", b"Accept")],
+     [(b"vary", b"Accept"), (b"x-a", b"1"), (b"vary", b"Cookie")]],
+)  # fmt: skip
+@pytest.mark.parametrize("origins", [(), ("*",), ("https://example.com",)])
+async def test_a_request_from_no_page_gets_the_bytes_starlettes_cors_gives_it(
+    answered: list[tuple[bytes, bytes]], origins: tuple[str, ...]
+) -> None:
+    # OriginCheck answers a request without an Origin header itself (it only adds "Vary: Origin"): the same head,
+    # byte for byte, as Starlette's CORSMiddleware configured alike.
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": list(answered)})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    async def heads(middleware: Any) -> list[Any]:
+        sent: list[Any] = []
+
+        async def send(message: Any) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "method": "GET", "path": "/", "headers": [(b"host", b"127.0.0.1")]}
+        await middleware(scope, None, send)
+        return sent
+
+    ours = OriginCheck(app, origins)
+    starlettes = CORSMiddleware(
+        app, allow_origins=list(origins), allow_origin_regex=LOOPBACK_ORIGIN, allow_methods=["*"],
+        allow_headers=["*"], allow_private_network=True, max_age=600,
+    )  # fmt: skip
+    head = await heads(ours)
+    assert head == await heads(starlettes)
+    assert next(value for key, value in head[0]["headers"] if key == b"vary").endswith(b"Origin")

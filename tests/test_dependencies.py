@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from importlib.metadata import metadata, requires
 from typing import Any
 
@@ -39,3 +41,43 @@ def test_what_the_commands_use_comes_with_letta_mock_and_no_text_names_an_extra_
     named = {(str(p.relative_to(ROOT)), extra) for p in texts
              for extra in re.findall(r"letta-mock\[([\w,-]+)\]", p.read_text(errors="replace"))}  # fmt: skip
     assert {(where, extra) for where, extra in named if not set(extra.split(",")) <= extras} == set()
+
+
+def test_the_fastest_stack_comes_with_letta_mock_where_it_exists() -> None:
+    # uvicorn's loop="auto" and http="auto" take uvloop and httptools when they import (issue 19: a third of the
+    # distance to a bare app on the fast stack); uvloop exists only for CPython off Windows.
+    from packaging.requirements import Requirement
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    from mockserver import create_app
+    from mockserver.serving import uvicorn_config
+
+    wanted = {Requirement(spec).name: Requirement(spec) for spec in requires("letta-mock") or ()}
+    uvloop = wanted["uvloop"].marker
+    assert uvloop is not None
+    assert "httptools" in wanted
+    linux = {"sys_platform": "linux", "platform_python_implementation": "CPython"}
+    assert uvloop.evaluate(linux)
+    assert not uvloop.evaluate({**linux, "sys_platform": "win32"})
+    assert not uvloop.evaluate({**linux, "platform_python_implementation": "PyPy"})
+    config = uvicorn_config(create_app(), host="127.0.0.1", port=0, log_level="warning")
+    assert (config.loop, config.http) == ("auto", "auto")  # nothing of ours pins asyncio or h11
+    config.load()
+    assert config.http_protocol_class is HttpToolsProtocol
+
+
+def test_without_uvloop_and_httptools_the_mock_serves_on_asyncio_and_h11() -> None:
+    # Where they do not exist (Windows, PyPy), uvicorn falls back and the mock answers as ever.
+    code = """
+import sys
+sys.modules["uvloop"] = sys.modules["httptools"] = None  # import fails, as where they are not installed
+import httpx
+from mockserver.live import LiveServer
+with LiveServer() as server:
+    answer = httpx.get(server.url + "/v1/health/")
+    config = server._server.config
+    print(answer.status_code, config.http_protocol_class.__name__)
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    status, protocol = done.stdout.split()
+    assert (status, protocol) == ("200", "H11Protocol")

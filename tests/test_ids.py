@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mockserver.sources import Ids
-from mockserver.wire.ids import as_uuid4
+from mockserver.wire.ids import as_uuid4, otid_for
 
 
 @given(st.one_of(st.integers(0, 2**128 - 1), st.integers(-(2**140), 2**140)))
@@ -25,3 +25,13 @@ def test_unseeded_ids_are_version_4_and_do_not_repeat() -> None:
 
 def test_seeded_ids_repeat_with_the_seed() -> None:
     assert [Ids(7).new("run") for _ in range(3)] == [Ids(7).new("run") for _ in range(3)]
+
+
+@given(st.uuids(), st.integers(0, 300), st.sampled_from(["message", "agent"]), st.booleans())
+def test_an_otid_is_the_uuid_modules_arithmetic_on_any_spelling(value: uuid.UUID, index: int, prefix: str,
+                                                                 upper: bool) -> None:  # fmt: skip
+    # The mock's own ids take a string shortcut; any other spelling (upper case, from a client or a recording) the
+    # uuid module's: the same otid either way.
+    raw = str(value).upper() if upper else str(value)
+    expected = str(uuid.UUID(int=(value.int & ~0x7F) | (index & 0x7F)))
+    assert otid_for(f"{prefix}-{raw}", index) == expected

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from mockserver.catalogue import MID_STREAM_ERROR, MODEL_ENDPOINTS, ErrorType, model_family
+from mockserver.catalogue import MID_STREAM_ERROR, ErrorType, model_family
 from mockserver.models import (
     ApprovalRequestMessage,
     ApprovalResponseMessage,
@@ -38,8 +38,8 @@ from mockserver.models import (
     ToolReturnMessage,
     UserMessage,
 )
-from mockserver.models import Step as StepModel
-from mockserver.records import AgentProfile, RunRecord
+from mockserver.models._base import trusted  # hot paths: built without validating again (tested both ways)
+from mockserver.records import AgentProfile, RunRecord, StepRecord
 from mockserver.scenarios import PlannedCall, Step
 from mockserver.wire.ids import approval_request_id, otid_for
 from mockserver.wire.sse import DONE
@@ -75,12 +75,12 @@ def input_item(
     common = {"id": message_id, "date": now, "run_id": run_id, "otid": otid}
     if message.role == "user":
         content = message.content if isinstance(message.content, str) else user_parts(message.content)
-        return UserMessage(
-            **common, step_id=step_id, name=message.name, sender_id=message.sender_id, content=content
+        return trusted(
+            UserMessage, **common, step_id=step_id, name=message.name, sender_id=message.sender_id, content=content
         )
     if message.role == "system":
-        return SystemMessage(**common, content=_plain_text(message.content))
-    return AssistantMessage(**common, step_id=step_id, content=_plain_text(message.content))
+        return trusted(SystemMessage, **common, content=_plain_text(message.content))
+    return trusted(AssistantMessage, **common, step_id=step_id, content=_plain_text(message.content))
 
 
 def user_parts(parts: Sequence[Any]) -> list[Any]:
@@ -135,8 +135,8 @@ def tool_return(
     """A tool's result. One the server ran (``ran``) has the tool's name and its ``stdout`` and ``stderr`` (the
     call's lines, an authored turn's; else empty); a client tool's return and a denied call's have neither (§18.9)."""
     stdout, stderr = (call.stdout or [], call.stderr or []) if ran else (None, None)
-    return ToolReturnMessage(
-        id=message_id, date=now, otid=otid_for(message_id, 0), step_id=step_id, run_id=run_id,
+    return trusted(
+        ToolReturnMessage, id=message_id, date=now, otid=otid_for(message_id, 0), step_id=step_id, run_id=run_id,
         # Only a tool the server ran is named: client-tool returns carry no name (§18.9), nor do denied calls'
         # (as recorded from Letta 0.16.8).
         name=call.name if ran else None,
@@ -164,12 +164,12 @@ def step_items(
         return otid_for(message_id, len(items))
 
     if step.hidden_reasoning:
-        items.append((HiddenReasoningMessage(**common, otid=otid(), state="omitted"), None))
+        items.append((trusted(HiddenReasoningMessage, **common, otid=otid(), state="omitted"), None))
     if step.reasoning is not None:
-        thought = ReasoningMessage(**common, otid=otid(), source="reasoner_model", reasoning=step.reasoning)
+        thought = trusted(ReasoningMessage, **common, otid=otid(), source="reasoner_model", reasoning=step.reasoning)
         items.append((thought, text_chunks(thought, words(step.reasoning)) if tokens else None))
     if step.text is not None:
-        reply = AssistantMessage(**common, otid=otid(), content=step.text)
+        reply = trusted(AssistantMessage, **common, otid=otid(), content=step.text)
         items.append((reply, text_chunks(reply, words(step.text)) if tokens else None))
     served = [(p, c) for p, c in zip(step.calls, calls, strict=True) if p.kind == "server"]
     waiting = [(p, c) for p, c in zip(step.calls, calls, strict=True) if p.kind != "server"]
@@ -228,20 +228,10 @@ def count_usage(usage: LettaUsageStatistics, step: Step, index: int, history_ite
     return prompt, completion
 
 
-def step_record(step_id: str, record: RunRecord, profile: AgentProfile, prompt: int, completion: int) -> StepModel:
-    """What ``GET /v1/runs/{run_id}/steps`` shows of one LLM call."""
-    family = model_family(profile.model)
-    provider, _, model = profile.model.partition("/")
-    return StepModel(
-        id=step_id, run_id=record.run.id, agent_id=record.run.agent_id,
-        provider_name=provider or None, provider_category="base", model=model or profile.model,
-        model_handle=profile.model, model_endpoint=MODEL_ENDPOINTS.get(family.endpoint_type),
-        context_window_limit=profile.context_window or family.context_window, prompt_tokens=prompt,
-        completion_tokens=completion, total_tokens=prompt + completion,
-        completion_tokens_details={"reasoning_tokens": 0},
-        prompt_tokens_details={"cached_tokens": 0, "cache_read_tokens": 0, "cache_creation_tokens": 0},
-        status="success",
-    )  # fmt: skip
+def step_record(step_id: str, record: RunRecord, profile: AgentProfile, prompt: int, completion: int) -> StepRecord:
+    """What ``GET /v1/runs/{run_id}/steps`` shows of one LLM call (``StepRecord.model``)."""
+    window = profile.context_window or model_family(profile.model).context_window
+    return StepRecord(step_id, record.run.id, record.run.agent_id, profile.model, window, prompt, completion)
 
 
 def compaction_items(

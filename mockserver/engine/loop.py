@@ -28,6 +28,7 @@ from mockserver.models import (
     StopReasonType,
     ToolCall,
 )
+from mockserver.models._base import trusted  # hot paths: built without validating again (tested both ways)
 from mockserver.records import AgentRecord, RunRecord
 from mockserver.scenarios import PlannedCall, TurnPlan, tool_result
 from mockserver.store import Store
@@ -92,7 +93,9 @@ class _Turn:
         self.out = Emitter(store, record, options)
         # Cache figures are 0 when the provider reports none, null in token streams (wire doc §18.2).
         zero = None if options.stream_tokens else 0
-        self.usage = LettaUsageStatistics(cached_input_tokens=zero, cache_write_tokens=zero, reasoning_tokens=zero)
+        self.usage = trusted(
+            LettaUsageStatistics, cached_input_tokens=zero, cache_write_tokens=zero, reasoning_tokens=zero
+        )
         self.failure: Failure | None = None
 
     async def run(self, messages: Sequence[InputMessage], plan: TurnPlan) -> StopReasonType:
@@ -139,7 +142,7 @@ class _Turn:
         return await self.finish(stop)
 
     async def finish(self, stop: StopReasonType) -> StopReasonType:
-        await self.out.emit(LettaStopReason(stop_reason=stop))
+        await self.out.emit(trusted(LettaStopReason, stop_reason=stop))
         await self.out.emit(self.usage)
         await self.out.emit(DONE)
         return stop

@@ -146,7 +146,7 @@ async def list_steps_for_run(request: Request) -> Response:
         steps.reverse()
     ORDER_BY.read(request)
     page = id_page(request, steps, lambda s: s.id, limit=LIMIT_STEPS, before=BEFORE_STEPS, after=AFTER_STEPS)
-    return json_response([_step_json(request, s) for s in page])
+    return json_response([_step_json(request, s.model()) for s in page])
 
 
 def _step_json(request: Request, step: Step) -> dict[str, object]:

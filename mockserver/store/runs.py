@@ -17,10 +17,10 @@ from mockserver.models import (
     LettaUsageStatistics,
     Run,
     RunStatus,
-    Step,
     StopReasonType,
 )
-from mockserver.records import SPENT, AgentRecord, KeepAlive, RunRecord
+from mockserver.models._base import trusted  # hot paths: built without validating again (tested both ways)
+from mockserver.records import SPENT, AgentRecord, KeepAlive, RunRecord, StepRecord
 from mockserver.store.conversations import ConversationStore
 from mockserver.wire.ids import derived_uuid4
 from mockserver.wire.sse import DONE
@@ -70,14 +70,15 @@ class RunStore(ConversationStore):
         callback_url: str | None = None,
         input_otids: tuple[str, ...] = (),
     ) -> RunRecord:
-        run = Run(
+        run = trusted(
+            Run,
             id=self.ids.new("run"),
             created_at=self.clock.now(),
             agent_id=agent.id,
             conversation_id=conversation_id,
             background=background,
             metadata={"run_type": run_type, "lettuce": None},
-            request_config=LettaRequestConfig(include_return_message_types=include_return_message_types),
+            request_config=trusted(LettaRequestConfig, include_return_message_types=include_return_message_types),
             callback_url=callback_url,
         )
         record = RunRecord(run=run, input_otids=input_otids)
@@ -154,7 +155,7 @@ class RunStore(ConversationStore):
         record.events.append(event)
         self._wake(record)
 
-    def add_step(self, record: RunRecord, step: Step) -> None:
+    def add_step(self, record: RunRecord, step: StepRecord) -> None:
         record.steps.append(step)
 
     def end_run(

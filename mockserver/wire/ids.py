@@ -9,11 +9,13 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 __all__ = ["approval_request_id", "as_uuid4", "derived_uuid4", "otid_for"]
 
 _MASK = (1 << 128) - 1
+_CANONICAL = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")  # as str(uuid.UUID) writes
 
 
 _VERSION_4 = (~(0xC000 << 48) & ~(0xF000 << 64)) & _MASK, (0x8000 << 48) | (4 << 76)  # clear, then set
@@ -29,7 +31,10 @@ def as_uuid4(value: int) -> str:
 
 def otid_for(message_id: str, index: int) -> str:
     """The otid of the ``index``-th item of a stored message: its UUID with the low 7 bits set to ``index``."""
-    value = uuid.UUID(message_id.split("-", 1)[1]).int
+    raw = message_id.split("-", 1)[1]
+    if _CANONICAL.fullmatch(raw):  # the mock's own ids: the low 7 bits are in the last two digits (a send's otids)
+        return f"{raw[:-2]}{(int(raw[-2:], 16) & 0x80) | (index & 0x7F):02x}"
+    value = uuid.UUID(raw).int
     return str(uuid.UUID(int=(value & ~0x7F) | (index & 0x7F)))
 
 
