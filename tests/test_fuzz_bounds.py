@@ -57,6 +57,46 @@ def test_max_cases_stops_the_whole_run(serve: Callable[[Any], str], tmp_path: Pa
     assert "Stopped at --max-cases 30: 30 requests sent" in output
 
 
+def test_a_request_past_the_budget_inside_a_phase_still_ends_the_run_cleanly(
+    serve: Callable[[Any], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # One more request of the case in flight (a check's own) after the last one: the engine is interrupted inside
+    # the examples phase and never reports its end. Here every request is one past the budget.
+    def past_the_budget(budget: CaseBudget) -> None:
+        budget.sent = budget.limit
+        raise CasesSpent
+
+    import schemathesis.engine
+    from schemathesis.engine import Status
+    from schemathesis.engine.events import PhaseFinished
+
+    real = schemathesis.engine.from_schema
+
+    class Unended:  # the engine's events as they then come: the interrupted phase's end is not among them
+        def __init__(self, events: Any) -> None:
+            self.events, self.stop = events, events.stop
+
+        def __iter__(self) -> Any:
+            return (e for e in self.events if not (isinstance(e, PhaseFinished) and e.status == Status.INTERRUPTED))
+
+    class Engine:
+        def __init__(self, schema: Any) -> None:
+            self.engine = real(schema)
+
+        def execute(self) -> Unended:
+            return Unended(self.engine.execute())
+
+    monkeypatch.setattr(CaseBudget, "spend", past_the_budget)
+    monkeypatch.setattr(schemathesis.engine, "from_schema", Engine)
+    report = tmp_path / "fuzz.json"
+    url = serve(create_app(seed=1))
+    assert main(["fuzz", url, "--max-cases", "3", "--report", f"json:{report}"]) == 0
+    out = capsys.readouterr().out
+    assert "Examples (interrupted after" in out
+    assert "Stopped at --max-cases 3: 3 requests sent" in out
+    assert json.loads(report.read_text())["cases"] <= 3
+
+
 def test_the_coverage_phase_keeps_a_case_of_every_kind_first() -> None:
     cases = [SimpleNamespace(kind=kind, n=n) for n, kind in enumerate("aaaaabbbcaaad")]
     kept = spread(cases, 6, kind=lambda case: case.kind, family=lambda case: 0)

@@ -69,10 +69,23 @@ def _events(schema: Any, location: str, budget: CaseBudget | None) -> Generator[
     yield started
     yield LoadingFinished.from_schema(schema, location=location, start_time=started.timestamp,
                                       base_url=schema.get_base_url())  # fmt: skip
+    from schemathesis.engine import Status
+    from schemathesis.engine.events import EngineFinished, PhaseFinished, PhaseStarted
+
     engine = from_schema(schema).execute()
     if budget is not None:
         budget.stop = engine.stop  # the last request of the budget stops the engine before the next case
-    yield from engine
+    open_phase = None
+    for event in engine:
+        if isinstance(event, PhaseStarted):
+            open_phase = event.phase
+        elif isinstance(event, PhaseFinished):
+            open_phase = None
+        elif isinstance(event, EngineFinished) and open_phase is not None:
+            # A request past the budget (one more of the case in flight: a check's own request) interrupts the
+            # engine inside a phase, which then never reports its end; schemathesis' console needs it to.
+            yield PhaseFinished(phase=open_phase, status=Status.INTERRUPTED, payload=None)
+        yield event
 
 
 def fuzz(options: FuzzOptions) -> int:
