@@ -14,6 +14,8 @@ import httpx
 import pytest
 from _local import LETTA_MOCK, listening, still_running
 
+from mockserver.cli import COMMANDS
+
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([LETTA_MOCK, *args], capture_output=True, text=True, timeout=60, check=False)
@@ -85,6 +87,18 @@ def test_help_loads_neither_hypothesis_nor_schemathesis(argv: list[str]) -> None
     code = _LOADED.format(heavy=HEAVY)
     done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=60, check=True)
     assert "usage: letta-mock" in done.stdout
+    assert done.stdout.splitlines()[-1] == "[]"
+
+
+# What the top-level help needs is the list of commands: none of their modules, nor pydantic.
+COMMAND_MODULES = ("pydantic", "mockserver.models", *(f"mockserver.cli.{c.module}" for c in COMMANDS))
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["bogus"], []], ids=lambda argv: " ".join(argv) or "-")
+def test_the_top_level_help_builds_no_command(argv: list[str]) -> None:
+    code = _LOADED.format(heavy=COMMAND_MODULES)
+    done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=60, check=True)
+    assert "letta-mock" in done.stdout + done.stderr
     assert done.stdout.splitlines()[-1] == "[]"
 
 
