@@ -124,10 +124,12 @@ def test_serving_loads_neither_hypothesis_nor_schemathesis() -> None:
     assert done.stdout.strip() == "[]"
 
 
-# What `letta-mock serve` does without: tooling, clients, the rules' parsers (no --rules), pages served on request.
+# What `letta-mock serve` does without: tooling, clients, the rules' parsers (no --rules), pages served on request,
+# the admin API and dashboard until a request under /_mock/ (its first answers here are Letta's).
 NOT_SERVING = (*HEAVY, "pytest", "rich", "httpx", "yaml", "regex", "mockserver.fuzz", "mockserver.conformance",
                "mockserver.recording", "mockserver.openapi", "mockserver.testing", "mockserver.live",
-               "mockserver.pytest_plugin", "mockserver.hypothesis_hook")  # fmt: skip
+               "mockserver.pytest_plugin", "mockserver.hypothesis_hook", "mockserver.admin",
+               "mockserver.dashboard")  # fmt: skip
 # `letta-mock serve` as it runs, up to uvicorn listening; then its first requests, on the app uvicorn loaded.
 _SERVE_PATH = """
 import asyncio, sys
