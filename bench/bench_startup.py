@@ -5,9 +5,9 @@ second series an agent's message list, ``GET /v1/agents/agent-<uuid4>/messages``
 ~2 ms, and records the wall time from just before the spawn to the first 200 answer, and the CPU time the server
 process had used by then (``/proc/<pid>/stat``: the figure that holds up when neighbours share the cores); the
 server is then terminated. Each series prints its median and spread (min, p90, max, the interquartile range).
-For comparison it also times ``python -c pass`` (bare interpreter),
-``python -c "import mockserver"`` and ``letta-mock --help``, each as a fresh process, and can list the slowest
-imports from ``python -X importtime``.
+For comparison it also times ``python -c pass`` (bare interpreter), ``python -c "import mockserver"``,
+``letta-mock --help`` and ``letta-mock serve --help``, each as a fresh process, and can list the slowest imports from
+``python -X importtime``.
 
 Run by hand (figures only, no thresholds):
 
@@ -260,6 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.wait_idle,
         ),
         measure("letta-mock --help", args.runs, lambda: time_command([cli, "--help"]), args.wait_idle),
+        measure("letta-mock serve --help", args.runs, lambda: time_command([cli, "serve", "--help"]), args.wait_idle),
         *(
             serve_measurement(f"letta-mock serve -> first 200 {label}", path, cli, args)
             for label, path in (("/v1/health/", HEALTH_PATH), ("messages list", LIST_PATH))

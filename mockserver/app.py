@@ -4,10 +4,10 @@ error handling, middleware."""
 from __future__ import annotations
 
 import gc
+import importlib
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
-from types import ModuleType
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
 from starlette.applications import Starlette
@@ -15,10 +15,9 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Match, Route
-from starlette.types import Receive, Scope, Send
+from starlette.routing import BaseRoute, Match, Mount, Route, request_response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mockserver.admin import admin_mount
 from mockserver.allowlists import OriginCheck
 from mockserver.appstate import install
 from mockserver.auth import TokenCheck
@@ -28,10 +27,9 @@ from mockserver.catalogue import Texts
 from mockserver.config import MockConfig
 from mockserver.errors import ConfigurationError, HTTPError
 from mockserver.faults import ConnectionDropped
-from mockserver.handlers import agent_messages, agents, conversations, messages, runs, service, tools
 from mockserver.http import json_response, rules
-from mockserver.journal import OPERATION, Journal, JournalMiddleware
-from mockserver.operations import OPERATIONS, PREFIXES
+from mockserver.journal import ADMIN_PREFIX, OPERATION, Journal, JournalMiddleware
+from mockserver.operations import OPERATIONS, PREFIXES, Operation
 from mockserver.rules import CONTRACT, Rules
 from mockserver.store import Store
 
@@ -43,18 +41,29 @@ _ORIGIN_OPTION = "--cors-origin {0} (in Python: cors_origins=['{0}'])"
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def _bind(modules: tuple[ModuleType, ...]) -> Mapping[str, Handler]:
-    """Each operation's handler: the function of its operationId in the handler modules (exactly one has it)."""
-    bound: dict[str, Handler] = {}
-    for operation in OPERATIONS:
-        owners = [module for module in modules if operation.operation_id in module.__all__]
-        if len(owners) != 1:
-            raise RuntimeError(f"{operation.operation_id}: {len(owners)} handler modules name it, not 1")
-        bound[operation.operation_id] = getattr(owners[0], operation.operation_id)
-    return bound
+class _Handlers(Mapping[str, Handler]):
+    """Each operation's handler, by operationId: the function of that name in the module its row names
+    (``handlers/<module>.py``, which lists it in ``__all__``), imported when first asked for: a server starts
+    without importing any handler module, and its first request imports only its own."""
+
+    def __init__(self, operations: tuple[Operation, ...]) -> None:
+        self._rows = {operation.operation_id: operation for operation in operations}
+
+    def __getitem__(self, operation_id: str) -> Handler:
+        module = importlib.import_module(f"mockserver.handlers.{self._rows[operation_id].module}")
+        if operation_id not in module.__all__:
+            raise RuntimeError(f"{operation_id}: {module.__name__} does not name it in __all__")
+        handler: Handler = getattr(module, operation_id)
+        return handler
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
 
-HANDLERS = _bind((agent_messages, agents, conversations, messages, runs, service, tools))
+HANDLERS: Mapping[str, Handler] = _Handlers(OPERATIONS)
 
 
 GC_YOUNG_THRESHOLD = 20_000  # allocations between collections of the youngest generation (a serving process)
@@ -89,7 +98,7 @@ def create_app(**settings: Any) -> Starlette:
     """
     config = MockConfig.build(**settings)
     app = Starlette(
-        routes=[*routes(Rules.of_config(config)), *([admin_mount()] if config.admin else [])],
+        routes=[*routes(Rules.of_config(config)), *([_admin()] if config.admin else [])],
         middleware=[
             # Browser front ends call with an Authorization header; preflights are answered here, before the token
             # check (a browser sends no credentials on one). A page not allowed is refused before the journal.
@@ -109,6 +118,20 @@ def create_app(**settings: Any) -> Starlette:
         gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     install(app, config, store, Journal(config.journal_size), _rules(config.rules, config.on_miss))
     return app
+
+
+def _admin() -> Mount:
+    """``/_mock/``: the admin API and the dashboard (``admin.admin_mount``), imported on the first request there."""
+    loaded: list[ASGIApp] = []
+
+    async def admin(scope: Scope, receive: Receive, send: Send) -> None:
+        if not loaded:
+            from mockserver.admin import admin_mount
+
+            loaded.append(admin_mount().app)
+        await loaded[0](scope, receive, send)
+
+    return Mount(ADMIN_PREFIX, app=admin)
 
 
 def _rules(given: tuple[Any, ...], on_miss: str | None) -> RuleSet:
@@ -149,7 +172,7 @@ def routes(rules: Rules = CONTRACT) -> list[BaseRoute]:
     out: list[BaseRoute] = []
     for path, operation in paths:
         reserved = {} if rules.templates_take_literals else _literal_siblings(path.split("/"), every)
-        out.append(_Route(path, HANDLERS[operation.operation_id], [operation.method], operation.operation_id, reserved))
+        out.append(_Route(path, None, [operation.method], operation.operation_id, reserved))
     out.append(_Route("/openapi.json", _openapi_document, ["GET"], None, {}))
     return out
 
@@ -172,12 +195,16 @@ def _literal_siblings(segments: list[str], paths: list[list[str]]) -> dict[str, 
 class _Route(Route):
     """A route of one method, named by its operationId (which it puts in the scope for the journal, ``OPERATION``).
     A 405 names every method the URL is served with (Starlette's own ``Allow`` names only the first route it tried);
-    a path parameter never matches the ``reserved`` words of literal siblings."""
+    a path parameter never matches the ``reserved`` words of literal siblings. Without an ``endpoint``, the route's
+    is its operation's handler (``HANDLERS[name]``), imported when the route is first matched or asked for."""
+
+    _handler: Handler | None
 
     def __init__(
-        self, path: str, endpoint: Any, methods: list[str], name: str | None, reserved: dict[str, set[str]]
+        self, path: str, endpoint: Handler | None, methods: list[str], name: str | None, reserved: dict[str, set[str]]
     ) -> None:
-        super().__init__(path, endpoint, methods=methods, name=name)
+        super().__init__(path, endpoint or self._first_request, methods=methods, name=name)
+        self.endpoint = endpoint  # after Route.__init__, which sets it too
         pattern = self.path_regex.pattern
         for parameter, words in sorted(reserved.items()):
             group = f"(?P<{parameter}>"
@@ -186,6 +213,21 @@ class _Route(Route):
         # Starlette's patterns end in "$", which also matches before a final newline: /v1/runs/%0A would be the
         # runs list rather than the run "\n". "\Z" ends a match at the end of the path only.
         self.path_regex = re.compile(pattern.removesuffix("$") + r"\Z")
+
+    @property
+    def endpoint(self) -> Handler:
+        handler = self._handler
+        if handler is None:
+            handler = self._handler = HANDLERS[self.name]
+            self.app = request_response(handler)  # from now on the route calls its handler directly
+        return handler
+
+    @endpoint.setter
+    def endpoint(self, handler: Handler | None) -> None:
+        self._handler = handler
+
+    async def _first_request(self, request: Request) -> Response:
+        return await self.endpoint(request)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope[OPERATION] = self.name

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
-from mockserver.models import RunStatus, StopReasonType
+from mockserver.models import RunStatus, StopReasonType, ToolType
 
 __all__ = [
     "INT64_MAX",
@@ -225,7 +225,7 @@ _EVERY_TYPE = frozenset({"letta_v1_agent", "memgpt_agent", "memgpt_v2_agent", "r
 @dataclass(frozen=True)
 class BaseTool:
     name: str
-    tool_type: str
+    tool_type: ToolType
     description: str
     parameters: dict[str, Any]
     attached_to: frozenset[str] = _EVERY_TYPE  # the agent types a new agent gets it for (include_base_tools)

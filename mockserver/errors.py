@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
+if TYPE_CHECKING:  # not imported at run time: ``import mockserver`` (and ``letta-mock --help``) loads no pydantic
+    from pydantic import ValidationError
 
 __all__ = [
     "BadRequest",

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import importlib
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -253,6 +256,31 @@ def test_every_route_is_an_operation_bound_to_the_handler_of_its_operation_id() 
     assert all(HANDLERS[i].__name__ == i for i in ids)
     served = {(route.name, route.endpoint) for route in routes() if route.path != "/openapi.json"}  # type: ignore[attr-defined]
     assert served == {(i, HANDLERS[i]) for i in ids}
+
+
+def test_an_operation_s_handler_is_named_by_its_row_s_module_and_no_other() -> None:
+    # app imports a handler's module when its operation is first used, by the row's ``module``: no other handler
+    # module may also name that operationId (the eager binding checked this at start-up, for every row at once).
+    named = {path.stem: importlib.import_module(f"mockserver.handlers.{path.stem}").__all__
+             for path in (ROOT / "mockserver" / "handlers").glob("*.py") if path.stem != "__init__"}  # fmt: skip
+    owners = {o.operation_id: sorted(m for m, names in named.items() if o.operation_id in names)
+              for o in operations.OPERATIONS}  # fmt: skip
+    assert owners == {o.operation_id: [o.module] for o in operations.OPERATIONS}
+
+
+def test_a_server_imports_a_handler_module_on_its_operation_s_first_request() -> None:
+    code = (
+        "import sys; from starlette.testclient import TestClient; from mockserver.app import create_app\n"
+        "client = TestClient(create_app())\n"
+        "handlers = lambda: sorted(m.rsplit('.', 1)[1] for m in sys.modules if m.startswith('mockserver.handlers.'))\n"
+        "print(handlers(), 'mockserver.admin' in sys.modules)\n"
+        "assert client.get('/v1/health/').status_code == 200\n"
+        "print(handlers(), 'mockserver.admin' in sys.modules)\n"
+        "assert client.get('/_mock/calls').status_code == 200\n"
+        "print(handlers(), 'mockserver.admin' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == ["[] False", "['service'] False", "['service'] True"]
 
 
 async def test_the_journal_names_an_exchange_by_its_route_s_operation_id() -> None:

@@ -14,6 +14,8 @@ import httpx
 import pytest
 from _local import LETTA_MOCK, listening, still_running
 
+from mockserver.cli import COMMANDS
+
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([LETTA_MOCK, *args], capture_output=True, text=True, timeout=60, check=False)
@@ -88,6 +90,18 @@ def test_help_loads_neither_hypothesis_nor_schemathesis(argv: list[str]) -> None
     assert done.stdout.splitlines()[-1] == "[]"
 
 
+# What the top-level help needs is the list of commands: none of their modules, nor pydantic.
+COMMAND_MODULES = ("pydantic", "mockserver.models", *(f"mockserver.cli.{c.module}" for c in COMMANDS))
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["bogus"], []], ids=lambda argv: " ".join(argv) or "-")
+def test_the_top_level_help_builds_no_command(argv: list[str]) -> None:
+    code = _LOADED.format(heavy=COMMAND_MODULES)
+    done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=60, check=True)
+    assert "letta-mock" in done.stdout + done.stderr
+    assert done.stdout.splitlines()[-1] == "[]"
+
+
 _SERVED = """
 import asyncio, sys, httpx
 from mockserver.cli import serve
@@ -110,10 +124,12 @@ def test_serving_loads_neither_hypothesis_nor_schemathesis() -> None:
     assert done.stdout.strip() == "[]"
 
 
-# What `letta-mock serve` does without: tooling, clients, the rules' parsers (no --rules), pages served on request.
+# What `letta-mock serve` does without: tooling, clients, the rules' parsers (no --rules), pages served on request,
+# the admin API and dashboard until a request under /_mock/ (its first answers here are Letta's).
 NOT_SERVING = (*HEAVY, "pytest", "rich", "httpx", "yaml", "regex", "mockserver.fuzz", "mockserver.conformance",
                "mockserver.recording", "mockserver.openapi", "mockserver.testing", "mockserver.live",
-               "mockserver.pytest_plugin", "mockserver.hypothesis_hook")  # fmt: skip
+               "mockserver.pytest_plugin", "mockserver.hypothesis_hook", "mockserver.admin",
+               "mockserver.dashboard")  # fmt: skip
 # `letta-mock serve` as it runs, up to uvicorn listening; then its first requests, on the app uvicorn loaded.
 _SERVE_PATH = """
 import asyncio, sys

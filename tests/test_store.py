@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from mockserver.models import SystemMessage
+from mockserver.models import SystemMessage, Tool
 from mockserver.sources import Clock
 from mockserver.store import Store
 
@@ -53,3 +53,13 @@ def test_listed_json_is_each_items_own_json_and_a_second_listing_serialises_noth
     monkeypatch.setattr(SystemMessage, "model_dump_json", fail)
     assert store.items_json(rows) == first
     assert store.items_json([]) == b"[]"
+
+
+def test_the_base_tools_made_without_validation_are_what_validation_makes() -> None:
+    tools = list(Store(seed=1).tools.values())
+    assert tools
+    for tool in tools:
+        validated = Tool.model_validate(tool.model_dump(include=tool.model_fields_set))
+        assert validated.model_fields_set == tool.model_fields_set
+        assert list(validated.__dict__.items()) == list(tool.__dict__.items())
+        assert validated.model_dump_json() == tool.model_dump_json()

@@ -18,10 +18,30 @@ the ``Rules`` record of Letta's own profile rules (``mockserver.rules``).
 This package is a public module (as ``mockserver.models`` is): ``__all__`` is what a user writes rules with — the
 typed builder and the error a rule with a problem raises. Everything else is the implementation, imported from its
 module (``mockserver.authored.answer``, ``mockserver.authored.ruleset``, ...); importing this package loads neither
-Starlette nor the server.
+Starlette nor the server. The builder is loaded on first use: a server reading no rules (which imports
+``mockserver.authored.ruleset``, and so this package) does not pay for it.
 """
 
-from mockserver.authored.builder import Call, Match, MatchRule, Step, Turn
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from mockserver.authored.specs import RulesInvalid
 
+if TYPE_CHECKING:
+    from mockserver.authored.builder import Call, Match, MatchRule, Step, Turn
+
 __all__ = ["Call", "Match", "MatchRule", "RulesInvalid", "Step", "Turn"]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in __all__:
+        raise AttributeError(f"module 'mockserver.authored' has no attribute {name!r}")
+    value = getattr(import_module("mockserver.authored.builder"), name)
+    globals()[name] = value  # the next access is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -66,7 +66,8 @@ COMMANDS: tuple[Command, ...] = (
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The CLI's parser; ``only`` names the one subcommand to build in full (the others are listed, their modules
-    not imported: ``letta-mock serve`` does not pay for importing ``fuzz``'s)."""
+    not imported: ``letta-mock serve`` does not pay for importing ``fuzz``'s); ``""`` builds none (the top-level help,
+    ``--version``, a mistyped command); None builds every one."""
     parser = argparse.ArgumentParser(
         prog="letta-mock", description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -98,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     gc.disable()  # what start-up allocates (modules, classes, tables) lives as long as the process: nothing to collect
     try:
-        parser = build_parser(asked if asked in known else None)
+        parser = build_parser(asked if asked in known else "")
         args = parser.parse_args(argv)
     finally:
         gc.enable()

@@ -1,4 +1,7 @@
-"""The contract: Letta's messages API stated as pydantic models (field facts from Letta's OpenAPI document)."""
+"""The contract: Letta's messages API stated as pydantic models (field facts from Letta's OpenAPI document).
+
+The models' modules do not use ``from __future__ import annotations``: their annotations are objects when a class
+is made, so pydantic does not evaluate ~580 annotation strings when they are imported (~10 ms of every start-up)."""
 
 from mockserver.models._base import (
     AGENT_ID_PATTERN,

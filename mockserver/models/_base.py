@@ -9,8 +9,6 @@ Two kinds of model live in this package:
   not a date. Unknown keys are ignored, as Letta's own request models do.
 """
 
-from __future__ import annotations
-
 import copy
 from datetime import datetime, timezone
 from typing import Annotated, Any, TypeVar

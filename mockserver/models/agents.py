@@ -5,8 +5,6 @@ key present, nulls included). Sub-objects a client rarely reads in full (model s
 formats, compaction settings) are plain JSON objects here: the mock stores and returns what it was given.
 """
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import Field

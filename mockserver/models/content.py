@@ -5,8 +5,6 @@ when a request model validates them (strictness is inherited from the validating
 when a wire model dumps them.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -1,7 +1,5 @@
 """Conversations of an agent: ``Conversation`` as the server sends it, and the bodies that create and modify one."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from pydantic import AwareDatetime

@@ -5,8 +5,6 @@ is_err, seq_id, run_id); ``message_type`` is the discriminator of both unions. `
 ``LettaMessageUnion`` (11 members); ``StreamEvent`` is ``LettaStreamingResponse`` (the spec's 13 members).
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import ConfigDict, Field, TypeAdapter, model_validator

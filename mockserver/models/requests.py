@@ -5,8 +5,6 @@ Defaults are Letta's (wire doc §3). Rules that the real server enforces in the 
 streaming) live with the routes.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, Discriminator, Field, Tag

@@ -1,7 +1,5 @@
 """What the server answers besides messages: turn results, runs, agent state, compaction, search, errors."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal
 
 from pydantic import Field

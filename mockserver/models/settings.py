@@ -5,8 +5,6 @@ The mock ignores these settings, but validates them as Letta does: a discriminat
 Defaults are the document's.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal
 
 from pydantic import Field

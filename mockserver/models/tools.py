@@ -4,8 +4,6 @@ The mock never runs a tool's code: it reads the source only to derive the tool's
 are not given (``tool_schemas``), and synthesizes a return when the agent calls it.
 """
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import Field
