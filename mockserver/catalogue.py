@@ -105,7 +105,11 @@ _ROWS = (
     ErrorType("llm_empty_response", "invalid_llm_response", "LLM returned an empty response.", 500, "provider"),
     ErrorType("internal_error", "error", "An unknown error occurred with the LLM streaming request.", 500, "unknown"),
     ErrorType(
-        "stream_incomplete", "error", "Stream ended unexpectedly without a terminal event.", 500, "unknown",
+        "stream_incomplete",
+        "error",
+        "Stream ended unexpectedly without a terminal event.",
+        500,
+        "unknown",
         has_detail=False,
     ),
     ErrorType.named_as_its_stop_reason(
@@ -116,12 +120,20 @@ _ROWS = (
     ),
     # Provider answers with no in-band error type of their own (in a stream they are llm_error).
     ErrorType(
-        "llm_bad_request", "llm_api_error", "The request to the LLM model provider was invalid.", 400, "provider",
+        "llm_bad_request",
+        "llm_api_error",
+        "The request to the LLM model provider was invalid.",
+        400,
+        "provider",
         in_band=False,
     ),
     ErrorType(
-        "llm_insufficient_credits", "insufficient_credits", "Insufficient credits for the LLM model provider.", 402,
-        "provider", in_band=False,
+        "llm_insufficient_credits",
+        "insufficient_credits",
+        "Insufficient credits for the LLM model provider.",
+        402,
+        "provider",
+        in_band=False,
     ),
 )
 ERRORS: Mapping[str, ErrorType] = {row.name: row for row in _ROWS}

@@ -234,8 +234,12 @@ TRIGGERS: Mapping[str, Trigger] = {
             for s in SCENARIOS.values()
             if s.trigger is not None
         ),
-        Trigger("/slow", "/slow", "45 s of thinking, with keep-alive pings",
-                {"think_ms": 45000, "ping_interval_ms": KEEPALIVE_INTERVAL_MS}),
+        Trigger(
+            "/slow",
+            "/slow",
+            "45 s of thinking, with keep-alive pings",
+            {"think_ms": 45000, "ping_interval_ms": KEEPALIVE_INTERVAL_MS},
+        ),
         Trigger("/error", "/error TYPE", "an in-band error (default llm_error)", {}, "error", "llm_error"),
         Trigger("/stop", "/stop REASON", "the turn ends with this stop reason", {}, "stop_reason", "end_turn"),
         Trigger("/fault", "/fault SPEC", "faults on this response", {}, "fault", ""),

@@ -205,8 +205,10 @@ FAULTS: Mapping[str, FaultKind] = {
     for row in (
         FaultKind("slow_first_byte", 1, "wait N ms before the response starts", before=_slow_first_byte),
         FaultKind(
-            "http", 2, "answer HTTP <status> with Letta's body (only the first <attempts> tries, by "
-            "x-stainless-retry-count)", before=_http,
+            "http",
+            2,
+            "answer HTTP <status> with Letta's body (only the first <attempts> tries, by x-stainless-retry-count)",
+            before=_http,
         ),
         FaultKind("no_done", 0, "end the body without data: [DONE]", events=_without(sse.DONE)),
         FaultKind("no_stop_reason", 0, "leave out the stop_reason event", events=_without(LettaStopReason)),
@@ -214,10 +216,18 @@ FAULTS: Mapping[str, FaultKind] = {
         FaultKind("malformed", 1, "the Nth event's JSON is cut short", frames=_malformed),
         FaultKind("split", 1, "the Nth event is written in two TCP writes, split inside its JSON", frames=_split),
         FaultKind("duplicate_stop_reason", 0, "the stop_reason event twice", frames=_duplicate_stop_reason),
-        FaultKind("stall_after", 1, "after N events, stall for stall_ms with keep-alive pings",
-                  frames=_stall_after(pings=True)),
-        FaultKind("silent_stall_after", 1, "after N events, stall for stall_ms without pings",
-                  frames=_stall_after(pings=False)),
+        FaultKind(
+            "stall_after",
+            1,
+            "after N events, stall for stall_ms with keep-alive pings",
+            frames=_stall_after(pings=True),
+        ),
+        FaultKind(
+            "silent_stall_after",
+            1,
+            "after N events, stall for stall_ms without pings",
+            frames=_stall_after(pings=False),
+        ),
         # Last, so that it acts before a stall after the same frame.
         FaultKind("drop_after", 1, "close the connection abruptly after N events", frames=_drop_after),
     )

@@ -50,6 +50,7 @@ class PlannedCall:
     stderr: list[str] | None = None
     call_id: str | None = None  # the tool_call_id; None: a new one
 
+
 @dataclass
 class Step:
     """One LLM call: optional reasoning, optional text, and the tool calls it makes."""
@@ -286,18 +287,31 @@ SCENARIOS: Mapping[str, Scenario] = {
     for row in (
         Scenario("reply", _reply, "the assistant's text only"),
         Scenario("reasoning", _reasoning, "reasoning, then the text (the default)", "/reasoning", "/reasoning"),
-        Scenario("tool_call", _tool_call("server"), "a server tool call, its return, then the text", "/tool",
-                 "/tool NAME [JSON]"),
-        Scenario("multi_step", _multi_step, "`steps` tool-calling steps, then the text", "/steps", "/steps N",
-                 "steps"),
-        Scenario("approval", _tool_call("approval"), "a tool call that waits for approval", "/approve",
-                 "/approve [NAME]"),
-        Scenario("client_tool", _client_tool, "a client-side tool call that waits for its result", "/client",
-                 "/client NAME"),
+        Scenario(
+            "tool_call",
+            _tool_call("server"),
+            "a server tool call, its return, then the text",
+            "/tool",
+            "/tool NAME [JSON]",
+        ),
+        Scenario("multi_step", _multi_step, "`steps` tool-calling steps, then the text", "/steps", "/steps N", "steps"),
+        Scenario(
+            "approval", _tool_call("approval"), "a tool call that waits for approval", "/approve", "/approve [NAME]"
+        ),
+        Scenario(
+            "client_tool", _client_tool, "a client-side tool call that waits for its result", "/client", "/client NAME"
+        ),
         Scenario("long", _long, "a reply of `tokens` words", "/long", "/long [WORDS]", "tokens"),
         Scenario("compaction", _compaction, "a context compaction, then the reply", "/compact", "/compact"),
         Scenario("hidden_reasoning", _hidden_reasoning, "omitted reasoning, then the text", "/hidden", "/hidden"),
-        Scenario("arbitrary", _arbitrary, "any valid turn the strategies draw for `seed`", "/arbitrary",
-                 "/arbitrary [SEED]", "seed", whole_turn=True),
+        Scenario(
+            "arbitrary",
+            _arbitrary,
+            "any valid turn the strategies draw for `seed`",
+            "/arbitrary",
+            "/arbitrary [SEED]",
+            "seed",
+            whole_turn=True,
+        ),
     )
 }

@@ -48,6 +48,7 @@ class Flaw:
     says: str  # a phrase of its failure message
     reported_on: str = ""  # the operation whose case reports it, when not the flawed one
 
+
 _ID = r"[^/]+"
 FLAWS: tuple[Flaw, ...] = (
     Flaw("send_message", "POST", rf"/v1/agents/{_ID}/messages", "reasoning events without message_type",

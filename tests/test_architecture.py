@@ -24,16 +24,58 @@ from mockserver.rules import Rules
 # Layers, lowest first: a module may import from its own layer and the layers below, never from above.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("models", "errors", "version"),
-    ("catalogue", "wire", "config", "sources", "scenarios", "faults", "control", "contract", "prompts", "tool_schemas",
-     "schema_values", "rules", "model_config"),
+    (
+        "catalogue",
+        "wire",
+        "config",
+        "sources",
+        "scenarios",
+        "faults",
+        "control",
+        "contract",
+        "prompts",
+        "tool_schemas",
+        "schema_values",
+        "rules",
+        "model_config",
+    ),
     ("records", "paging", "store"),
     ("synthesize", "engine"),
-    ("http", "bodies", "parameters", "sending", "runs", "history", "handlers", "operations", "journal", "calls",
-     "admin", "dashboard", "appstate", "openapi", "recording", "auth", "allowlists", "authored"),  # recording: the
+    (
+        "http",
+        "bodies",
+        "parameters",
+        "sending",
+        "runs",
+        "history",
+        "handlers",
+        "operations",
+        "journal",
+        "calls",
+        "admin",
+        "dashboard",
+        "appstate",
+        "openapi",
+        "recording",
+        "auth",
+        "allowlists",
+        "authored",
+    ),  # recording: the
     # recording proxy and the replay layer are HTTP-level; authored: rules matched to requests (sending's hook, the
     # admin routes, recordings as turns)
-    ("app", "serving", "live", "inprocess", "cli", "pytest_plugin", "testing", "hypothesis_hook", "fuzz", "conformance",
-     "__init__"),
+    (
+        "app",
+        "serving",
+        "live",
+        "inprocess",
+        "cli",
+        "pytest_plugin",
+        "testing",
+        "hypothesis_hook",
+        "fuzz",
+        "conformance",
+        "__init__",
+    ),
 )
 LAYER = {name: index for index, names in enumerate(LAYERS) for name in names}
 # Below the HTTP layer nothing knows of Starlette or uvicorn: the engine and the state are plain Python.

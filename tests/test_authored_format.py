@@ -66,14 +66,17 @@ def test_how_a_turn_ends_must_be_coherent() -> None:
     assert problems([{"turn": waits}]) == ["rules[0].turn.stop_reason: the last step waits on the client (an approval "
                                            "or client call): the turn ends with requires_approval"]  # fmt: skip
     assert problems([{"turn": {"steps": [{"text": "x"}], "stop_reason": "requires_approval"}}]) == [
-        "rules[0].turn.stop_reason: requires_approval needs an approval or client call in the last step"]
+        "rules[0].turn.stop_reason: requires_approval needs an approval or client call in the last step"
+    ]
     assert problems([{"turn": {}}]) == ["rules[0].turn.steps: missing: at least one step (or an error)"]
     assert problems([{"turn": {"steps": [{"text": "a"}, {"text": "b"}]}}]) == [
         "rules[0].turn.steps[0]: calls no tool, so the turn ends there: the steps after it would never run (say it "
-        "in one step, or call a tool)"]
+        "in one step, or call a tool)"
+    ]
     assert problems([{"turn": {"steps": [{"text": ""}]}}]) == ["rules[0].turn.steps[0].text: empty"]
     assert problems({"letta_mock_rules": 2, "rules": []}) == [
-        "letta_mock_rules: version 2 is not one this letta-mock reads (1)"]
+        "letta_mock_rules: version 2 is not one this letta-mock reads (1)"
+    ]
 
 
 def test_arguments_are_written_as_letta_writes_them_or_kept_as_given() -> None:
@@ -85,7 +88,8 @@ def test_arguments_are_written_as_letta_writes_them_or_kept_as_given() -> None:
     assert [c.arguments for c in calls] == ['{"city": "Z\\u00fcrich", "n": 1}', '{"city":"Zürich"}',
                                             '{ "kept" :  "as written" }']  # fmt: skip
     assert problems([{"turn": {"steps": [{"tool_calls": [{"name": "d", "arguments": "[1]"}]}]}}]) == [
-        "rules[0].turn.steps[0].tool_calls[0].arguments: not an object (nor text holding a JSON object)"]
+        "rules[0].turn.steps[0].tool_calls[0].arguments: not an object (nor text holding a JSON object)"
+    ]
 
 
 def test_the_builder_is_the_same_plain_data() -> None:
@@ -116,7 +120,8 @@ def test_yaml_is_read_safely(text: str, problem: str) -> None:
 
 def test_a_regex_is_bounded_and_cannot_stall_the_server(caplog: pytest.LogCaptureFixture) -> None:
     assert problems([{"match": {"input_regex": "a" * 1001}, "turn": {"steps": [{"text": "x"}]}}]) == [
-        "rules[0].match.input_regex: 1001 characters: at most 1000"]
+        "rules[0].match.input_regex: 1001 characters: at most 1000"
+    ]
     spec = read_rules([{"match": {"input_regex": "(a|aa)+$"}, "turn": {"steps": [{"text": "x"}]}}]).rules[0]
     send = SendView(AGENT, None, "a" * 5000 + "b", "user", None, None, dict)
     started = time.perf_counter()

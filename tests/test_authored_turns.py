@@ -125,9 +125,12 @@ def test_stream_tokens_chunks_the_authored_text(sdk: Letta) -> None:
 
 async def test_a_raw_stream_is_framed_as_letta_frames_it(url: str) -> None:
     body = {"input": "weather please", "streaming": True}
-    async with httpx.AsyncClient(base_url=url) as client, client.stream(
-        "POST", f"/v1/agents/{AGENT}/messages", json=body, headers={"accept": "text/event-stream"}
-    ) as response:
+    async with (
+        httpx.AsyncClient(base_url=url) as client,
+        client.stream(
+            "POST", f"/v1/agents/{AGENT}/messages", json=body, headers={"accept": "text/event-stream"}
+        ) as response,
+    ):
         raw = b"".join([chunk async for chunk in response.aiter_bytes()])
     assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
     assert raw.endswith(b"data: [DONE]\n\n")
@@ -159,13 +162,16 @@ def test_an_approval_step_pauses_and_the_authored_continuation_follows_the_answe
     assert after.stop_reason.stop_reason == "end_turn"
 
 
-FOLLOW_UP = DELETE_RULES + """\
+FOLLOW_UP = (
+    DELETE_RULES
+    + """\
   - name: denied
     match: {kind: approval, tool: delete_file, approve: false}
     turn:
       steps:
         - text: "All right, I kept a.txt."
 """
+)
 
 
 @pytest.mark.parametrize("rules_app", [FOLLOW_UP], indirect=True)
@@ -264,7 +270,9 @@ def test_kind_tool_and_approve_matchers(sdk: Letta) -> None:
     call_id = paused.messages[-1].tool_calls[0].tool_call_id  # type: ignore[union-attr]
     decision = {"type": "approval", "approvals": [{"type": "approval", "tool_call_id": call_id, "approve": True}]}
     assert contents(sdk.agents.messages.create(AGENT, messages=[decision]).messages)[-1] == (  # type: ignore[list-item]
-        "assistant_message", "approved it")
+        "assistant_message",
+        "approved it",
+    )
 
 
 async def test_on_miss_error_names_the_nearest_rule_and_why(client_for: Callable[..., httpx.AsyncClient]) -> None:
@@ -323,8 +331,12 @@ def test_a_created_agents_unknown_server_tool_returns_lettas_error(checker: Cont
         agent = sdk.agents.create(name="authored-unknown-tool", include_base_tools=True)
         said = contents(sdk.agents.messages.create(agent.id, input="go").messages)
         names = [t.name for t in agent.tools]  # in the agent's order
-        assert said[1] == ("tool_return_message", "launch_rocket",
-                           f"[ToolConstraintError] Cannot call launch_rocket, valid tools include: {names!r}.", "error")
+        assert said[1] == (
+            "tool_return_message",
+            "launch_rocket",
+            f"[ToolConstraintError] Cannot call launch_rocket, valid tools include: {names!r}.",
+            "error",
+        )
         # In the open world any tool name goes, returning what the turn says (here: the mock's echo).
         open_world = contents(sdk.agents.messages.create(AGENT, input="go").messages)
         assert open_world[1][3] == "success"

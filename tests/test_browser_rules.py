@@ -26,7 +26,7 @@ def test_the_dashboard_lists_the_rules_and_names_the_rule_that_answered(page: An
     page.goto(f"{letta_mock_url}/_mock/")
     page.wait_for_selector("#rules li[data-rule='weather'] .hits:text('2 hits')")
     assert page.locator("#rules li[data-rule='hello'] .hits").inner_text() == "0 hits"
-    assert "input=\"weather\"" in page.locator("#rules li[data-rule='weather'] .meta").inner_text()
+    assert 'input="weather"' in page.locator("#rules li[data-rule='weather'] .meta").inner_text()
     page.wait_for_selector("details.exchange .rule")
     rows = page.locator("details.exchange")
     assert rows.count() == 3

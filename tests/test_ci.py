@@ -17,4 +17,3 @@ def test_the_fresh_clone_runs_the_readme_s_test_command_word_for_word() -> None:
     done = subprocess.run([str(ROOT / ".ci" / "fresh-clone")], env={**os.environ, "PRINT": "1"}, capture_output=True,
                           text=True, timeout=60, check=True)  # fmt: skip
     assert done.stdout.strip() == shown[0]
-

@@ -46,8 +46,10 @@ def test_max_examples_bounds_every_phase_as_help_says(
     with pytest.raises(SystemExit):
         main(["fuzz", "--help"])
     said = " ".join(capsys.readouterr().out.split())
-    assert "at most N cases per operation in each of the examples, coverage and fuzzing phases, and N stateful " \
+    assert (
+        "at most N cases per operation in each of the examples, coverage and fuzzing phases, and N stateful "
         f"scenarios (of up to {STATEFUL_STEPS} requests each)" in said
+    )
 
 
 def test_max_cases_stops_the_whole_run(serve: Callable[[Any], str], tmp_path: Path) -> None:
@@ -145,8 +147,10 @@ def test_each_failure_s_replay_command_reproduces_it_until_it_is_fixed(
     assert status == 1, output[-3000:]
     assert "st replay" not in output  # schemathesis' own hint cannot work here
     failures = report["failures"]
-    assert {failure["operation"] for failure in failures} == {"GET /v1/runs/{run_id}",
-                                                              "POST /v1/conversations/{conversation_id}/stream"}
+    assert {failure["operation"] for failure in failures} == {
+        "GET /v1/runs/{run_id}",
+        "POST /v1/conversations/{conversation_id}/stream",
+    }
     commands = {failure["replay"] for failure in failures}
     said = []
     for command in commands:

@@ -60,8 +60,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Run]]:
         reports = {name: ["--report", f"json:{out / name}.json", "--report", f"junit:{out / name}.xml"]
                    for name in RUNS}  # fmt: skip
         started = {
-            name: subprocess.Popen([LETTA_MOCK, "fuzz", server.url, *COMMON, *argv, *reports[name]],
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            name: subprocess.Popen(
+                [LETTA_MOCK, "fuzz", server.url, *COMMON, *argv, *reports[name]],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
             for name, argv in RUNS.items()
         }
         found = {}

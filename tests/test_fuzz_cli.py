@@ -56,8 +56,10 @@ def test_a_malformed_option_is_a_usage_error(argv: list[str], capsys: pytest.Cap
     ("argv", "says"),
     [
         (["--checks", "not_a_check"], "--checks: unknown not_a_check"),
-        (["--operations", "create_agent_lol", "--spec", "mock"],
-         "--operations: not in letta-mock's own document: create_agent_lol"),
+        (
+            ["--operations", "create_agent_lol", "--spec", "mock"],
+            "--operations: not in letta-mock's own document: create_agent_lol",
+        ),
         (["--phases", "warmup"], "--phases: unknown warmup"),
         (["--spec", "/nonexistent/openapi.json"], "--spec /nonexistent/openapi.json: no such file"),
     ],

@@ -17,7 +17,7 @@ import pytest
 
 from mockserver import create_app
 
-AT_A_URL = '''
+AT_A_URL = """
 import os
 
 from mockserver.fuzz.schema import letta_schema
@@ -28,9 +28,9 @@ schema = letta_schema(os.environ["LETTA_URL"], operations=("send_message", "list
 @schema.parametrize()
 def test_the_server_keeps_its_contract(case):
     case.call_and_validate()
-'''
+"""
 
-WITH_THE_MOCK = '''
+WITH_THE_MOCK = """
 import pytest
 from hypothesis import HealthCheck, given, settings
 
@@ -57,7 +57,7 @@ def test_the_mock_keeps_its_contract(letta_mock_schema, operation_id):
             case.call_and_validate()
 
         check()
-'''
+"""
 
 # The broken double's send_message flaw shows only in a streaming send. Generated cases alone do not reliably reach
 # one: with max_examples=3 and derandomize, which bodies schemathesis draws depends on its feedback from what the
@@ -65,17 +65,17 @@ def test_the_mock_keeps_its_contract(letta_mock_schema, operation_id):
 # the document's examples first — three of send_message's four stream — so the flaw is met on every run, and our
 # checks must still name it for the test to pass.
 AGAINST_THE_BROKEN_DOUBLE = WITH_THE_MOCK.replace(
-    '''@pytest.fixture
+    """@pytest.fixture
 def letta_mock_schema(letta_mock_url):
-    return letta_schema(letta_mock_url)''',
-    '''@pytest.fixture
+    return letta_schema(letta_mock_url)""",
+    """@pytest.fixture
 def letta_mock_schema():
     from broken_letta import BrokenLetta
     from mockserver.fuzz.streams import StreamBounds
     from mockserver.live import LiveServer
 
     with LiveServer(BrokenLetta()) as server:
-        yield letta_schema(server.url, stream=StreamBounds(timeout=0.5))''',
+        yield letta_schema(server.url, stream=StreamBounds(timeout=0.5))""",
 ).replace("MESSAGES_OPERATIONS)", '["send_message", "retrieve_stream_for_run"])')
 
 

@@ -73,9 +73,22 @@ def self_fuzz(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Found]:
     try:
         reports = {key: out / f"{key[0]}-{key[1]}.json" for key in keys}
         runs = {
-            key: subprocess.Popen([LETTA_MOCK, "fuzz", servers[key][1], *DOCUMENTS[key[0]], *RUNS[key[1]], "--seed",
-                                   "1", "--report", f"json:{reports[key]}"],
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            key: subprocess.Popen(
+                [
+                    LETTA_MOCK,
+                    "fuzz",
+                    servers[key][1],
+                    *DOCUMENTS[key[0]],
+                    *RUNS[key[1]],
+                    "--seed",
+                    "1",
+                    "--report",
+                    f"json:{reports[key]}",
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
             for key in keys
         }
         found = {}
@@ -179,8 +192,11 @@ async def test_a_request_the_document_refuses_is_a_422_naming_the_field(
 ACCEPTED = [
     ("PATCH", f"/v1/agents/{AGENT}/reset-messages", {}),  # what the SDKs send
     ("POST", f"/v1/agents/{AGENT}/messages", {"input": "hi", "enable_thinking": "false"}),
-    ("POST", f"/v1/agents/{AGENT}/summarize",
-     {"compaction_settings": {"sliding_window_percentage": 0.5, "model_settings": {"provider_type": "anthropic"}}}),
+    (
+        "POST",
+        f"/v1/agents/{AGENT}/summarize",
+        {"compaction_settings": {"sliding_window_percentage": 0.5, "model_settings": {"provider_type": "anthropic"}}},
+    ),
     ("POST", f"/v1/agents/{AGENT}/summarize", None),
 ]
 

@@ -141,7 +141,7 @@ def test_the_mocks_own_failure_fails_the_test_that_caused_it_with_its_traceback(
         section = out.split(f"_ {name} _")[1].split("\n__")[0]
         assert "MockServerError: letta-mock failed 1 time(s) while answering this test's requests" in section
         assert "letta-mock failed on GET /v1/agents/" in section
-        assert 'RuntimeError: the store exploded' in section
+        assert "RuntimeError: the store exploded" in section
         assert "in explode" in section
     assert "the test then failed with InternalServerError" in out.split("_ test_the_test_failed_too _")[1]
 

@@ -312,8 +312,10 @@ async def test_runs_are_listed_with_their_usage_and_steps(any_letta: Any) -> Non
 async def test_the_open_world_still_names_an_agent_and_a_tool_for_any_well_formed_id(any_letta: Any) -> None:
     agent = await call(any_letta.agents.retrieve(AGENT))
     assert agent.id == AGENT
-    assert [m.message_type for m in (await call(
-        any_letta.agents.messages.create(AGENT, input="hi"))).messages] == ["reasoning_message", "assistant_message"]
+    assert [m.message_type for m in (await call(any_letta.agents.messages.create(AGENT, input="hi"))).messages] == [
+        "reasoning_message",
+        "assistant_message",
+    ]
     tool = await call(any_letta.tools.retrieve("tool-123e4567-e89b-42d3-8456-426614174000"))
     assert tool.id == "tool-123e4567-e89b-42d3-8456-426614174000"
     # Both input and messages: the document allows it, so an agent nobody created accepts it.
@@ -327,7 +329,10 @@ async def test_the_closed_world_knows_only_its_agents(client_for: Any) -> None:
     client = client_for(create_app(agents=[AGENT]))
     assert (await client.get(f"/v1/agents/{AGENT}")).status_code == 200
     missing = await client.get("/v1/agents/agent-00000000-0000-4000-8000-000000000001")
-    assert (missing.status_code, missing.json()) == (404, {"detail": "Agent with ID agent-00000000-0000-4000-8000-000000000001 not found"})  # noqa: E501
+    assert (missing.status_code, missing.json()) == (
+        404,
+        {"detail": "Agent with ID agent-00000000-0000-4000-8000-000000000001 not found"},
+    )
     tool = await client.get("/v1/tools/tool-123e4567-e89b-42d3-8456-426614174000")
     assert tool.status_code == 404
 

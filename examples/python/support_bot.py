@@ -46,8 +46,14 @@ class SupportBot:
                 allowed = self.approve(name, arguments)
                 if not allowed:
                     reply.denied.append(name)
-                approvals.append({"type": "approval", "tool_call_id": call_id, "approve": allowed,
-                                  **({} if allowed else {"reason": "not allowed by the support policy"})})
+                approvals.append(
+                    {
+                        "type": "approval",
+                        "tool_call_id": call_id,
+                        "approve": allowed,
+                        **({} if allowed else {"reason": "not allowed by the support policy"}),
+                    }
+                )
             pending = self._stream(reply, messages=[{"type": "approval", "approvals": approvals}])
         return reply
 

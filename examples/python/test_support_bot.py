@@ -25,8 +25,9 @@ def test_the_bot_reports_the_tools_the_agent_used(letta_mock_client, letta_mock_
 
 
 @pytest.mark.letta_mock(script=[{"scenario": "approval", "tool": "refund_order"}])
-def test_an_approved_tool_runs_and_the_bot_sends_the_approval(letta_mock_client, letta_mock_agent_id,
-                                                              letta_mock_journal):
+def test_an_approved_tool_runs_and_the_bot_sends_the_approval(
+    letta_mock_client, letta_mock_agent_id, letta_mock_journal
+):
     asked = []
     bot = SupportBot(letta_mock_client, letta_mock_agent_id, approve=lambda name, args: asked.append(name) or True)
     reply = bot.ask("Refund order 42")
@@ -66,6 +67,10 @@ def test_the_transcript_reads_every_page(letta_mock_client, letta_mock_agent_id,
     for question in ("one", "two", "three", "four"):
         bot.ask(question)
     lines = bot.transcript()
-    assert [line for line in lines if line.startswith("user:")] == ["user: one", "user: two", "user: three",
-                                                                     "user: four"]
+    assert [line for line in lines if line.startswith("user:")] == [
+        "user: one",
+        "user: two",
+        "user: three",
+        "user: four",
+    ]
     assert letta_mock_journal.of("list_messages").count > 1  # it paginated

@@ -211,8 +211,11 @@ class RuleSet:
         return {
             "on_miss": self.on_miss,
             "rules": [rule.as_json(index) for index, rule in enumerate(self.rules)],
-            "files": [{"path": str(s.path), "rules": len(s.rules), "problem": s.problem}
-                      for s in self.sources if s.path is not None],
+            "files": [
+                {"path": str(s.path), "rules": len(s.rules), "problem": s.problem}
+                for s in self.sources
+                if s.path is not None
+            ],
         }
 
 

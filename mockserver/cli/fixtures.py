@@ -29,9 +29,13 @@ def add_arguments(fixtures: argparse.ArgumentParser) -> None:
                                "letta-mock's models and, with --spec, an OpenAPI document; the stream grammar; "
                                "with --live, the shapes a running server answers with now.")  # fmt: skip
     check.add_argument("paths", nargs="+", metavar="PATH", help="a directory, a fixture or HAR file, a curated name")
-    check.add_argument("--spec", metavar="FILE|URL|letta|mock", default="mock",
-                       help="an OpenAPI document to check against as well: a file, a URL, 'letta' (the --live "
-                       "server's own URL/openapi.json) or 'mock' (letta-mock's own, checked always) (default: mock)")
+    check.add_argument(
+        "--spec",
+        metavar="FILE|URL|letta|mock",
+        default="mock",
+        help="an OpenAPI document to check against as well: a file, a URL, 'letta' (the --live "
+        "server's own URL/openapi.json) or 'mock' (letta-mock's own, checked always) (default: mock)",
+    )
     check.add_argument("--live", metavar="URL", default=None, help="re-send the recorded requests to this server")
     check.add_argument("--api-key", metavar="KEY", default=None, help="with --live: sent as Authorization: Bearer")
     check.add_argument("--agent", metavar="ID", default=None, help="with --live: the agent the requests should name")

@@ -70,47 +70,115 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     add = parser.add_argument
     add("url", metavar="URL", help="the Letta server to fuzz, e.g. http://127.0.0.1:8283")
-    add("--spec", metavar="FILE|URL|letta|mock", default=LETTA,
-        help=f"the OpenAPI document: {SPEC_HELP} (default: letta)")
-    add("--operations", metavar="ID,ID", type=_names, default=MESSAGES_OPERATIONS,
-        help=f"operationIds to fuzz, or 'all' (default: the {len(MESSAGES_OPERATIONS)} messages operations)")
-    add("--checks", metavar="NAME,NAME", type=_names, default=("all",),
-        help="checks to run, schemathesis' and ours (default: all)")
+    add(
+        "--spec",
+        metavar="FILE|URL|letta|mock",
+        default=LETTA,
+        help=f"the OpenAPI document: {SPEC_HELP} (default: letta)",
+    )
+    add(
+        "--operations",
+        metavar="ID,ID",
+        type=_names,
+        default=MESSAGES_OPERATIONS,
+        help=f"operationIds to fuzz, or 'all' (default: the {len(MESSAGES_OPERATIONS)} messages operations)",
+    )
+    add(
+        "--checks",
+        metavar="NAME,NAME",
+        type=_names,
+        default=("all",),
+        help="checks to run, schemathesis' and ours (default: all)",
+    )
     add("--exclude-checks", metavar="NAME,NAME", type=_names, default=(), help="checks not to run")
-    add("--max-examples", metavar="N", type=_positive(int), default=20,
+    add(
+        "--max-examples",
+        metavar="N",
+        type=_positive(int),
+        default=20,
         help="at most N cases per operation in each of the examples, coverage and fuzzing phases, and N stateful "
         "scenarios (of up to 6 requests each); a failure found is then minimised with more (not with --no-shrink) "
-        "(default: 20)")
-    add("--max-cases", metavar="N", type=_positive(int), default=None,
-        help="stop after N requests in all, whatever the phase (default: no limit)")
+        "(default: 20)",
+    )
+    add(
+        "--max-cases",
+        metavar="N",
+        type=_positive(int),
+        default=None,
+        help="stop after N requests in all, whatever the phase (default: no limit)",
+    )
     add("--seed", metavar="N", type=int, default=None, help="reproduce a run (its seed is printed at its end)")
-    add("--header", metavar="'Name: value'", type=_header, action="append", default=[],
-        help="a header for every request (repeatable)")
-    add("--auth", metavar="TOKEN", default=None,
-        help="a bearer token; then requests without it must also be refused (checked)")
-    add("--phases", metavar="P,P", type=_names, default=PHASES,
-        help=f"phases to run, of {', '.join(PHASES)} (default: all)")
-    add("--stream-timeout", metavar="SECONDS", type=_positive(float), default=30.0,
-        help="how long one stream may take to finish (default: 30)")
-    add("--stream-max-events", metavar="N", type=_positive(int), default=1000,
-        help="how many events one stream may send before [DONE] (default: 1000)")
+    add(
+        "--header",
+        metavar="'Name: value'",
+        type=_header,
+        action="append",
+        default=[],
+        help="a header for every request (repeatable)",
+    )
+    add(
+        "--auth",
+        metavar="TOKEN",
+        default=None,
+        help="a bearer token; then requests without it must also be refused (checked)",
+    )
+    add(
+        "--phases",
+        metavar="P,P",
+        type=_names,
+        default=PHASES,
+        help=f"phases to run, of {', '.join(PHASES)} (default: all)",
+    )
+    add(
+        "--stream-timeout",
+        metavar="SECONDS",
+        type=_positive(float),
+        default=30.0,
+        help="how long one stream may take to finish (default: 30)",
+    )
+    add(
+        "--stream-max-events",
+        metavar="N",
+        type=_positive(int),
+        default=1000,
+        help="how many events one stream may send before [DONE] (default: 1000)",
+    )
     add("--workers", metavar="N", type=_positive(int), default=1, help="concurrent workers (default: 1)")
-    add("--report", metavar="junit:PATH|json:PATH", type=_report, action="append", default=[],
-        help="write a report (repeatable)")
-    add("--request-timeout", metavar="SECONDS", type=_positive(float), default=30.0,
-        help="how long a JSON answer may take (default: 30)")
+    add(
+        "--report",
+        metavar="junit:PATH|json:PATH",
+        type=_report,
+        action="append",
+        default=[],
+        help="write a report (repeatable)",
+    )
+    add(
+        "--request-timeout",
+        metavar="SECONDS",
+        type=_positive(float),
+        default=30.0,
+        help="how long a JSON answer may take (default: 30)",
+    )
     add("--no-shrink", action="store_true", help="report failures as found, without minimising them")
-    add("--replay", metavar="ID", default=None,
+    add(
+        "--replay",
+        metavar="ID",
+        default=None,
         help="send the requests of an earlier run's failure ID again and run its checks (a run prints the command "
-        "for each failure); exit 1 while it still fails")
+        "for each failure); exit 1 while it still fails",
+    )
     resources = parser.add_argument_group(
         "real resources (default: created through the API when the server offers it, and deleted after)"
     )
     for name in ("agent", "conversation", "run", "message"):
         resources.add_argument(f"--{name}-id", metavar="ID", default=None, help=f"an existing {name} to fuzz with")
     resources.add_argument("--no-create", action="store_true", help="create nothing; ids not given are generated")
-    resources.add_argument("--model", metavar="HANDLE", default=None,
-                           help="the model of a created agent (default: the first listed, not letta/*)")
+    resources.add_argument(
+        "--model",
+        metavar="HANDLE",
+        default=None,
+        help="the model of a created agent (default: the first listed, not letta/*)",
+    )
     resources.add_argument("--embedding", metavar="HANDLE", default=None, help="the embedding of a created agent")
 
 

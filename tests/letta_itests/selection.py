@@ -117,8 +117,10 @@ EXCLUDED: tuple[tuple[str, str], ...] = (
     ("integration_test_override_model.py::*::test_override_model_conversation", _HANDLES),
     ("integration_test_override_model.py::*::test_multiple_override_models_in_sequence", _HANDLES),
     ("integration_test_override_model.py::*::test_override_model_does_not_modify_agent_state", _HANDLES),
-    ("integration_test_multi_modal_tool_returns.py::*::test_model_can_see_image_in_tool_return*",
-     "needs a model that reads the text in an image"),
+    (
+        "integration_test_multi_modal_tool_returns.py::*::test_model_can_see_image_in_tool_return*",
+        "needs a model that reads the text in an image",
+    ),
 )
 
 
