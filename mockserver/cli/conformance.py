@@ -13,6 +13,8 @@ import json
 import sys
 from pathlib import Path
 
+from mockserver.cli.options import add_header_option
+
 __all__ = ["EPILOG", "add_arguments", "run"]
 
 EPILOG = """\
@@ -28,27 +30,13 @@ exit status: 0 every answer has the server's status and shape, 1 differences fou
 """
 
 
-def _header(text: str) -> tuple[str, str]:
-    name, sep, value = text.partition(":")
-    if not sep or not name.strip():
-        raise argparse.ArgumentTypeError(f"expected 'Name: value', got {text!r}")
-    return name.strip(), value.strip()
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from mockserver.conformance import DEFAULT_EMBEDDING, DEFAULT_MODEL
 
     add = parser.add_argument
     add("url", metavar="URL", nargs="?", help="the Letta server to compare the mock with, e.g. http://127.0.0.1:8283")
     add("--api-key", metavar="KEY", default=None, help="the server's API key or password (sent as a bearer token)")
-    add(
-        "--header",
-        metavar="'Name: value'",
-        type=_header,
-        action="append",
-        default=[],
-        help="a header for every request (repeatable)",
-    )
+    add_header_option(parser)
     add(
         "--model", metavar="HANDLE", default=DEFAULT_MODEL, help=f"the created agent's model (default: {DEFAULT_MODEL})"
     )

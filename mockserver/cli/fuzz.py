@@ -11,6 +11,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from mockserver.cli.options import add_header_option
+
 __all__ = ["EPILOG", "add_arguments", "command_of", "replay_command_of", "run"]
 
 EPILOG = """\
@@ -31,13 +33,6 @@ checks (all by default; --checks NAME,NAME picks some), besides schemathesis' ow
 
 exit status: 0 nothing failed, 1 failures found, 2 a usage or connection error. docs/fuzz.md says more.
 """
-
-
-def _header(text: str) -> tuple[str, str]:
-    name, sep, value = text.partition(":")
-    if not sep or not name.strip():
-        raise argparse.ArgumentTypeError(f"expected 'Name: value', got {text!r}")
-    return name.strip(), value.strip()
 
 
 def _report(text: str) -> tuple[str, Path]:
@@ -108,14 +103,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="stop after N requests in all, whatever the phase (default: no limit)",
     )
     add("--seed", metavar="N", type=int, default=None, help="reproduce a run (its seed is printed at its end)")
-    add(
-        "--header",
-        metavar="'Name: value'",
-        type=_header,
-        action="append",
-        default=[],
-        help="a header for every request (repeatable)",
-    )
+    add_header_option(parser)
     add(
         "--auth",
         metavar="TOKEN",
