@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -17,7 +18,7 @@ from mockserver.app import create_app
 from mockserver.catalogue import ERRORS
 from mockserver.inprocess import InProcessTransport
 from mockserver.models import LettaUsageStatistics, Run, UserMessage
-from mockserver.models._base import WireModel, trusted, validate_trusted
+from mockserver.models._base import WireModel, _message_date, _timestamp, trusted, validate_trusted
 from mockserver.scenarios import SCENARIOS
 
 AGENT = "agent-7e57ed00-0000-4000-8000-000000000001"
@@ -139,3 +140,25 @@ def test_a_trusted_object_is_the_validated_one() -> None:
     assert other.model_dump() == LettaUsageStatistics().model_dump()
     copied = usage.model_copy(update={"step_count": 2})
     assert (copied.prompt_tokens, copied.step_count, usage.step_count) == (5, 2, 0)
+
+
+OFFSETS = st.builds(timezone, st.timedeltas(min_value=timedelta(hours=-23), max_value=timedelta(hours=23)))
+NOW = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=timezone.utc)
+
+
+@given(st.datetimes(timezones=st.one_of(st.just(timezone.utc), OFFSETS)))
+def test_dates_already_in_utc_are_written_as_any_other_date(value: datetime) -> None:
+    # The mock's own dates are in UTC and skip the conversion: the same text as any aware date converted to UTC.
+    utc = value.astimezone(timezone.utc)
+    assert _message_date(value) == utc.replace(microsecond=0).isoformat()
+    assert _timestamp(value) == utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    assert _message_date(utc) == _message_date(value)
+    assert _timestamp(utc) == _timestamp(value)
+
+
+def test_objects_built_from_the_same_names_in_another_order_are_the_same() -> None:
+    # trusted prepares each (model, names in order) once: a different order is its own entry, with the same object.
+    one = trusted(UserMessage, id="message-1", date=NOW, content="hi", otid=None)
+    other = trusted(UserMessage, content="hi", otid=None, date=NOW, id="message-1")
+    assert one.model_dump_json() == other.model_dump_json() == UserMessage(**one.model_dump()).model_dump_json()
+    assert list(one.__dict__) == list(other.__dict__) == list(UserMessage.model_fields)

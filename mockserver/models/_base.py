@@ -42,7 +42,9 @@ TOOL_ID_PATTERN = f"^tool-{_UUID4}$"
 
 def _message_date(value: datetime) -> str:
     # LettaMessage dates: UTC, whole seconds, "+00:00" (wire doc §1.5).
-    return value.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+    if value.tzinfo is not timezone.utc:  # the mock's own dates are already UTC: every item's date is written
+        value = value.astimezone(timezone.utc)
+    return value.replace(microsecond=0).isoformat()
 
 
 def _timestamp(value: datetime) -> str:
@@ -50,7 +52,9 @@ def _timestamp(value: datetime) -> str:
     # The real server writes completed_at without any suffix; that quirk belongs to the server-fidelity
     # profile, the default profile gives every date a timezone.
     # isoformat, not strftime: %Y does not pad years before 1000 to four digits.
-    return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    if value.tzinfo is not timezone.utc:
+        value = value.astimezone(timezone.utc)
+    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def _integral(value: object) -> object:
@@ -80,8 +84,11 @@ _checking = [False]  # validate_trusted's switch
 _IMMUTABLE = (type(None), str, int, float, bool, tuple, frozenset)
 # A model's fields in order with their defaults (required ones as None, always given), and the fields whose
 # default is made or copied per object (factories, mutable defaults).
-_SHARED_GIVEN: dict[tuple[type[BaseModel], tuple[str, ...]], set[str]] = {}
 _LAYOUT: dict[type[BaseModel], tuple[dict[str, Any], tuple[tuple[str, Any], ...]]] = {}
+# Per model and the names given (in order): its defaults, the defaults still to make, and the fields-set shared
+# by every object built from those names.
+_PREPARED: dict[tuple[Any, ...], tuple[dict[str, Any], tuple[tuple[str, Any], ...], set[str]]] = {}
+_set_slot = object.__setattr__  # BaseModel.__setattr__ would treat the slots as fields
 
 
 def trusted(model: type[Model], /, **fields: Any) -> Model:
@@ -92,29 +99,30 @@ def trusted(model: type[Model], /, **fields: Any) -> Model:
     (``validate_trusted``) and prove the answers byte-identical either way."""
     if _checking[0]:
         return model(**fields)
-    defaults, made = _LAYOUT.get(model) or _layout(model)
+    prepared = _PREPARED.get((model, *fields)) or _prepare(model, fields)
+    defaults, made, given = prepared
     values = defaults.copy()  # in the fields' order, as pydantic keeps them
-    for name, make in made:
-        if name not in fields:
-            values[name] = make()
     values.update(fields)
+    for name, make in made:
+        values[name] = make()
     built = model.__new__(model)
-    object.__setattr__(built, "__dict__", values)
-    object.__setattr__(built, "__pydantic_fields_set__", _given(model, fields))
-    object.__setattr__(built, "__pydantic_extra__", None)
-    object.__setattr__(built, "__pydantic_private__", None)
+    _set_slot(built, "__dict__", values)
+    # ``model_fields_set``, one set shared by every object of ``model`` built from the same fields: a set of its
+    # own cost each object ~0.7 KB, a third of a stored message's memory, and nothing reads it of a wire object
+    # (``exclude_unset`` is for what clients send). Assigning a field adds its name to the shared set.
+    _set_slot(built, "__pydantic_fields_set__", given)
+    _set_slot(built, "__pydantic_extra__", None)
+    _set_slot(built, "__pydantic_private__", None)
     return built
 
 
-def _given(model: type[BaseModel], fields: dict[str, Any]) -> set[str]:
-    """``model_fields_set``, one set shared by every object of ``model`` built from the same fields: a set of
-    its own cost each object ~0.7 KB, a third of a stored message's memory, and nothing reads it of a wire object
-    (``exclude_unset`` is for what clients send). Assigning a field adds its name to the shared set."""
-    key = (model, tuple(fields))
-    shared = _SHARED_GIVEN.get(key)
-    if shared is None:
-        shared = _SHARED_GIVEN[key] = set(fields)
-    return shared
+def _prepare(
+    model: type[BaseModel], fields: dict[str, Any]
+) -> tuple[dict[str, Any], tuple[tuple[str, Any], ...], set[str]]:
+    defaults, made = _LAYOUT.get(model) or _layout(model)
+    prepared = defaults, tuple((name, make) for name, make in made if name not in fields), set(fields)
+    _PREPARED[(model, *fields)] = prepared
+    return prepared
 
 
 def _layout(model: type[BaseModel]) -> tuple[dict[str, Any], tuple[tuple[str, Any], ...]]:
