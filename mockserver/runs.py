@@ -34,9 +34,21 @@ log = logging.getLogger("letta_mock")
 
 def collect(record: RunRecord) -> LettaResponse:
     """A finished run's log as the non-streaming answer."""
-    messages = [e for e in record.events if isinstance(e, LettaMessage) and not isinstance(e, LettaPing)]
-    stop = next((e for e in record.events if isinstance(e, LettaStopReason)), LettaStopReason(stop_reason="end_turn"))
-    usage = next((e for e in record.events if isinstance(e, LettaUsageStatistics)), LettaUsageStatistics())
+    messages = []
+    stop: LettaStopReason | None = None
+    usage: LettaUsageStatistics | None = None
+    for event in record.events:  # one pass: a send's answer reads its log once
+        if isinstance(event, LettaMessage):
+            if not isinstance(event, LettaPing):
+                messages.append(event)
+        elif isinstance(event, LettaStopReason):
+            stop = event if stop is None else stop
+        elif isinstance(event, LettaUsageStatistics):
+            usage = event if usage is None else usage
+    if stop is None:
+        stop = LettaStopReason(stop_reason="end_turn")
+    if usage is None:
+        usage = LettaUsageStatistics()
     return trusted(LettaResponse, messages=messages, stop_reason=stop, usage=usage)
 
 

@@ -58,6 +58,7 @@ from mockserver.models import (
     SummarizedReasoningContent,
     TextContent,
 )
+from mockserver.models._base import trusted  # hot paths: built without validating again (tested both ways)
 from mockserver.records import AgentRecord, KeepAlive, RunRecord
 from mockserver.rules import CONTRACT, Rules
 from mockserver.runs import collect, post_callback, with_token_data
@@ -169,8 +170,8 @@ def input_messages(body: LettaRequest) -> list[InputMessage]:
     messages: list[InputMessage] = list(body.messages or ())
     if body.input is None:
         return messages
-    if isinstance(body.input, str):
-        return [*messages, MessageCreate(role="user", content=body.input)]
+    if isinstance(body.input, str):  # validated with the body: not again
+        return [*messages, trusted(MessageCreate, role="user", content=body.input)]
     # MessageCreate content has no summarized-reasoning part; keep its text rather than lose it.
     parts = [
         TextContent(text=" ".join(p.text for p in part.summary))
@@ -288,7 +289,8 @@ async def answer(request: Request, send: Send) -> Response:
         fail_in_band(store, record, failure, ping=send.include_pings)
         return _stream(request, record, send.controls, numbered=send.background)
     store.use_scripted(agent.id)
-    await before_response(send.controls.fault or (), fault_context(request, send.controls))
+    if send.controls.fault:
+        await before_response(send.controls.fault, fault_context(request, send.controls))
     record = store.new_run(
         agent, conversation_id=send.conversation_id, run_type=send.kind.run_type, background=send.background,
         include_return_message_types=send.body.include_return_message_types, input_otids=send.otids,

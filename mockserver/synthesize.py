@@ -40,6 +40,7 @@ __all__ = ["input_text", "plan_turn"]
 # "Call the roll_dice tool", "use get_weather", "run the lookup": a tool the agent has, asked for by name.
 _ASKED_FOR = re.compile(r"\b(?:call|use|run|invoke|execute)\s+(?:the\s+)?([A-Za-z_][\w-]*)", re.IGNORECASE)
 _OWN_REASONING = ("reasoning", "hidden_reasoning")  # scenarios that decide the reasoning themselves
+_NO_PROFILE = AgentProfile()  # an agent nobody configured (never changed: plan_turn only reads it)
 
 
 def input_text(messages: Sequence[InputMessage]) -> str:
@@ -62,10 +63,10 @@ def plan_turn(
     use_assistant_message: bool = True,
 ) -> TurnPlan:
     """The default agent's plan for one turn under ``controls``, for an agent configured by ``profile``."""
-    profile = profile or AgentProfile()
+    profile = profile or _NO_PROFILE
     approved = {r.get("tool_name") for r in profile.tool_rules if r.get("type") == "requires_approval"}
     ask = _ask(messages, client_tools, controls, tools, approved)
-    if controls.scenario is None and not ask.words and ask.tool is None:
+    if controls.scenario is None and not ask.words and ask.tool is None and ask.tools:
         asked = _asked_for(ask)
         if asked is not None:
             controls = Controls(scenario="tool_call", tool=asked).over(controls)
@@ -85,7 +86,9 @@ def plan_turn(
     if controls.error is not None:
         plan.error = PlannedError(controls.error, "mid" if controls.error_at == "mid" else "start")
     if controls.scenario not in _OWN_REASONING:
-        plan = replace(plan, steps=[_reason_as(step, profile.reasons) for step in plan.steps])
+        reasoned = [_reason_as(step, profile.reasons) for step in plan.steps]
+        if any(new is not old for new, old in zip(reasoned, plan.steps, strict=True)):
+            plan = replace(plan, steps=reasoned)
     schema = profile.response_schema
     if schema is not None and controls.reply is None:
         reply = json.dumps(value_for(schema, text=ask.text, seed=controls.seed))
@@ -105,11 +108,14 @@ def _ask(
     text = input_text(messages)
     words = text.strip().split(" ", 2)
     is_trigger = bool(words and words[0].startswith("/"))
-    offered = tuple(tool.name for tool in client_tools or ())
-    specs = (
-        *(ToolSpec(t.name, t.parameters or {}) for t in client_tools or ()),
-        *(_spec(tool, tool.name in approved) for tool in tools if tool.name),
-    )
+    offered: tuple[str, ...] = ()
+    specs: tuple[ToolSpec, ...] = ()
+    if client_tools or tools:  # most sends offer none and the agent has none
+        offered = tuple(tool.name for tool in client_tools or ())
+        specs = (
+            *(ToolSpec(t.name, t.parameters or {}) for t in client_tools or ()),
+            *(_spec(tool, tool.name in approved) for tool in tools if tool.name),
+        )
     return Ask(
         text=text,
         words=tuple(words[1:]) if is_trigger else (),
