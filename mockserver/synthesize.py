@@ -40,6 +40,7 @@ __all__ = ["input_text", "plan_turn"]
 # "Call the roll_dice tool", "use get_weather", "run the lookup": a tool the agent has, asked for by name.
 _ASKED_FOR = re.compile(r"\b(?:call|use|run|invoke|execute)\s+(?:the\s+)?([A-Za-z_][\w-]*)", re.IGNORECASE)
 _OWN_REASONING = ("reasoning", "hidden_reasoning")  # scenarios that decide the reasoning themselves
+_ANSWERS = (ApprovalCreate, ToolReturnCreate)
 _NO_PROFILE = AgentProfile()  # an agent nobody configured (never changed: plan_turn only reads it)
 
 
@@ -72,7 +73,7 @@ def plan_turn(
             controls = Controls(scenario="tool_call", tool=asked).over(controls)
             ask = _ask(messages, client_tools, controls, tools, approved)
     scenario = SCENARIOS[controls.scenario or DEFAULT_SCENARIO]
-    if not scenario.whole_turn and any(isinstance(m, ApprovalCreate | ToolReturnCreate) for m in messages):
+    if not scenario.whole_turn and _continues(messages):
         # Continuing after tool results: the returns are emitted from the answers; the agent then replies.
         # A scripted or requested reply is what the agent says then.
         reply = ask.reply or _after_tools(messages)
@@ -87,7 +88,7 @@ def plan_turn(
         plan.error = PlannedError(controls.error, "mid" if controls.error_at == "mid" else "start")
     if controls.scenario not in _OWN_REASONING:
         reasoned = [_reason_as(step, profile.reasons) for step in plan.steps]
-        if any(new is not old for new, old in zip(reasoned, plan.steps, strict=True)):
+        if reasoned != plan.steps:
             plan = replace(plan, steps=reasoned)
     schema = profile.response_schema
     if schema is not None and controls.reply is None:
@@ -96,6 +97,14 @@ def plan_turn(
     if profile.agent_type in catalogue.LEGACY_AGENT_TYPES and not use_assistant_message:
         plan = replace(plan, steps=[_reply_by_tool(step) for step in plan.steps])
     return plan
+
+
+def _continues(messages: Sequence[InputMessage]) -> bool:
+    """The client answers tool calls (approvals, tool returns)."""
+    for message in messages:
+        if isinstance(message, _ANSWERS):
+            return True
+    return False
 
 
 def _ask(

@@ -1,0 +1,79 @@
+"""The send's own fast paths answer as the general ones do: a body read without Starlette's stream, in one ASGI
+message or in many, gives the same bytes; a client gone before its body arrived changes nothing (what it is sent,
+into a closed connection, is what Starlette's own reading leads to: its ClientDisconnect)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from mockserver.app import create_app
+
+AGENT = "agent-7e57ed00-0000-4000-8000-000000000002"
+PATH = f"/v1/agents/{AGENT}/messages"
+
+
+def _scope(body: bytes) -> dict[str, Any]:
+    return {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": PATH, "raw_path": PATH.encode(), "query_string": b"", "root_path": "",
+        "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 5000),
+        "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode())],
+    }  # fmt: skip
+
+
+async def _send(app: Any, messages: list[dict[str, Any]]) -> tuple[int, bytes]:
+    """One request whose body arrives as ``messages``; the status and body answered (0: none)."""
+    pending = list(messages)
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if pending:
+            return pending.pop(0)
+        await asyncio.sleep(3600)
+        raise AssertionError("unreachable")
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    body = b"".join(m.get("body", b"") for m in messages)
+    try:
+        await app(_scope(body), receive, send)
+    except Exception:  # a disconnect may surface as the framework's exception: what matters is what was sent
+        pass
+    status = next((m["status"] for m in sent if m["type"] == "http.response.start"), 0)
+    return status, b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+
+
+def _chunks(body: bytes, sizes: list[int]) -> list[dict[str, Any]]:
+    out, at = [], 0
+    for size in sizes:
+        out.append({"type": "http.request", "body": body[at : at + size], "more_body": True})
+        at += size
+    out.append({"type": "http.request", "body": body[at:], "more_body": False})
+    return out
+
+
+def test_a_body_in_many_messages_is_answered_as_in_one() -> None:
+    body = json.dumps({"input": "hello in pieces", "max_steps": 3}).encode()
+
+    async def answers(messages: list[dict[str, Any]]) -> tuple[int, bytes]:
+        return await _send(create_app(seed=11), messages)
+
+    whole = asyncio.run(answers([{"type": "http.request", "body": body, "more_body": False}]))
+    pieces = asyncio.run(answers(_chunks(body, [1, 0, 7, 5])))
+    assert whole[0] == 200
+    assert json.loads(whole[1])["messages"]
+    assert pieces == whole
+
+
+def test_a_client_gone_before_its_body_arrived_is_answered_nothing_and_changes_nothing() -> None:
+    app = create_app(seed=11)
+    body = json.dumps({"input": "never finished"}).encode()
+    messages = [{"type": "http.request", "body": body[:5], "more_body": True}, {"type": "http.disconnect"}]
+    status, _ = asyncio.run(_send(app, messages))
+    assert status != 200
+    assert app.state.store.runs == {}
+    assert app.state.store.messages == {}
