@@ -346,8 +346,10 @@ def _consume_exception(task: asyncio.Future[Any]) -> None:
 
 def _stream(request: Request, record: RunRecord, controls: Controls, *, numbered: bool) -> Response:
     events = follow(request.app.state.store, record, numbered=numbered)
+    if not controls.fault:  # most streams: each event encoded as it comes, no fault machinery in between
+        return sse_response(_encoded(events))
     context = fault_context(request, controls, record.run.id)
-    return sse_response(faulty_frames(events, controls.fault or (), context))
+    return sse_response(faulty_frames(events, controls.fault, context))
 
 
 def resume(store: Store, record: RunRecord, starting_after: int, *, expire: bool = False) -> Response:
@@ -363,7 +365,7 @@ def resume(store: Store, record: RunRecord, starting_after: int, *, expire: bool
 
 async def _encoded(events: AsyncIterator[Any]) -> AsyncIterator[bytes]:
     async for event in events:
-        yield sse.encode(event)
+        yield event if isinstance(event, bytes) else sse.encode(event)  # as faulty_frames frames them
 
 
 def _http_error(plan: TurnPlan) -> HTTPError:

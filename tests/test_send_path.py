@@ -1,6 +1,7 @@
 """The send's own fast paths answer as the general ones do: a body read without Starlette's stream, in one ASGI
 message or in many, gives the same bytes; a client gone before its body arrived changes nothing (what it is sent,
-into a closed connection, is what Starlette's own reading leads to: its ClientDisconnect)."""
+into a closed connection, is what Starlette's own reading leads to: its ClientDisconnect); a stream without faults
+is encoded as the fault machinery encodes it with none."""
 
 from __future__ import annotations
 
@@ -8,7 +9,12 @@ import asyncio
 import json
 from typing import Any
 
+import httpx
+import pytest
+
 from mockserver.app import create_app
+from mockserver.faults import FaultContext, faulty_frames
+from mockserver.sending import _encoded, follow
 
 AGENT = "agent-7e57ed00-0000-4000-8000-000000000002"
 PATH = f"/v1/agents/{AGENT}/messages"
@@ -77,3 +83,27 @@ def test_a_client_gone_before_its_body_arrived_is_answered_nothing_and_changes_n
     assert status != 200
     assert app.state.store.runs == {}
     assert app.state.store.messages == {}
+
+
+@pytest.mark.parametrize("body", [
+    {"input": "hello", "streaming": True},
+    {"input": "/steps 3", "streaming": True, "stream_tokens": True, "include_pings": True},
+    {"input": "/error llm_error", "streaming": True, "background": True},
+])  # fmt: skip
+def test_a_stream_without_faults_is_the_fault_machinerys_with_none(body: dict[str, Any]) -> None:
+    app = create_app(seed=5)
+
+    async def run() -> tuple[bytes, bytes, bytes]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mock") as client:
+            answered = (await client.post(PATH, json=body)).content
+        store = app.state.store
+        record = next(reversed(store.runs.values()))
+        numbered = bool(body.get("background"))
+        context = FaultContext(stall_ms=0, ping_interval_ms=1000, retry_after=None, attempt=0, ping=lambda _: None)
+        general = [f async for f in faulty_frames(follow(store, record, numbered=numbered), (), context)]
+        fast = [f async for f in _encoded(follow(store, record, numbered=numbered))]
+        return answered, b"".join(general), b"".join(fast)
+
+    answered, general, fast = asyncio.run(run())
+    assert b"data: " in answered
+    assert fast == general == answered
