@@ -162,3 +162,14 @@ def test_objects_built_from_the_same_names_in_another_order_are_the_same() -> No
     other = trusted(UserMessage, content="hi", otid=None, date=NOW, id="message-1")
     assert one.model_dump_json() == other.model_dump_json() == UserMessage(**one.model_dump()).model_dump_json()
     assert list(one.__dict__) == list(other.__dict__) == list(UserMessage.model_fields)
+
+
+def test_a_date_written_again_is_its_own_text_whatever_came_between() -> None:
+    # Each kind remembers the last date it wrote (by identity): a page alternating dates gets each one's text.
+    one, two = NOW, NOW.replace(second=6, microsecond=5)
+    for _ in range(2):
+        assert _message_date(one) == "2026-01-02T03:04:05+00:00"
+        assert _message_date(one) == "2026-01-02T03:04:05+00:00"
+        assert _message_date(two) == "2026-01-02T03:04:06+00:00"
+        assert _timestamp(two) == "2026-01-02T03:04:06.000005Z"
+        assert _timestamp(one) == "2026-01-02T03:04:05.678901Z"

@@ -40,11 +40,22 @@ CONV_ID_PATTERN = f"^conv-{_UUID4}$"
 TOOL_ID_PATTERN = f"^tool-{_UUID4}$"
 
 
+# The last date written of each kind, with its text: the items of one stored message share their date object, so
+# an answer or a page writes most dates once (a date is a third of an item's serialisation). One tuple, replaced
+# whole: a reader in another thread sees a date with its own text.
+_LAST_MESSAGE_DATE: list[tuple[datetime | None, str]] = [(None, "")]
+_LAST_TIMESTAMP: list[tuple[datetime | None, str]] = [(None, "")]
+
+
 def _message_date(value: datetime) -> str:
     # LettaMessage dates: UTC, whole seconds, "+00:00" (wire doc §1.5).
-    if value.tzinfo is not timezone.utc:  # the mock's own dates are already UTC: every item's date is written
-        value = value.astimezone(timezone.utc)
-    return value.replace(microsecond=0).isoformat()
+    seen, text = _LAST_MESSAGE_DATE[0]
+    if value is seen:
+        return text
+    utc = value if value.tzinfo is timezone.utc else value.astimezone(timezone.utc)  # the mock's own are UTC
+    text = utc.replace(microsecond=0).isoformat()
+    _LAST_MESSAGE_DATE[0] = (value, text)
+    return text
 
 
 def _timestamp(value: datetime) -> str:
@@ -52,9 +63,13 @@ def _timestamp(value: datetime) -> str:
     # The real server writes completed_at without any suffix; that quirk belongs to the server-fidelity
     # profile, the default profile gives every date a timezone.
     # isoformat, not strftime: %Y does not pad years before 1000 to four digits.
-    if value.tzinfo is not timezone.utc:
-        value = value.astimezone(timezone.utc)
-    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    seen, text = _LAST_TIMESTAMP[0]
+    if value is seen:
+        return text
+    utc = value if value.tzinfo is timezone.utc else value.astimezone(timezone.utc)
+    text = utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    _LAST_TIMESTAMP[0] = (value, text)
+    return text
 
 
 def _integral(value: object) -> object:
