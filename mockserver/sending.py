@@ -151,10 +151,10 @@ class Send:
         messages = tuple(input_messages(body))
         authored = rule_answer(request, agent, conversation_id, body, messages, letta)
         controls = request_controls(request, agent, messages, authored)
-        if kind.faults and not streaming and any(FAULTS[f.kind].stream_only for f in controls.fault or ()):
+        if kind.faults and not streaming and controls.fault and any(FAULTS[f.kind].stream_only for f in controls.fault):
             listed = controls.as_dict()["fault"]
             raise ControlError(f"{CONTROL_HEADER}: stream faults need a streaming request (fault={listed})")
-        stream = body if isinstance(body, LettaStreamingRequest | ConversationMessageRequest) else None
+        stream = body if isinstance(body, _STREAMABLE) else None
         return cls(
             kind, agent, body, messages, controls, letta, conversation_id=conversation_id, streaming=streaming,
             stream_tokens=streaming and stream is not None and stream.stream_tokens,
@@ -163,6 +163,9 @@ class Send:
             callback_url=body.callback_url if isinstance(body, LettaAsyncRequest) else None, authored=authored,
             tool_ms=request.app.state.config.created_tool_ms if letta.slow_tools else 0,
         )  # fmt: skip
+
+
+_STREAMABLE = (LettaStreamingRequest, ConversationMessageRequest)  # bodies that say how to stream
 
 
 def input_messages(body: LettaRequest) -> list[InputMessage]:
@@ -217,15 +220,6 @@ def request_controls(
 def turn_options(send: Send) -> TurnOptions:
     """How the turn runs: what it streams (from the send) and how fast (from its controls; a server tool of an
     agent a client created runs for the ``created_tool_ms`` setting unless they say)."""
-    controls = send.controls
-    pace = Pace(
-        first_event_s=controls.get("first_event_delay_ms", 0) / 1000,
-        token_s=controls.get("token_delay_ms", 0) / 1000,
-        tool_s=controls.get("tool_ms", send.tool_ms) / 1000,
-        jitter_s=controls.get("jitter_ms", 0) / 1000,
-        ping_interval_s=controls.get("ping_interval_ms", catalogue.KEEPALIVE_INTERVAL_MS) / 1000,
-        seed=controls.seed,
-    )
     body = send.body
     return TurnOptions(
         stream_tokens=send.stream_tokens,
@@ -235,8 +229,28 @@ def turn_options(send: Send) -> TurnOptions:
         max_steps=body.max_steps,
         async_run=send.kind.answers_run,
         rules=send.rules,
-        pace=pace,
+        pace=_pace(send.controls, send.tool_ms),
     )
+
+
+# The last pace made, by the controls it was made of: most sends share theirs (the server's defaults).
+_LAST_PACE: list[tuple[Controls | None, int, Pace]] = [(None, 0, Pace())]
+
+
+def _pace(controls: Controls, tool_ms: int) -> Pace:
+    seen, seen_tool_ms, pace = _LAST_PACE[0]
+    if controls is seen and tool_ms == seen_tool_ms:  # both frozen: the same controls make the same pace
+        return pace
+    pace = Pace(
+        first_event_s=controls.get("first_event_delay_ms", 0) / 1000,
+        token_s=controls.get("token_delay_ms", 0) / 1000,
+        tool_s=controls.get("tool_ms", tool_ms) / 1000,
+        jitter_s=controls.get("jitter_ms", 0) / 1000,
+        ping_interval_s=controls.get("ping_interval_ms", catalogue.KEEPALIVE_INTERVAL_MS) / 1000,
+        seed=controls.seed,
+    )
+    _LAST_PACE[0] = (controls, tool_ms, pace)
+    return pace
 
 
 def plan_for(store: Store, send: Send) -> TurnPlan:

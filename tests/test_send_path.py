@@ -13,8 +13,10 @@ import httpx
 import pytest
 
 from mockserver.app import create_app
+from mockserver.control import NO_CONTROLS, Controls
+from mockserver.engine import Pace
 from mockserver.faults import FaultContext, faulty_frames
-from mockserver.sending import _encoded, follow
+from mockserver.sending import _encoded, _pace, follow
 
 AGENT = "agent-7e57ed00-0000-4000-8000-000000000002"
 PATH = f"/v1/agents/{AGENT}/messages"
@@ -107,3 +109,14 @@ def test_a_stream_without_faults_is_the_fault_machinerys_with_none(body: dict[st
     answered, general, fast = asyncio.run(run())
     assert b"data: " in answered
     assert fast == general == answered
+
+
+def test_a_pace_is_made_of_its_own_controls_whatever_came_before() -> None:
+    # The last pace is kept by the controls it was made of: other controls, or another tool time, make their own.
+    slow, fast = Controls(token_delay_ms=40, jitter_ms=3, seed=9), Controls(token_delay_ms=5)
+    for controls, tool_ms in [(slow, 0), (slow, 0), (fast, 0), (slow, 250), (fast, 0), (NO_CONTROLS, 7)]:
+        made = _pace(controls, tool_ms)
+        assert made == Pace(
+            token_s=controls.get("token_delay_ms", 0) / 1000, jitter_s=controls.get("jitter_ms", 0) / 1000,
+            tool_s=tool_ms / 1000, seed=controls.seed,
+        )  # fmt: skip

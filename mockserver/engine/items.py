@@ -171,6 +171,8 @@ def step_items(
     if step.text is not None:
         reply = trusted(AssistantMessage, **common, otid=otid(), content=step.text)
         items.append((reply, text_chunks(reply, words(step.text)) if tokens else None))
+    if not step.calls:  # most steps: text only
+        return StepItems(items, [], [])
     served = [(p, c) for p, c in zip(step.calls, calls, strict=True) if p.kind == "server"]
     waiting = [(p, c) for p, c in zip(step.calls, calls, strict=True) if p.kind != "server"]
     if served:

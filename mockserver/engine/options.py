@@ -11,7 +11,7 @@ from mockserver.rules import CONTRACT, Rules
 __all__ = ["Pace", "TurnOptions"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Pace:
     """Timing of a stream. All zero by default, so test suites stay fast (``letta-mock serve --pace realistic``
     sets front-end timings through the controls)."""
