@@ -43,7 +43,10 @@ async def send_message(request: Request) -> Response:
 
 
 def _route_checks(request: Request, body: LettaStreamingRequest) -> None:
-    """The real server's checks after validation (wire doc §4 steps 3-4), in its order."""
+    """The real server's checks after validation (wire doc §4 steps 3-4), in its order. The rules are asked only
+    when there is something they could refuse (most sends: nothing)."""
+    if not body.streaming and not (body.stream_tokens or not body.include_pings or body.background):
+        return
     letta = rules(request)
     if not body.streaming and letta.streaming_options_need_streaming:
         reasons = []
