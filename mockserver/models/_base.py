@@ -104,6 +104,10 @@ _LAYOUT: dict[type[BaseModel], tuple[dict[str, Any], tuple[tuple[str, Any], ...]
 # by every object built from those names.
 _PREPARED: dict[tuple[Any, ...], tuple[dict[str, Any], tuple[tuple[str, Any], ...], set[str]]] = {}
 _set_slot = object.__setattr__  # BaseModel.__setattr__ would treat the slots as fields
+# BaseModel's own slots, set through their descriptors (a tenth of a trusted object's cost less than by name).
+_SET_FIELDS_SET = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
+_SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 def trusted(model: type[Model], /, **fields: Any) -> Model:
@@ -125,9 +129,9 @@ def trusted(model: type[Model], /, **fields: Any) -> Model:
     # ``model_fields_set``, one set shared by every object of ``model`` built from the same fields: a set of its
     # own cost each object ~0.7 KB, a third of a stored message's memory, and nothing reads it of a wire object
     # (``exclude_unset`` is for what clients send). Assigning a field adds its name to the shared set.
-    _set_slot(built, "__pydantic_fields_set__", given)
-    _set_slot(built, "__pydantic_extra__", None)
-    _set_slot(built, "__pydantic_private__", None)
+    _SET_FIELDS_SET(built, given)
+    _SET_EXTRA(built, None)
+    _SET_PRIVATE(built, None)
     return built
 
 
