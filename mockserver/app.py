@@ -10,12 +10,13 @@ import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
+from starlette._utils import get_route_path
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Match, Mount, Route, request_response
+from starlette.routing import BaseRoute, Match, Mount, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.allowlists import OriginCheck
@@ -98,7 +99,6 @@ def create_app(**settings: Any) -> Starlette:
     """
     config = MockConfig.build(**settings)
     app = Starlette(
-        routes=[*routes(Rules.of_config(config)), *([_admin()] if config.admin else [])],
         middleware=[
             # Browser front ends call with an Authorization header; preflights are answered here, before the token
             # check (a browser sends no credentials on one). A page not allowed is refused before the journal.
@@ -109,6 +109,7 @@ def create_app(**settings: Any) -> Starlette:
         ],
         exception_handlers={HTTPError: _letta_error, HTTPException: _starlette_error, Exception: _unexpected},
     )
+    app.router = _Router([*routes(Rules.of_config(config)), *([_admin()] if config.admin else [])])
     # A long-running server keeps everything it stored; full garbage collections over it paused every request
     # for 100-400 ms (bench/profile_http.py). Stored state lives on, so the process owner moves it out of the way.
     store = Store(seed=config.seed, agents=config.agents, on_growth=gc.freeze if config.freeze_gc else None)
@@ -213,13 +214,14 @@ class _Route(Route):
         # Starlette's patterns end in "$", which also matches before a final newline: /v1/runs/%0A would be the
         # runs list rather than the run "\n". "\Z" ends a match at the end of the path only.
         self.path_regex = re.compile(pattern.removesuffix("$") + r"\Z")
+        self.app = _respond(endpoint or self._first_request)
 
     @property
     def endpoint(self) -> Handler:
         handler = self._handler
         if handler is None:
             handler = self._handler = HANDLERS[self.name]
-            self.app = request_response(handler)  # from now on the route calls its handler directly
+            self.app = _respond(handler)  # from now on the route calls its handler directly
         return handler
 
     @endpoint.setter
@@ -233,7 +235,144 @@ class _Route(Route):
         scope[OPERATION] = self.name
         if self.methods and scope["method"] not in self.methods:
             raise HTTPException(405, headers={"Allow": _allowed(scope)})
-        await super().handle(scope, receive, send)
+        await self.app(scope, receive, send)
+
+
+def _respond(handler: Handler) -> ASGIApp:
+    """Starlette's ``request_response`` without its own exception handling: an exception a handler raises goes to
+    the app's ``ExceptionMiddleware``, which the router sits right inside of and which holds the same handlers (its
+    ``wrap_app_handling_exceptions``; the same ``Request`` scope, the same "response already started" check)."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        response = await handler(Request(scope, receive, send))
+        await response(scope, receive, send)
+
+    return app
+
+
+class _Router(Router):
+    """Starlette's router, which tries every route's pattern in order (123 of them), with a table built on the first
+    request that names the few routes a path can match (``_Table``); the router's own rules then decide among
+    those exactly as among all (the first full match, else the first partial one: a 405). A path the table has no
+    route for (an unknown path, a slash too many or too few, the admin mount's) goes the general way, so 404s,
+    redirects and mounts answer as they always did."""
+
+    _table: _Table | None = None
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            table = self._table
+            if table is None or not table.serves(self.routes):
+                table = self._table = _Table(self.routes)
+            found = table.find(scope)
+            if found is not None:
+                route, child_scope = found
+                if "router" not in scope:
+                    scope["router"] = self
+                scope["route"] = route
+                scope.update(child_scope)
+                await route.handle(scope, receive, send)
+                return
+        await super().app(scope, receive, send)
+
+
+class _Node:
+    """A segment trie: the literal segments that may follow, the path parameter that may, and the routes that end
+    here (their indexes in the router's order: all of them, and by method)."""
+
+    __slots__ = ("by_method", "ending", "literal", "parameter")
+
+    def __init__(self) -> None:
+        self.literal: dict[str, _Node] = {}
+        self.parameter: _Node | None = None
+        self.ending: list[int] = []
+        self.by_method: dict[str, list[int]] = {}
+
+
+_PARAMETER = re.compile(r"\{[a-zA-Z_][a-zA-Z0-9_]*(?::[a-zA-Z_][a-zA-Z0-9_]*)?\}")
+
+
+class _Table:
+    """Which of ``routes`` a path may match, found segment by segment: a superset of those whose pattern matches
+    (a parameter stands for any non-empty segment), each then checked with its own ``matches``. In the table: the
+    app's routes (``_Route``: their methods known) with plain segments; a path whose first segment is another
+    route's (a mount's) is not looked up here at all."""
+
+    def __init__(self, routes: list[BaseRoute]) -> None:
+        self.routes = list(routes)
+        self.size = len(self.routes)
+        self.root = _Node()
+        self.others: dict[str, int] = {}  # first segments of the routes not in the table (a mount's: "_mock")
+        for index, route in enumerate(self.routes):
+            segments = route.path.split("/") if isinstance(route, _Route) else []
+            if not isinstance(route, _Route) or not route.methods or any(_unplain(s) for s in segments):
+                first = str(getattr(route, "path", "")).split("/")[1:2] or [""]
+                self.others[first[0]] = index
+                continue
+            node = self.root
+            for segment in segments:
+                if segment.startswith("{"):
+                    node.parameter = node = node.parameter or _Node()
+                else:
+                    node = node.literal.setdefault(segment, _Node())
+            node.ending.append(index)
+            for method in route.methods or ():
+                node.by_method.setdefault(method, []).append(index)
+        if any(first == "" or "{" in first for first in self.others):  # one that may match any path: no table
+            self.root = _Node()
+
+    def serves(self, routes: list[BaseRoute]) -> bool:
+        """The router's routes are still the ones the table was built from (a test may replace the admin mount)."""
+        return len(routes) == self.size and all(routes[i] is self.routes[i] for i in self.others.values())
+
+    def find(self, scope: Scope) -> tuple[BaseRoute, Scope] | None:
+        """The route Starlette's router would take for ``scope``, and its child scope: the first (in the router's
+        order) that matches path and method, else the first that matches the path (a 405); None: not in the table."""
+        segments = get_route_path(scope).split("/")
+        if len(segments) < 2 or segments[1] in self.others:
+            return None
+        ends: list[_Node] = []
+        _walk(self.root, segments, 0, ends)
+        if not ends:
+            return None
+        method = scope["method"]
+        full = ends[0].by_method.get(method, ()) if len(ends) == 1 else sorted(
+            i for end in ends for i in end.by_method.get(method, ()))  # fmt: skip
+        for index in full:  # only a route serving the method can match fully, and the first that does wins
+            route = self.routes[index]
+            match, child_scope = route.matches(scope)
+            if match is Match.FULL:
+                return route, child_scope
+        for index in sorted(i for end in ends for i in end.ending):  # none did: the first to match the path
+            route = self.routes[index]
+            match, child_scope = route.matches(scope)
+            if match is not Match.NONE:
+                return route, child_scope
+        return None
+
+
+def _unplain(segment: str) -> bool:
+    """Not a plain segment: a parameter within other text, or one that may span segments (``:path``)."""
+    return ("{" in segment and not _PARAMETER.fullmatch(segment)) or segment.endswith(":path}")
+
+
+def _walk(node: _Node, segments: list[str], at: int, out: list[_Node]) -> None:
+    """The nodes where ``segments`` (from ``at``) end: by literal segments, or any non-empty one for a parameter."""
+    while at < len(segments):
+        segment = segments[at]
+        at += 1
+        if node.parameter is not None and segment:
+            literal = node.literal.get(segment)
+            if literal is not None:  # both ways: the literal route and the template may each match
+                _walk(literal, segments, at, out)
+            node = node.parameter
+            continue
+        found = node.literal.get(segment)
+        if found is None:
+            return
+        node = found
+    if node.ending:
+        out.append(node)
 
 
 def _allowed(scope: Scope) -> str:
