@@ -166,3 +166,35 @@ async def test_the_same_requests_get_the_same_bytes_as_on_starlettes_router(fide
             assert answer(mine) == answer(theirs), (method, path)
             sent += 1
     assert sent > 1000
+
+
+HOSTS: list[list[bytes]] = [
+    [b"127.0.0.1:8283"], [b"localhost"], [b"LOCALHOST:1"], [b"[::1]:80"], [b"evil.example"], [b"127.0.0.1.evil"],
+    [b""], [b"127.0.0.1:x"], [], [b"127.0.0.1", b"evil.example"], [b"evil.example", b"127.0.0.1"], [b"mock.test"],
+]  # fmt: skip
+
+
+async def test_a_host_check_answers_a_host_it_admitted_before_as_it_did_the_first_time() -> None:
+    # HostCheck remembers the Host headers it admitted; a remembered one must get what a fresh check gives it.
+    from mockserver.allowlists import HostCheck, host_allowlist
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def answer_of(check: HostCheck, hosts: list[bytes]) -> list[Any]:
+        sent: list[Any] = []
+
+        async def send(message: Any) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "method": "GET", "path": "/", "headers": [(b"host", h) for h in hosts]}
+        await check(scope, None, send)
+        return sent
+
+    allowed = host_allowlist("127.0.0.1", ["mock.test"])
+    remembering = HostCheck(app, allowed)
+    for hosts in HOSTS * 3:
+        assert await answer_of(remembering, hosts) == await answer_of(HostCheck(app, allowed), hosts), hosts
+    assert remembering._admitted_hosts == {b"127.0.0.1:8283", b"localhost", b"LOCALHOST:1", b"[::1]:80",
+                                           b"127.0.0.1", b"mock.test"}  # fmt: skip
