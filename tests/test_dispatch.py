@@ -188,8 +188,11 @@ async def test_a_host_check_answers_a_host_it_admitted_before_as_it_did_the_firs
         async def send(message: Any) -> None:
             sent.append(message)
 
+        async def receive() -> Any:
+            return {"type": "http.request", "body": b""}
+
         scope = {"type": "http", "method": "GET", "path": "/", "headers": [(b"host", h) for h in hosts]}
-        await check(scope, None, send)
+        await check(scope, receive, send)
         return sent
 
     allowed = host_allowlist("127.0.0.1", ["mock.test"])
