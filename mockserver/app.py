@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Match, Mount, Route, Router
+from starlette.routing import BaseRoute, Match, Mount, Route, Router, compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.allowlists import OriginCheck
@@ -169,12 +169,11 @@ def routes(rules: Rules = CONTRACT) -> list[BaseRoute]:
     (``rules.templates_take_literals``) tries the template and answers 422 for the id, as FastAPI does."""
     paths = [(prefix + path.removeprefix("/v1"), operation) for prefix in PREFIXES for operation in OPERATIONS
              for path in (operation.path, *operation.aliases)]  # fmt: skip
-    every = [path.split("/") for path, _ in paths]  # split once: each path is compared with every other
-    out: list[BaseRoute] = []
-    for path, operation in paths:
-        reserved = {} if rules.templates_take_literals else _literal_siblings(path.split("/"), every)
-        out.append(_Route(path, None, [operation.method], operation.operation_id, reserved))
-    out.append(_Route("/openapi.json", _openapi_document, ["GET"], None, {}))
+    every = None if rules.templates_take_literals else [path.split("/") for path, _ in paths]  # split once
+    out: list[BaseRoute] = [
+        _Route(path, None, operation.method, operation.operation_id, every) for path, operation in paths
+    ]
+    out.append(_Route("/openapi.json", _openapi_document, "GET", "_openapi_document", None))
     return out
 
 
@@ -196,25 +195,49 @@ def _literal_siblings(segments: list[str], paths: list[list[str]]) -> dict[str, 
 class _Route(Route):
     """A route of one method, named by its operationId (which it puts in the scope for the journal, ``OPERATION``).
     A 405 names every method the URL is served with (Starlette's own ``Allow`` names only the first route it tried);
-    a path parameter never matches the ``reserved`` words of literal siblings. Without an ``endpoint``, the route's
-    is its operation's handler (``HANDLERS[name]``), imported when the route is first matched or asked for."""
+    a path parameter never matches the literal words its siblings among ``paths`` put in its place (None: it may).
+    Without an ``endpoint``, the route's is its operation's handler (``HANDLERS[name]``), imported when the route is
+    first matched or asked for. Its pattern is compiled when first used: a server starts without compiling any."""
 
     _handler: Handler | None
 
     def __init__(
-        self, path: str, endpoint: Handler | None, methods: list[str], name: str | None, reserved: dict[str, set[str]]
+        self, path: str, endpoint: Handler | None, method: str, name: str, paths: list[list[str]] | None
     ) -> None:
-        super().__init__(path, endpoint or self._first_request, methods=methods, name=name)
-        self.endpoint = endpoint  # after Route.__init__, which sets it too
-        pattern = self.path_regex.pattern
-        for parameter, words in sorted(reserved.items()):
-            group = f"(?P<{parameter}>"
-            alternatives = "|".join(re.escape(word) for word in sorted(words))
-            pattern = pattern.replace(group, f"{group}(?!(?:{alternatives})(?:/|$))")
-        # Starlette's patterns end in "$", which also matches before a final newline: /v1/runs/%0A would be the
-        # runs list rather than the run "\n". "\Z" ends a match at the end of the path only.
-        self.path_regex = re.compile(pattern.removesuffix("$") + r"\Z")
+        # What Route.__init__ sets for an endpoint function, but the pattern (``path_regex``, ``_compiled``).
+        self.path, self.name, self.include_in_schema = path, name, True
+        self.endpoint = endpoint
         self.app = _respond(endpoint or self._first_request)
+        self.methods = {method, "HEAD"} if method == "GET" else {method}
+        self._paths = paths
+        self._pattern: tuple[re.Pattern[str], str, dict[str, Any]] | None = None
+
+    @property
+    def _compiled(self) -> tuple[re.Pattern[str], str, dict[str, Any]]:
+        if self._pattern is None:
+            regex, path_format, convertors = compile_path(self.path)
+            pattern = regex.pattern
+            reserved = {} if self._paths is None else _literal_siblings(self.path.split("/"), self._paths)
+            for parameter, words in sorted(reserved.items()):
+                group = f"(?P<{parameter}>"
+                alternatives = "|".join(re.escape(word) for word in sorted(words))
+                pattern = pattern.replace(group, f"{group}(?!(?:{alternatives})(?:/|$))")
+            # Starlette's patterns end in "$", which also matches before a final newline: /v1/runs/%0A would be the
+            # runs list rather than the run "\n". "\Z" ends a match at the end of the path only.
+            self._pattern = (re.compile(pattern.removesuffix("$") + r"\Z"), path_format, convertors)
+        return self._pattern
+
+    @property
+    def path_regex(self) -> re.Pattern[str]:  # type: ignore[override]
+        return self._compiled[0]
+
+    @property
+    def path_format(self) -> str:  # type: ignore[override]
+        return self._compiled[1]
+
+    @property
+    def param_convertors(self) -> dict[str, Any]:  # type: ignore[override]
+        return self._compiled[2]
 
     @property
     def endpoint(self) -> Handler:
