@@ -211,6 +211,17 @@ class _Route(Route):
         self.methods = {method, "HEAD"} if method == "GET" else {method}
         self._paths = paths
         self._pattern: tuple[re.Pattern[str], str, dict[str, Any]] | None = None
+        self._parameters: tuple[tuple[int, str, frozenset[str]], ...] | None = None
+
+    @property
+    def parameters(self) -> tuple[tuple[int, str, frozenset[str]], ...]:
+        """Each path parameter: its segment's index, its name, the words it may not be (``_literal_siblings``)."""
+        if self._parameters is None:
+            segments = self.path.split("/")
+            reserved = {} if self._paths is None else _literal_siblings(segments, self._paths)
+            self._parameters = tuple((at, s[1:-1], frozenset(reserved.get(s[1:-1], ()))) for at, s in
+                                     enumerate(segments) if s.startswith("{"))  # fmt: skip
+        return self._parameters
 
     @property
     def _compiled(self) -> tuple[re.Pattern[str], str, dict[str, Any]]:
@@ -312,7 +323,7 @@ class _Node:
         self.by_method: dict[str, list[int]] = {}
 
 
-_PARAMETER = re.compile(r"\{[a-zA-Z_][a-zA-Z0-9_]*(?::[a-zA-Z_][a-zA-Z0-9_]*)?\}")
+_PARAMETER = re.compile(r"\{[a-zA-Z_][a-zA-Z0-9_]*\}")  # a plain parameter: Starlette's "str" convertor
 
 
 class _Table:
@@ -362,21 +373,34 @@ class _Table:
         full = ends[0].by_method.get(method, ()) if len(ends) == 1 else sorted(
             i for end in ends for i in end.by_method.get(method, ()))  # fmt: skip
         for index in full:  # only a route serving the method can match fully, and the first that does wins
-            route = self.routes[index]
-            match, child_scope = route.matches(scope)
-            if match is Match.FULL:
-                return route, child_scope
+            found = self._match(index, segments, scope)
+            if found is not None:
+                return found
         for index in sorted(i for end in ends for i in end.ending):  # none did: the first to match the path
-            route = self.routes[index]
-            match, child_scope = route.matches(scope)
-            if match is not Match.NONE:
-                return route, child_scope
+            found = self._match(index, segments, scope)
+            if found is not None:
+                return found
         return None
+
+    def _match(self, index: int, segments: list[str], scope: Scope) -> tuple[BaseRoute, Scope] | None:
+        """``Route.matches`` for a route whose literal segments ``segments`` are known to have (``_walk``): its
+        parameters read from their segments, refused as its pattern refuses them (a sibling's word, ``_words``)."""
+        route = self.routes[index]
+        assert isinstance(route, _Route)
+        last = len(segments) - 1
+        params: dict[str, Any] = {}
+        for at, name, words in route.parameters:
+            value = segments[at]
+            if words and (value in words or (at == last and value[-1:] == "\n" and value[:-1] in words)):
+                return None  # the lookahead: a word, then "/" or the end ("$": before a final newline too)
+            params[name] = value
+        child_scope = {"endpoint": route.endpoint, "path_params": {**scope.get("path_params", {}), **params}}
+        return route, child_scope
 
 
 def _unplain(segment: str) -> bool:
-    """Not a plain segment: a parameter within other text, or one that may span segments (``:path``)."""
-    return ("{" in segment and not _PARAMETER.fullmatch(segment)) or segment.endswith(":path}")
+    """Neither literal nor a plain parameter (one within other text, or with a convertor: ``{n:int}``)."""
+    return "{" in segment and not _PARAMETER.fullmatch(segment)
 
 
 def _walk(node: _Node, segments: list[str], at: int, out: list[_Node]) -> None:

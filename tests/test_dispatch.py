@@ -73,7 +73,7 @@ def paths() -> list[str]:
         out |= {base, base + "/", base.rstrip("/"), base.replace("/v1/", "/latest/", 1),
                 base.replace("/latest/", "/v1/", 1), "/" + base, base + "/x"}  # fmt: skip
         for name in names:
-            for value in [*ODD, *WORDS]:
+            for value in [*ODD, *WORDS, *(word + "\n" for word in WORDS)]:
                 out.add(concrete(template, {**IDS, name: value}))
     out |= {"/", "", "/v1", "/v1/", "/latest", "/v2/health/", "/_mock", "/_mock/", "/_mock/journal", "/openapi.json/"}
     return sorted(out)
