@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gc
 import importlib
-import logging
 import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any
@@ -24,11 +23,9 @@ from mockserver.appstate import install
 from mockserver.auth import TokenCheck
 from mockserver.authored.ruleset import RuleSet
 from mockserver.authored.specs import RulesInvalid
-from mockserver.catalogue import Texts
 from mockserver.config import MockConfig
-from mockserver.errors import ConfigurationError, HTTPError
-from mockserver.faults import ConnectionDropped
-from mockserver.http import json_response, rules
+from mockserver.errors import ConfigurationError
+from mockserver.http import ERROR_HANDLERS, json_response
 from mockserver.journal import ADMIN_PREFIX, OPERATION, Journal, JournalMiddleware
 from mockserver.operations import OPERATIONS, PREFIXES, Operation
 from mockserver.rules import CONTRACT, Rules
@@ -36,7 +33,6 @@ from mockserver.store import Store
 
 __all__ = ["HANDLERS", "create_app", "routes"]
 
-log = logging.getLogger("letta_mock")
 _ORIGIN_OPTION = "--cors-origin {0} (in Python: cors_origins=['{0}'])"
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -107,7 +103,7 @@ def create_app(**settings: Any) -> Starlette:
             *([Middleware(TokenCheck, token=config.auth_token)] if config.auth_token is not None else []),
             *_replay(config.fixtures, config.replay_speed, config.on_miss or "error"),
         ],
-        exception_handlers={HTTPError: _letta_error, HTTPException: _starlette_error, Exception: _unexpected},
+        exception_handlers=ERROR_HANDLERS,
     )
     app.router = _Router([*routes(Rules.of_config(config)), *([_admin()] if config.admin else [])])
     # A long-running server keeps everything it stored; full garbage collections over it paused every request
@@ -434,35 +430,3 @@ async def _openapi_document(request: Request) -> Response:
     from mockserver.openapi import openapi_document  # built on the first request: start-up never pays for it
 
     return json_response(openapi_document())
-
-
-async def _letta_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPError)
-    body = exc.body()
-    if exc.status_code == 422 and rules(request).repr_422:
-        body = _server_validation_body(body)
-    return json_response(body, exc.status_code, headers=exc.headers)
-
-
-def _server_validation_body(body: dict[str, object]) -> dict[str, object]:
-    # The real server's 422: "detail" is the Python repr of the error list (wire doc §15.2).
-    detail = body["detail"]
-    if isinstance(detail, list):
-        errors = [{**e, "loc": tuple(e["loc"])} for e in detail]
-        extra = {k: v for k, v in body.items() if k != "detail"}
-        return {"trace_id": "", "detail": repr(errors), **extra}
-    return body
-
-
-async def _starlette_error(request: Request, exc: Exception) -> Response:
-    # Unknown routes and wrong methods, in FastAPI's JSON shape: {"detail": "Not Found"}.
-    assert isinstance(exc, HTTPException)
-    return json_response({"detail": exc.detail}, exc.status_code, headers=dict(exc.headers or {}))
-
-
-async def _unexpected(request: Request, exc: Exception) -> Response:
-    # A bug in the mock. Answer as Letta does for unhandled errors, and log it loudly for the test author.
-    # (A dropped connection is a fault on purpose: the response has started, nothing more is sent.)
-    if not isinstance(exc, ConnectionDropped):
-        log.exception("letta-mock failed on %s %s", request.method, request.url.path)
-    return json_response({"detail": Texts.UNKNOWN_ERROR}, 500)
