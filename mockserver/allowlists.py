@@ -51,6 +51,7 @@ LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
 # A page served from a loopback name, http or https, on any port.
 LOOPBACK_ORIGIN = r"https?://(?:localhost|127\.0\.0\.1|\[::1\])(?::\d{1,5})?"
 _LOGGED_AT_MOST = 64  # refused names logged per server: a flood of them is not a flood of warnings
+_ADMITTED_KEPT = 256  # distinct Host headers a HostCheck remembers it admitted (clients use one or two)
 log = logging.getLogger("letta_mock")
 
 
@@ -144,6 +145,7 @@ class HostCheck:
         self.option = option
         self._open = ANY in self.allowed
         self._trusted = TrustedHostMiddleware(self._admitted, allowed_hosts=list(self.allowed), www_redirect=False)
+        self._admitted_hosts: set[bytes | None] = set()  # Host headers it admitted (the first few hundred)
         self._refusals = _Refusals()
 
     async def _admitted(self, scope: Scope, receive: Receive, gate: Send) -> None:
@@ -154,8 +156,14 @@ class HostCheck:
         if self._open or scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        raw = _first_host(scope["headers"])
+        if raw in self._admitted_hosts:  # TrustedHostMiddleware's decision is the Host header's alone
+            await self.app(scope, receive, send)
+            return
         gate = _Gate(send)
         await self._trusted(scope, receive, gate)
+        if not gate.refused and len(self._admitted_hosts) < _ADMITTED_KEPT:
+            self._admitted_hosts.add(raw)
         if gate.refused:
             host = Headers(scope=scope).get("host")
             name = _hostname(host)
@@ -184,15 +192,10 @@ class OriginCheck(CORSMiddleware):
         self._refusals = _Refusals()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and all(key != b"origin" for key, _ in scope["headers"]):
+        if scope["type"] == "http" and not _has_origin(scope["headers"]):
             # No page is asking (most requests): all Starlette's CORS would do is "Vary: Origin" on the answer,
             # after parsing the request's headers; the same bytes without that.
-            async def varied(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    _vary_origin(message)
-                await send(message)
-
-            await self.app(scope, receive, varied)
+            await self.app(scope, receive, _Varied(send))
             return
         if scope["type"] == "http" and not self.allow_all_origins:
             headers = Headers(scope=scope)
@@ -211,6 +214,27 @@ class OriginCheck(CORSMiddleware):
         await super().__call__(scope, receive, send)
 
 
+def _has_origin(headers: Iterable[tuple[bytes, bytes]]) -> bool:
+    for key, _ in headers:
+        if key == b"origin":
+            return True
+    return False
+
+
+class _Varied:
+    """The ``send`` of a request no page made: ``Vary: Origin`` on the response's head (``_vary_origin``)."""
+
+    __slots__ = ("send",)
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            _vary_origin(message)
+        await self.send(message)
+
+
 def _vary_origin(message: Message) -> None:
     """``Vary: Origin`` on a response's head, as Starlette's CORS puts it there (``MutableHeaders``: the values of
     any ``vary`` headers joined with it into the first one, the others removed)."""
@@ -223,6 +247,14 @@ def _vary_origin(message: Message) -> None:
         headers[found[0]] = (b"vary", value)
     else:
         headers.append((b"vary", value))
+
+
+def _first_host(headers: Iterable[tuple[bytes, bytes]]) -> bytes | None:
+    """The ``Host`` header Starlette's ``Headers(scope=scope).get("host")`` reads: the first one."""
+    for key, value in headers:
+        if key == b"host":
+            return value
+    return None
 
 
 def _hostname(host: str | None) -> str:

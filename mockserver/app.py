@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import gc
 import importlib
-import logging
 import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
+from starlette._utils import get_route_path
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Match, Mount, Route, request_response
+from starlette.routing import BaseRoute, Match, Mount, Route, Router, compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.allowlists import OriginCheck
@@ -23,11 +23,9 @@ from mockserver.appstate import install
 from mockserver.auth import TokenCheck
 from mockserver.authored.ruleset import RuleSet
 from mockserver.authored.specs import RulesInvalid
-from mockserver.catalogue import Texts
 from mockserver.config import MockConfig
-from mockserver.errors import ConfigurationError, HTTPError
-from mockserver.faults import ConnectionDropped
-from mockserver.http import json_response, rules
+from mockserver.errors import ConfigurationError
+from mockserver.http import ERROR_HANDLERS, json_response
 from mockserver.journal import ADMIN_PREFIX, OPERATION, Journal, JournalMiddleware
 from mockserver.operations import OPERATIONS, PREFIXES, Operation
 from mockserver.rules import CONTRACT, Rules
@@ -35,7 +33,6 @@ from mockserver.store import Store
 
 __all__ = ["HANDLERS", "create_app", "routes"]
 
-log = logging.getLogger("letta_mock")
 _ORIGIN_OPTION = "--cors-origin {0} (in Python: cors_origins=['{0}'])"
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -98,7 +95,6 @@ def create_app(**settings: Any) -> Starlette:
     """
     config = MockConfig.build(**settings)
     app = Starlette(
-        routes=[*routes(Rules.of_config(config)), *([_admin()] if config.admin else [])],
         middleware=[
             # Browser front ends call with an Authorization header; preflights are answered here, before the token
             # check (a browser sends no credentials on one). A page not allowed is refused before the journal.
@@ -107,8 +103,9 @@ def create_app(**settings: Any) -> Starlette:
             *([Middleware(TokenCheck, token=config.auth_token)] if config.auth_token is not None else []),
             *_replay(config.fixtures, config.replay_speed, config.on_miss or "error"),
         ],
-        exception_handlers={HTTPError: _letta_error, HTTPException: _starlette_error, Exception: _unexpected},
+        exception_handlers=ERROR_HANDLERS,
     )
+    app.router = _Router([*routes(Rules.of_config(config)), *([_admin()] if config.admin else [])])
     # A long-running server keeps everything it stored; full garbage collections over it paused every request
     # for 100-400 ms (bench/profile_http.py). Stored state lives on, so the process owner moves it out of the way.
     store = Store(seed=config.seed, agents=config.agents, on_growth=gc.freeze if config.freeze_gc else None)
@@ -168,12 +165,11 @@ def routes(rules: Rules = CONTRACT) -> list[BaseRoute]:
     (``rules.templates_take_literals``) tries the template and answers 422 for the id, as FastAPI does."""
     paths = [(prefix + path.removeprefix("/v1"), operation) for prefix in PREFIXES for operation in OPERATIONS
              for path in (operation.path, *operation.aliases)]  # fmt: skip
-    every = [path.split("/") for path, _ in paths]  # split once: each path is compared with every other
-    out: list[BaseRoute] = []
-    for path, operation in paths:
-        reserved = {} if rules.templates_take_literals else _literal_siblings(path.split("/"), every)
-        out.append(_Route(path, None, [operation.method], operation.operation_id, reserved))
-    out.append(_Route("/openapi.json", _openapi_document, ["GET"], None, {}))
+    every = None if rules.templates_take_literals else [path.split("/") for path, _ in paths]  # split once
+    out: list[BaseRoute] = [
+        _Route(path, None, operation.method, operation.operation_id, every) for path, operation in paths
+    ]
+    out.append(_Route("/openapi.json", _openapi_document, "GET", "_openapi_document", None))
     return out
 
 
@@ -195,31 +191,67 @@ def _literal_siblings(segments: list[str], paths: list[list[str]]) -> dict[str, 
 class _Route(Route):
     """A route of one method, named by its operationId (which it puts in the scope for the journal, ``OPERATION``).
     A 405 names every method the URL is served with (Starlette's own ``Allow`` names only the first route it tried);
-    a path parameter never matches the ``reserved`` words of literal siblings. Without an ``endpoint``, the route's
-    is its operation's handler (``HANDLERS[name]``), imported when the route is first matched or asked for."""
+    a path parameter never matches the literal words its siblings among ``paths`` put in its place (None: it may).
+    Without an ``endpoint``, the route's is its operation's handler (``HANDLERS[name]``), imported when the route is
+    first matched or asked for. Its pattern is compiled when first used: a server starts without compiling any."""
 
     _handler: Handler | None
 
     def __init__(
-        self, path: str, endpoint: Handler | None, methods: list[str], name: str | None, reserved: dict[str, set[str]]
+        self, path: str, endpoint: Handler | None, method: str, name: str, paths: list[list[str]] | None
     ) -> None:
-        super().__init__(path, endpoint or self._first_request, methods=methods, name=name)
-        self.endpoint = endpoint  # after Route.__init__, which sets it too
-        pattern = self.path_regex.pattern
-        for parameter, words in sorted(reserved.items()):
-            group = f"(?P<{parameter}>"
-            alternatives = "|".join(re.escape(word) for word in sorted(words))
-            pattern = pattern.replace(group, f"{group}(?!(?:{alternatives})(?:/|$))")
-        # Starlette's patterns end in "$", which also matches before a final newline: /v1/runs/%0A would be the
-        # runs list rather than the run "\n". "\Z" ends a match at the end of the path only.
-        self.path_regex = re.compile(pattern.removesuffix("$") + r"\Z")
+        # What Route.__init__ sets for an endpoint function, but the pattern (``path_regex``, ``_compiled``).
+        self.path, self.name, self.include_in_schema = path, name, True
+        self.endpoint = endpoint
+        self.app = _respond(endpoint or self._first_request)
+        self.methods = {method, "HEAD"} if method == "GET" else {method}
+        self._paths = paths
+        self._pattern: tuple[re.Pattern[str], str, dict[str, Any]] | None = None
+        self._parameters: tuple[tuple[int, str, frozenset[str]], ...] | None = None
+
+    @property
+    def parameters(self) -> tuple[tuple[int, str, frozenset[str]], ...]:
+        """Each path parameter: its segment's index, its name, the words it may not be (``_literal_siblings``)."""
+        if self._parameters is None:
+            segments = self.path.split("/")
+            reserved = {} if self._paths is None else _literal_siblings(segments, self._paths)
+            self._parameters = tuple((at, s[1:-1], frozenset(reserved.get(s[1:-1], ()))) for at, s in
+                                     enumerate(segments) if s.startswith("{"))  # fmt: skip
+        return self._parameters
+
+    @property
+    def _compiled(self) -> tuple[re.Pattern[str], str, dict[str, Any]]:
+        if self._pattern is None:
+            regex, path_format, convertors = compile_path(self.path)
+            pattern = regex.pattern
+            reserved = {} if self._paths is None else _literal_siblings(self.path.split("/"), self._paths)
+            for parameter, words in sorted(reserved.items()):
+                group = f"(?P<{parameter}>"
+                alternatives = "|".join(re.escape(word) for word in sorted(words))
+                pattern = pattern.replace(group, f"{group}(?!(?:{alternatives})(?:/|$))")
+            # Starlette's patterns end in "$", which also matches before a final newline: /v1/runs/%0A would be the
+            # runs list rather than the run "\n". "\Z" ends a match at the end of the path only.
+            self._pattern = (re.compile(pattern.removesuffix("$") + r"\Z"), path_format, convertors)
+        return self._pattern
+
+    @property
+    def path_regex(self) -> re.Pattern[str]:  # type: ignore[override]
+        return self._compiled[0]
+
+    @property
+    def path_format(self) -> str:  # type: ignore[override]
+        return self._compiled[1]
+
+    @property
+    def param_convertors(self) -> dict[str, Any]:  # type: ignore[override]
+        return self._compiled[2]
 
     @property
     def endpoint(self) -> Handler:
         handler = self._handler
         if handler is None:
             handler = self._handler = HANDLERS[self.name]
-            self.app = request_response(handler)  # from now on the route calls its handler directly
+            self.app = _respond(handler)  # from now on the route calls its handler directly
         return handler
 
     @endpoint.setter
@@ -233,7 +265,157 @@ class _Route(Route):
         scope[OPERATION] = self.name
         if self.methods and scope["method"] not in self.methods:
             raise HTTPException(405, headers={"Allow": _allowed(scope)})
-        await super().handle(scope, receive, send)
+        await self.app(scope, receive, send)
+
+
+def _respond(handler: Handler) -> ASGIApp:
+    """Starlette's ``request_response`` without its own exception handling: an exception a handler raises goes to
+    the app's ``ExceptionMiddleware``, which the router sits right inside of and which holds the same handlers (its
+    ``wrap_app_handling_exceptions``; the same ``Request`` scope, the same "response already started" check)."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        response = await handler(Request(scope, receive, send))
+        await response(scope, receive, send)
+
+    return app
+
+
+class _Router(Router):
+    """Starlette's router, which tries every route's pattern in order (123 of them), with a table built on the first
+    request that names the few routes a path can match (``_Table``); the router's own rules then decide among
+    those exactly as among all (the first full match, else the first partial one: a 405). A path the table has no
+    route for (an unknown path, a slash too many or too few, the admin mount's) goes the general way, so 404s,
+    redirects and mounts answer as they always did."""
+
+    _table: _Table | None = None
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            table = self._table
+            if table is None or not table.serves(self.routes):
+                table = self._table = _Table(self.routes)
+            found = table.find(scope)
+            if found is not None:
+                route, child_scope = found
+                if "router" not in scope:
+                    scope["router"] = self
+                scope["route"] = route
+                scope.update(child_scope)
+                await route.handle(scope, receive, send)
+                return
+        await super().app(scope, receive, send)
+
+
+class _Node:
+    """A segment trie: the literal segments that may follow, the path parameter that may, and the routes that end
+    here (their indexes in the router's order: all of them, and by method)."""
+
+    __slots__ = ("by_method", "ending", "literal", "parameter")
+
+    def __init__(self) -> None:
+        self.literal: dict[str, _Node] = {}
+        self.parameter: _Node | None = None
+        self.ending: list[int] = []
+        self.by_method: dict[str, list[int]] = {}
+
+
+_PARAMETER = re.compile(r"\{[a-zA-Z_][a-zA-Z0-9_]*\}")  # a plain parameter: Starlette's "str" convertor
+
+
+class _Table:
+    """Which of ``routes`` a path may match, found segment by segment: a superset of those whose pattern matches
+    (a parameter stands for any non-empty segment), each then checked with its own ``matches``. In the table: the
+    app's routes (``_Route``: their methods known) with plain segments; a path whose first segment is another
+    route's (a mount's) is not looked up here at all."""
+
+    def __init__(self, routes: list[BaseRoute]) -> None:
+        self.routes = list(routes)
+        self.size = len(self.routes)
+        self.root = _Node()
+        self.others: dict[str, int] = {}  # first segments of the routes not in the table (a mount's: "_mock")
+        for index, route in enumerate(self.routes):
+            segments = route.path.split("/") if isinstance(route, _Route) else []
+            if not isinstance(route, _Route) or not route.methods or any(_unplain(s) for s in segments):
+                first = str(getattr(route, "path", "")).split("/")[1:2] or [""]
+                self.others[first[0]] = index
+                continue
+            node = self.root
+            for segment in segments:
+                if segment.startswith("{"):
+                    node.parameter = node = node.parameter or _Node()
+                else:
+                    node = node.literal.setdefault(segment, _Node())
+            node.ending.append(index)
+            for method in route.methods or ():
+                node.by_method.setdefault(method, []).append(index)
+        if any(first == "" or "{" in first for first in self.others):  # one that may match any path: no table
+            self.root = _Node()
+
+    def serves(self, routes: list[BaseRoute]) -> bool:
+        """The router's routes are still the ones the table was built from (a test may replace the admin mount)."""
+        return len(routes) == self.size and all(routes[i] is self.routes[i] for i in self.others.values())
+
+    def find(self, scope: Scope) -> tuple[BaseRoute, Scope] | None:
+        """The route Starlette's router would take for ``scope``, and its child scope: the first (in the router's
+        order) that matches path and method, else the first that matches the path (a 405); None: not in the table."""
+        segments = get_route_path(scope).split("/")
+        if len(segments) < 2 or segments[1] in self.others:
+            return None
+        ends: list[_Node] = []
+        _walk(self.root, segments, 0, ends)
+        if not ends:
+            return None
+        method = scope["method"]
+        full = ends[0].by_method.get(method, ()) if len(ends) == 1 else sorted(
+            i for end in ends for i in end.by_method.get(method, ()))  # fmt: skip
+        for index in full:  # only a route serving the method can match fully, and the first that does wins
+            found = self._match(index, segments, scope)
+            if found is not None:
+                return found
+        for index in sorted(i for end in ends for i in end.ending):  # none did: the first to match the path
+            found = self._match(index, segments, scope)
+            if found is not None:
+                return found
+        return None
+
+    def _match(self, index: int, segments: list[str], scope: Scope) -> tuple[BaseRoute, Scope] | None:
+        """``Route.matches`` for a route whose literal segments ``segments`` are known to have (``_walk``): its
+        parameters read from their segments, refused as its pattern refuses them (a sibling's word, ``_words``)."""
+        route = self.routes[index]
+        assert isinstance(route, _Route)
+        last = len(segments) - 1
+        params: dict[str, Any] = {}
+        for at, name, words in route.parameters:
+            value = segments[at]
+            if words and (value in words or (at == last and value[-1:] == "\n" and value[:-1] in words)):
+                return None  # the lookahead: a word, then "/" or the end ("$": before a final newline too)
+            params[name] = value
+        child_scope = {"endpoint": route.endpoint, "path_params": {**scope.get("path_params", {}), **params}}
+        return route, child_scope
+
+
+def _unplain(segment: str) -> bool:
+    """Neither literal nor a plain parameter (one within other text, or with a convertor: ``{n:int}``)."""
+    return "{" in segment and not _PARAMETER.fullmatch(segment)
+
+
+def _walk(node: _Node, segments: list[str], at: int, out: list[_Node]) -> None:
+    """The nodes where ``segments`` (from ``at``) end: by literal segments, or any non-empty one for a parameter."""
+    while at < len(segments):
+        segment = segments[at]
+        at += 1
+        if node.parameter is not None and segment:
+            literal = node.literal.get(segment)
+            if literal is not None:  # both ways: the literal route and the template may each match
+                _walk(literal, segments, at, out)
+            node = node.parameter
+            continue
+        found = node.literal.get(segment)
+        if found is None:
+            return
+        node = found
+    if node.ending:
+        out.append(node)
 
 
 def _allowed(scope: Scope) -> str:
@@ -248,35 +430,3 @@ async def _openapi_document(request: Request) -> Response:
     from mockserver.openapi import openapi_document  # built on the first request: start-up never pays for it
 
     return json_response(openapi_document())
-
-
-async def _letta_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPError)
-    body = exc.body()
-    if exc.status_code == 422 and rules(request).repr_422:
-        body = _server_validation_body(body)
-    return json_response(body, exc.status_code, headers=exc.headers)
-
-
-def _server_validation_body(body: dict[str, object]) -> dict[str, object]:
-    # The real server's 422: "detail" is the Python repr of the error list (wire doc §15.2).
-    detail = body["detail"]
-    if isinstance(detail, list):
-        errors = [{**e, "loc": tuple(e["loc"])} for e in detail]
-        extra = {k: v for k, v in body.items() if k != "detail"}
-        return {"trace_id": "", "detail": repr(errors), **extra}
-    return body
-
-
-async def _starlette_error(request: Request, exc: Exception) -> Response:
-    # Unknown routes and wrong methods, in FastAPI's JSON shape: {"detail": "Not Found"}.
-    assert isinstance(exc, HTTPException)
-    return json_response({"detail": exc.detail}, exc.status_code, headers=dict(exc.headers or {}))
-
-
-async def _unexpected(request: Request, exc: Exception) -> Response:
-    # A bug in the mock. Answer as Letta does for unhandled errors, and log it loudly for the test author.
-    # (A dropped connection is a fault on purpose: the response has started, nothing more is sent.)
-    if not isinstance(exc, ConnectionDropped):
-        log.exception("letta-mock failed on %s %s", request.method, request.url.path)
-    return json_response({"detail": Texts.UNKNOWN_ERROR}, 500)

@@ -1,5 +1,6 @@
-"""Reading requests and writing responses: strict body parsing, JSON and SSE, and the rules a request follows
-(``rules``). Query and path parameters are read through their records (``parameters``).
+"""Reading requests and writing responses: strict body parsing, JSON and SSE, errors in Letta's shapes
+(``ERROR_HANDLERS``), and the rules a request follows (``rules``). Query and path parameters are read through their
+records (``parameters``).
 
 Every check raises an ``HTTPError`` from ``errors`` before a handler touches state.
 """
@@ -7,21 +8,27 @@ Every check raises an ``HTTPError`` from ``errors`` before a handler touches sta
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import to_json
 from starlette.background import BackgroundTask
+from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
+from starlette.types import ExceptionHandler
 
-from mockserver.errors import PayloadTooLarge, RequestInvalid, validation_detail
+from mockserver.catalogue import Texts
+from mockserver.errors import HTTPError, PayloadTooLarge, RequestInvalid, validation_detail
+from mockserver.faults import ConnectionDropped
 from mockserver.rules import Rules
 
-__all__ = ["json_response", "parse_body", "rules", "sse_response"]
+__all__ = ["ERROR_HANDLERS", "json_response", "parse_body", "rules", "sse_response"]
 
 Model = TypeVar("Model", bound=BaseModel)
+log = logging.getLogger("letta_mock")
 
 
 def rules(request: Request, *, created: bool = False) -> Rules:
@@ -117,3 +124,43 @@ async def _taking_turns(frames: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
     async for frame in frames:
         yield frame
         await asyncio.sleep(0)
+
+
+async def _letta_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPError)
+    body = exc.body()
+    if exc.status_code == 422 and rules(request).repr_422:
+        body = _server_validation_body(body)
+    return json_response(body, exc.status_code, headers=exc.headers)
+
+
+def _server_validation_body(body: dict[str, object]) -> dict[str, object]:
+    # The real server's 422: "detail" is the Python repr of the error list (wire doc §15.2).
+    detail = body["detail"]
+    if isinstance(detail, list):
+        errors = [{**e, "loc": tuple(e["loc"])} for e in detail]
+        extra = {k: v for k, v in body.items() if k != "detail"}
+        return {"trace_id": "", "detail": repr(errors), **extra}
+    return body
+
+
+async def _starlette_error(request: Request, exc: Exception) -> Response:
+    # Unknown routes and wrong methods, in FastAPI's JSON shape: {"detail": "Not Found"}.
+    assert isinstance(exc, HTTPException)
+    return json_response({"detail": exc.detail}, exc.status_code, headers=dict(exc.headers or {}))
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    # A bug in the mock. Answer as Letta does for unhandled errors, and log it loudly for the test author.
+    # (A dropped connection is a fault on purpose: the response has started, nothing more is sent.)
+    if not isinstance(exc, ConnectionDropped):
+        log.exception("letta-mock failed on %s %s", request.method, request.url.path)
+    return json_response({"detail": Texts.UNKNOWN_ERROR}, 500)
+
+
+# The app's exception handlers (``create_app``): Letta's errors, Starlette's (404, 405), and the mock's own bugs.
+ERROR_HANDLERS: dict[Any, ExceptionHandler] = {
+    HTTPError: _letta_error,
+    HTTPException: _starlette_error,
+    Exception: _unexpected,
+}

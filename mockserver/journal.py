@@ -318,46 +318,9 @@ class JournalMiddleware:
             headers[key] = f"<{len(headers[key])} characters>"
         query = scope.get("query_string", b"").decode("latin-1")
         entry = journal.open(scope["method"], scope["path"], query, headers)
-        chunks: list[bytes] = []
-        size = 0
-
-        async def receiving() -> Message:
-            nonlocal size
-            message = await receive()
-            if message["type"] == "http.request":
-                size += len(message.get("body", b""))
-                if size <= BODY_LIMIT:
-                    chunks.append(message.get("body", b""))
-                if not message.get("more_body", False):
-                    entry.body = _body(b"".join(chunks), size)
-                    journal.touch(entry)
-            return message
-
-        async def sending(message: Message) -> None:
-            # Recorded before it is sent: whoever received these bytes can read them in the journal.
-            if message["type"] == "http.response.start":
-                entry.status = message["status"]
-                for key, value in message.get("headers", []):
-                    if key == b"content-type":
-                        entry.content_type = value.decode("latin-1")
-                _route(journal, entry, scope)
-            elif message["type"] == "http.response.body":
-                body = message.get("body", b"")
-                entry.response_bytes += len(body)
-                shared = scope.get("state", {}).get(SHARED)  # a listing: the store's item JSON (share_items)
-                if entry.streamed:
-                    entry.feed_stream(body)
-                elif shared is not None and entry.response_bytes <= BODY_LIMIT:
-                    entry.response_raw.share(shared, entry.response_bytes)
-                elif entry.response_raw.size + len(body) <= BODY_LIMIT:
-                    entry.response_raw.append(body)
-                if not message.get("more_body", False):
-                    entry.state, entry.duration_ms = "done", entry.elapsed_ms()
-            journal.touch(entry)
-            await send(message)
-
+        exchange = _Exchange(journal, entry, scope, receive, send)
         try:
-            await self.app(scope, receiving, sending)
+            await self.app(scope, exchange.receive, exchange.send)
         except ConnectionDropped:
             entry.state = "dropped"
             raise
@@ -368,14 +331,62 @@ class JournalMiddleware:
             raise
         finally:
             _route(journal, entry, scope)
-            if entry.body is None and chunks:
-                entry.body = _body(b"".join(chunks), size)
+            if entry.body is None and exchange.chunks:
+                entry.body = _body(b"".join(exchange.chunks), exchange.size)
             if entry.duration_ms is None:
                 entry.duration_ms = entry.elapsed_ms()
             if entry.state == "open":
                 entry.state = "done"
             entry.pack()
             journal.touch(entry)
+
+
+class _Exchange:
+    """One exchange's ``receive`` and ``send`` as the app sees them: each message recorded in its ``entry``."""
+
+    __slots__ = ("_receive", "_send", "chunks", "entry", "journal", "scope", "size")
+
+    def __init__(self, journal: Journal, entry: Entry, scope: Scope, receive: Receive, send: Send) -> None:
+        self.journal, self.entry, self.scope = journal, entry, scope
+        self._receive, self._send = receive, send
+        self.chunks: list[bytes] = []  # the request body, up to BODY_LIMIT
+        self.size = 0
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            body = message.get("body", b"")
+            self.size += len(body)
+            if self.size <= BODY_LIMIT:
+                self.chunks.append(body)
+            if not message.get("more_body", False):
+                self.entry.body = _body(b"".join(self.chunks), self.size)
+                self.journal.touch(self.entry)
+        return message
+
+    async def send(self, message: Message) -> None:
+        # Recorded before it is sent: whoever received these bytes can read them in the journal.
+        entry = self.entry
+        if message["type"] == "http.response.start":
+            entry.status = message["status"]
+            for key, value in message.get("headers", []):
+                if key == b"content-type":
+                    entry.content_type = value.decode("latin-1")
+            _route(self.journal, entry, self.scope)
+        elif message["type"] == "http.response.body":
+            body = message.get("body", b"")
+            entry.response_bytes += len(body)
+            shared = self.scope.get("state", {}).get(SHARED)  # a listing: the store's item JSON (share_items)
+            if entry.streamed:
+                entry.feed_stream(body)
+            elif shared is not None and entry.response_bytes <= BODY_LIMIT:
+                entry.response_raw.share(shared, entry.response_bytes)
+            elif entry.response_raw.size + len(body) <= BODY_LIMIT:
+                entry.response_raw.append(body)
+            if not message.get("more_body", False):
+                entry.state, entry.duration_ms = "done", entry.elapsed_ms()
+        self.journal.touch(entry)
+        await self._send(message)
 
 
 def _route(journal: Journal, entry: Entry, scope: Scope) -> None:
