@@ -3,12 +3,12 @@
 Sections (``--sections``, default all):
 
 ``throughput``  ``letta-mock serve`` (fresh store) and a bare Starlette app (the *ceiling*: no middleware, one
-                route answering fixed bytes) on the same uvicorn settings (``mockserver.serving.uvicorn_config``);
-                the ceiling always on the fastest stack (uvloop and httptools, required), the mock on what its
-                environment gives uvicorn's ``auto`` (``--mock-stack plain`` hides uvloop and httptools from it: the
-                mock as installed before they were dependencies, or where they do not exist), loaded by wrk over
-                loopback at 1 and 16 connections, alternately (ceiling, mock, ceiling, mock...,
-                ``--rounds`` times; the median of each).
+                route answering fixed bytes) on the same uvicorn settings (``mockserver.serving.uvicorn_config``
+                without its Host check); the ceiling always on the fastest stack (uvloop and httptools, required),
+                the mock on what its environment gives uvicorn's ``auto`` (``--mock-stack plain`` hides uvloop and
+                httptools from it: the mock as installed before they were dependencies, or where they do not
+                exist), loaded by wrk over loopback at 1 and 16 connections, alternately (ceiling, mock, ceiling,
+                mock..., ``--rounds`` times; the median of each).
                 Everything happens on ONE agent, whose history grows through the run: each non-streaming create
                 (``POST /v1/agents/A/messages {"input": "hello"}``) stores 2 messages and nothing rotates. Lists:
                 ``GET /v1/agents/A/messages`` (the default page, 100 stored messages) and ``?limit=10``. The
@@ -153,6 +153,8 @@ else:
 config = uvicorn_config(app, host="127.0.0.1", port=port, log_level="warning")
 for key, value in fastest.items():
     setattr(config, key, value)
+if mode == "ceiling":
+    config.app = app  # bare: the same uvicorn settings without the mock's Host check in front
 uvicorn.Server(config).run()
 """
 
