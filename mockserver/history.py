@@ -210,10 +210,10 @@ def _sliding_cutoff(store: Store, window: list[str], percentage: float) -> int |
 
     def cuttable(index: int) -> bool:
         stored = store.messages.get(window[index])
-        return stored is not None and any(item.message_type in _CUTS for item in stored.items)
+        return stored is not None and any(kind in _CUTS for kind in stored.types)
 
     newest = store.messages.get(window[-1]) if window else None
-    pending = newest is not None and any(i.message_type == "approval_request_message" for i in newest.items)
+    pending = newest is not None and "approval_request_message" in newest.types
     last = count - 2 if pending else count - 1  # the newest message (a pending approval: two) always stays
     # The evicted share grows in 10 % steps from the percentage; one below 0 (or not a number) starts at 0, so the
     # steps are ten at most (the document bounds none: from -1e300 they would never reach 1).
@@ -268,6 +268,8 @@ def search(store: Store, body: SearchAllMessagesRequest) -> list[Any]:
             continue
         if body.end_date is not None and stored.created_at > body.end_date:
             continue
+        if not _RESULT_TYPES.keys() & stored.types:
+            continue  # nothing searchable: its items are not rebuilt
         for item in stored.items:
             result = _search_result(item, stored)
             if result is not None and needle in item_text(item).lower():

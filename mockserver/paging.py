@@ -77,13 +77,13 @@ def page(
         out = [
             (m, i)
             for m in reversed(rows)
-            for i in (reversed(range(len(m.items))) if reverse_items else range(len(m.items)))
+            for i in (reversed(range(len(m.types))) if reverse_items else range(len(m.types)))
         ]
     else:
-        out = [(m, i) for m in rows for i in range(len(m.items))]
+        out = [(m, i) for m in rows for i in range(len(m.types))]
     if types is not None:
         wanted = set(types)
-        out = [(m, i) for m, i in out if m.items[i].message_type in wanted]
+        out = [(m, i) for m, i in out if m.types[i] in wanted]
     return out
 
 

@@ -9,13 +9,15 @@ its id (a step's reasoning, assistant text and tool calls are one stored message
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
 from mockserver.catalogue import MODEL_ENDPOINTS, Reasoning, model_family
 from mockserver.models import ApprovalRequestMessage, Block, LettaPing, Message, Run, Step, StopReasonType, ToolCall
 from mockserver.models._base import trusted
+from mockserver.models.messages import message_adapter
 from mockserver.prompts import DEFAULT_SYSTEM_PROMPT
 from mockserver.scenarios import PlannedCall, TurnPlan
 
@@ -25,23 +27,83 @@ __all__ = [
     "AgentRecord",
     "ConversationRecord",
     "KeepAlive",
+    "Outcome",
     "PendingApproval",
     "RunRecord",
     "StepRecord",
     "StoredMessage",
+    "item_json",
 ]
 
 
-@dataclass(eq=False, slots=True)
 class StoredMessage:
-    id: str
-    seq: int  # global insertion order: the cursor order (it only grows, so every history is sorted by it)
-    agent_id: str
-    conversation_id: str | None
-    run_id: str | None
-    created_at: datetime
-    items: list[Message]
-    json: list[bytes] | None = None  # each item's JSON, made on the first listing (items never change)
+    """One stored message as kept: its items' JSON (made once, when it is stored: what a listing joins) and the
+    few fields the indexes and filters read. ``items`` rebuilds the items when a reader needs them as objects
+    (retrieve, search, compaction, a run's outcome): three items kept as objects cost ~2 KB a stored message,
+    their JSON beside them ~0.8 KB more, and nothing on a listing's path reads an object."""
+
+    __slots__ = ("agent_id", "conversation_id", "created_at", "id", "json", "run_id", "seq", "types")
+
+    def __init__(self, id: str, seq: int, agent_id: str, conversation_id: str | None, run_id: str | None,
+                 created_at: datetime, items: Sequence[Message]) -> None:  # fmt: skip
+        self.id = id
+        self.seq = seq  # global insertion order: the cursor order (it only grows, so every history is sorted by it)
+        self.agent_id = agent_id
+        self.conversation_id = conversation_id
+        self.run_id = run_id
+        self.created_at = created_at
+        self.json, self.types = item_json(items)
+
+    @property
+    def items(self) -> list[Message]:
+        """The items, rebuilt from their JSON: objects that serialise to the very bytes kept (tested)."""
+        return [message_adapter.validate_json(data) for data in self.json]
+
+    def __repr__(self) -> str:
+        return f"StoredMessage({self.id!r}, seq={self.seq}, types={self.types!r})"
+
+
+_TYPES: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per combination of item types, shared
+
+
+def item_json(items: Sequence[Message]) -> tuple[tuple[bytes, ...], tuple[str, ...]]:
+    """Each item's JSON, and their ``message_type``s (one shared tuple per combination)."""
+    types = tuple(item.message_type for item in items)
+    return tuple(item.__pydantic_serializer__.to_json(item) for item in items), _TYPES.setdefault(types, types)
+
+
+class Outcome(Sequence[Any]):
+    """What is left of a run's dropped log (``Store.log_bound``): its stored items but the user's input, then its
+    stop reason and usage as it logged them, then ``[DONE]``. The items are read from the run's stored messages when
+    a reader asks (a resumed stream, the non-streaming answer): kept as objects they cost a stored message's worth
+    again, for every run beyond the bound."""
+
+    __slots__ = ("_rows", "_tail")
+
+    def __init__(self, messages: Sequence[StoredMessage], tail: Sequence[Any]) -> None:
+        skip = "user_message"
+        self._rows = tuple((m, i) for m in messages for i, kind in enumerate(m.types) if kind != skip)
+        self._tail = tuple(tail)
+
+    def __len__(self) -> int:
+        return len(self._rows) + len(self._tail)
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Any]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        count = len(self._rows)
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        if index >= count:
+            return self._tail[index - count]
+        stored, item = self._rows[index]
+        return message_adapter.validate_json(stored.json[item])
 
 
 @dataclass
@@ -167,7 +229,8 @@ class RunRecord:
     """A run and the log of every stream chunk it produced, so any reader can replay or follow it."""
 
     run: Run
-    events: list[Any] = field(default_factory=list)  # stream events in order; "[DONE]" is the string
+    # Stream events in order ("[DONE]" is the string); beyond the bound on logs kept, only its ``Outcome``.
+    events: list[Any] | Outcome = field(default_factory=list)
     messages: list[StoredMessage] = field(default_factory=list)  # stored messages of this run, in seq order
     steps: list[StepRecord] = field(default_factory=list)  # one per LLM call
     finished: bool = False

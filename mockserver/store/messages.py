@@ -35,15 +35,15 @@ class MessageStore(State):
         agent.by_conversation.setdefault(conversation_id, []).append(stored)
         self.sequence.append(stored)
         self.by_conversation.setdefault(conversation_id, []).append(stored)
-        agent.item_count += len(items)
-        if items and items[0].message_type == "system_message":
+        agent.item_count += len(stored.types)
+        if stored.types and stored.types[0] == "system_message":
             agent.system_count += 1
         self.messages[message_id] = stored
         conversation = self.conversations.get(conversation_id) if conversation_id is not None else None
         if conversation is not None and conversation.created:
             # A conversation a client created has a context window of its own (its system message first).
             conversation.in_context.append(message_id)
-            if items[0].message_type != "system_message":
+            if stored.types[0] != "system_message":
                 conversation.last_message_at = conversation.updated_at = created_at
         else:
             agent.in_context.append(message_id)
@@ -53,14 +53,9 @@ class MessageStore(State):
         return stored
 
     def item_json(self, rows: Iterable[tuple[StoredMessage, int]]) -> list[bytes]:
-        """Each stored item's JSON, given as (stored message, item index). Each item is serialised once: listing
-        is mostly serialisation (bench/profile_http.py), and a stored item never changes (streams send copies)."""
-        parts = []
-        for stored, index in rows:
-            if stored.json is None:
-                stored.json = [item.model_dump_json().encode() for item in stored.items]
-            parts.append(stored.json[index])
-        return parts
+        """Each stored item's JSON, given as (stored message, item index): the bytes made when it was stored
+        (listing is mostly joining them; the bytes are the record, so no listing serialises anything)."""
+        return [stored.json[index] for stored, index in rows]
 
     def items_json(self, rows: Iterable[tuple[StoredMessage, int]]) -> bytes:
         """A JSON array of stored items (``item_json``)."""

@@ -20,7 +20,7 @@ from mockserver.models import (
     StopReasonType,
 )
 from mockserver.models._base import trusted  # hot paths: built without validating again (tested both ways)
-from mockserver.records import SPENT, AgentRecord, KeepAlive, RunRecord, StepRecord
+from mockserver.records import SPENT, AgentRecord, KeepAlive, Outcome, RunRecord, StepRecord
 from mockserver.store.conversations import ConversationStore
 from mockserver.wire.ids import derived_uuid4
 from mockserver.wire.sse import DONE
@@ -152,7 +152,10 @@ class RunStore(ConversationStore):
 
     def log(self, record: RunRecord, event: Any) -> None:
         """Append a stream chunk to the run's log and wake its readers."""
-        record.events.append(event)
+        events = record.events
+        if not isinstance(events, list):  # a dropped log's outcome (never seen logged to: kept as it was)
+            events = record.events = list(events)
+        events.append(event)
         self._wake(record)
 
     def add_step(self, record: RunRecord, step: StepRecord) -> None:
@@ -265,19 +268,17 @@ class RunStore(ConversationStore):
             oldest.log_dropped = True
 
     @staticmethod
-    def _outcome(record: RunRecord) -> list[Any]:
-        """What is left of a dropped log: the run's stored items but the user's input, then its stop reason and
-        usage as it logged them, then ``[DONE]``."""
+    def _outcome(record: RunRecord) -> Outcome:
+        """What is left of a dropped log (``records.Outcome``): its stop reason and usage as it logged them."""
         stop = next((e for e in record.events if isinstance(e, LettaStopReason)), None)
         usage = next((e for e in record.events if isinstance(e, LettaUsageStatistics)), None)
-        items = [item for m in record.messages for item in m.items if item.message_type != "user_message"]
-        return [*items, *(e for e in (stop, usage) if e is not None), DONE]
+        return Outcome(record.messages, [*(e for e in (stop, usage) if e is not None), DONE])
 
     @staticmethod
     def _drop_keepalives(record: RunRecord) -> None:
         """Once a run is over and nobody reads it live, its keep-alive pings are spent: later readers skip them
         (a long silence costs ~0.9 KB a ping). Their places stay, so positions in the log stay valid."""
-        if record.finished and not record.readers:
+        if record.finished and not record.readers and isinstance(record.events, list):  # an Outcome has none
             record.events = [SPENT if isinstance(e, KeepAlive) else e for e in record.events]
 
     @staticmethod
