@@ -9,17 +9,32 @@ its id (a step's reasoning, assistant text and tool calls are one stored message
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import copy
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, overload
+from typing import Any, TypeVar, cast, overload
+
+from pydantic import BaseModel
 
 from mockserver.catalogue import MODEL_ENDPOINTS, Reasoning, model_family
-from mockserver.models import ApprovalRequestMessage, Block, LettaPing, Message, Run, Step, StopReasonType, ToolCall
+from mockserver.models import (
+    ApprovalRequestMessage,
+    Block,
+    LettaPing,
+    LettaStopReason,
+    LettaUsageStatistics,
+    Message,
+    Run,
+    Step,
+    StopReasonType,
+    ToolCall,
+)
 from mockserver.models._base import trusted
 from mockserver.models.messages import message_adapter
 from mockserver.prompts import DEFAULT_SYSTEM_PROMPT
 from mockserver.scenarios import PlannedCall, TurnPlan
+from mockserver.wire.sse import DONE
 
 __all__ = [
     "SPENT",
@@ -32,22 +47,32 @@ __all__ = [
     "RunRecord",
     "StepRecord",
     "StoredMessage",
+    "freeze",
     "item_json",
+    "thaw",
 ]
 
 
+@dataclass(eq=False, slots=True, init=False, repr=False)
 class StoredMessage:
     """One stored message as kept: its items' JSON (made once, when it is stored: what a listing joins) and the
     few fields the indexes and filters read. ``items`` rebuilds the items when a reader needs them as objects
     (retrieve, search, compaction, a run's outcome): three items kept as objects cost ~2 KB a stored message,
     their JSON beside them ~0.8 KB more, and nothing on a listing's path reads an object."""
 
-    __slots__ = ("agent_id", "conversation_id", "created_at", "id", "json", "run_id", "seq", "types")
+    id: str
+    seq: int  # global insertion order: the cursor order (it only grows, so every history is sorted by it)
+    agent_id: str
+    conversation_id: str | None
+    run_id: str | None
+    created_at: datetime
+    json: tuple[bytes, ...]  # each item's JSON
+    types: tuple[str, ...]  # each item's message_type
 
     def __init__(self, id: str, seq: int, agent_id: str, conversation_id: str | None, run_id: str | None,
                  created_at: datetime, items: Sequence[Message]) -> None:  # fmt: skip
         self.id = id
-        self.seq = seq  # global insertion order: the cursor order (it only grows, so every history is sorted by it)
+        self.seq = seq
         self.agent_id = agent_id
         self.conversation_id = conversation_id
         self.run_id = run_id
@@ -72,21 +97,69 @@ def item_json(items: Sequence[Message]) -> tuple[tuple[bytes, ...], tuple[str, .
     return tuple(item.__pydantic_serializer__.to_json(item) for item in items), _TYPES.setdefault(types, types)
 
 
+Model = TypeVar("Model", bound=BaseModel)
+
+_SHARED: dict[Any, Any] = {}  # values many kept objects hold alike (a run's metadata, its request config): one each
+_SHARED_AT_MOST = 4096  # distinct values shared; beyond, a value is kept as it is
+
+
+def _shared(value: Any) -> Any:
+    if isinstance(value, dict | BaseModel) and len(_SHARED) < _SHARED_AT_MOST:
+        # repr, not JSON: it tells 1 from 1.0 and True, a tuple from a list (equal values, equal output).
+        key = (type(value), repr(value))
+        shared = _SHARED.get(key)
+        if shared is None:
+            shared = _SHARED[key] = copy.deepcopy(value)  # its own: nothing else holds it
+        return shared
+    return value
+
+
+def freeze(obj: BaseModel, *, share: bool = False) -> tuple[Any, ...]:
+    """A wire object kept as its field values in order (``thaw`` makes it again): a tuple instead of the object
+    and its dictionary. Dicts and models many objects hold alike are kept once; ``share``: the tuple too (a stop
+    reason: a handful of distinct values)."""
+    fields = obj.__dict__
+    values = tuple(_shared(fields[name]) for name in type(obj).model_fields)
+    if share and len(_SHARED) < _SHARED_AT_MOST:
+        return cast("tuple[Any, ...]", _SHARED.setdefault((type(obj), values), values))
+    return values
+
+
+def thaw(model: type[Model], values: tuple[Any, ...]) -> Model:
+    """The object ``freeze`` kept: equal to it, serialised to the same bytes (tested); a shared dict or model is
+    given as a copy of its own, so changing it changes no other object."""
+    fields = {
+        name: dict(value) if isinstance(value, dict) else value.model_copy() if isinstance(value, BaseModel) else value
+        for name, value in zip(model.model_fields, values, strict=True)
+    }
+    return trusted(model, **fields)
+
+
 class Outcome(Sequence[Any]):
     """What is left of a run's dropped log (``Store.log_bound``): its stored items but the user's input, then its
-    stop reason and usage as it logged them, then ``[DONE]``. The items are read from the run's stored messages when
-    a reader asks (a resumed stream, the non-streaming answer): kept as objects they cost a stored message's worth
-    again, for every run beyond the bound."""
+    stop reason and usage as it logged them, then ``[DONE]``. Items, stop reason and usage are made again when a
+    reader asks (a resumed stream, the non-streaming answer): kept as objects they cost more than the stored
+    messages they repeat, for every run beyond the bound."""
 
-    __slots__ = ("_rows", "_tail")
+    __slots__ = ("_messages", "_stop", "_usage")
 
-    def __init__(self, messages: Sequence[StoredMessage], tail: Sequence[Any]) -> None:
-        skip = "user_message"
-        self._rows = tuple((m, i) for m in messages for i, kind in enumerate(m.types) if kind != skip)
-        self._tail = tuple(tail)
+    def __init__(self, messages: Sequence[StoredMessage], stop: LettaStopReason | None,
+                 usage: LettaUsageStatistics | None) -> None:  # fmt: skip
+        self._messages = tuple(messages)
+        self._stop = None if stop is None else freeze(stop, share=True)
+        self._usage = None if usage is None else freeze(usage)
+
+    def _rows(self) -> list[tuple[StoredMessage, int]]:
+        return [(m, i) for m in self._messages for i, kind in enumerate(m.types) if kind != "user_message"]
+
+    def _tail(self) -> list[Any]:
+        stop = None if self._stop is None else thaw(LettaStopReason, self._stop)
+        usage = None if self._usage is None else thaw(LettaUsageStatistics, self._usage)
+        return [*(e for e in (stop, usage) if e is not None), DONE]
 
     def __len__(self) -> int:
-        return len(self._rows) + len(self._tail)
+        items = sum(1 for m in self._messages for kind in m.types if kind != "user_message")
+        return items + (self._stop is not None) + (self._usage is not None) + 1
 
     @overload
     def __getitem__(self, index: int) -> Any: ...
@@ -94,16 +167,23 @@ class Outcome(Sequence[Any]):
     def __getitem__(self, index: slice) -> list[Any]: ...
     def __getitem__(self, index: int | slice) -> Any:
         if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        count = len(self._rows)
+            return list(self)[index]
+        rows = self._rows()
+        tail = self._tail()
+        whole = len(rows) + len(tail)
         if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
+            index += whole
+        if not 0 <= index < whole:
             raise IndexError(index)
-        if index >= count:
-            return self._tail[index - count]
-        stored, item = self._rows[index]
+        if index >= len(rows):
+            return tail[index - len(rows)]
+        stored, item = rows[index]
         return message_adapter.validate_json(stored.json[item])
+
+    def __iter__(self) -> Iterator[Any]:
+        for stored, item in self._rows():
+            yield message_adapter.validate_json(stored.json[item])
+        yield from self._tail()
 
 
 @dataclass
@@ -224,11 +304,14 @@ class ConversationRecord:
     compacted: str | None = None  # the summary its context was last compacted into
 
 
+_RUN_STATUS = list(Run.model_fields).index("status")
+
+
 @dataclass(eq=False, slots=True)  # one per turn, kept: slots save its attribute dict
 class RunRecord:
     """A run and the log of every stream chunk it produced, so any reader can replay or follow it."""
 
-    run: Run
+    live: Run | None  # the run as an object while it is recent; None once it is kept ``frozen``
     # Stream events in order ("[DONE]" is the string); beyond the bound on logs kept, only its ``Outcome``.
     events: list[Any] | Outcome = field(default_factory=list)
     messages: list[StoredMessage] = field(default_factory=list)  # stored messages of this run, in seq order
@@ -242,9 +325,22 @@ class RunRecord:
     number: int = 0  # the order runs were kept in (``Store.runs``'s order), for the active-runs index
     log_dropped: bool = False  # its log was dropped, beyond the bound on finished runs' logs (``Store.log_bound``)
 
+    frozen: tuple[Any, ...] | None = None  # the run's values (``freeze``) once its log was dropped: ~0.5 KB less
+
+    @property
+    def run(self) -> Run:
+        """The run (a long finished one is made again from its values: change it only through the store)."""
+        live = self.live
+        if live is not None:
+            return live
+        assert self.frozen is not None
+        return thaw(Run, self.frozen)
+
     @property
     def active(self) -> bool:
-        return self.run.status in ("created", "running")
+        live = self.live
+        status = live.status if live is not None else self.frozen[_RUN_STATUS] if self.frozen else None
+        return status in ("created", "running")
 
 
 @dataclass(eq=False, slots=True)

@@ -20,7 +20,7 @@ from mockserver.models import (
     StopReasonType,
 )
 from mockserver.models._base import trusted  # hot paths: built without validating again (tested both ways)
-from mockserver.records import SPENT, AgentRecord, KeepAlive, Outcome, RunRecord, StepRecord
+from mockserver.records import SPENT, AgentRecord, KeepAlive, Outcome, RunRecord, StepRecord, freeze
 from mockserver.store.conversations import ConversationStore
 from mockserver.wire.ids import derived_uuid4
 from mockserver.wire.sse import DONE
@@ -81,7 +81,7 @@ class RunStore(ConversationStore):
             request_config=trusted(LettaRequestConfig, include_return_message_types=include_return_message_types),
             callback_url=callback_url,
         )
-        record = RunRecord(run=run, input_otids=input_otids)
+        record = RunRecord(live=run, input_otids=input_otids)
         self._keep_run(record)
         agent.last_run_id = run.id
         return record
@@ -112,7 +112,7 @@ class RunStore(ConversationStore):
             stop_reason="end_turn",
         )
         events = [LettaStopReason(stop_reason="end_turn"), LettaUsageStatistics(), DONE]
-        record = RunRecord(run=run, events=events, finished=True)
+        record = RunRecord(live=run, events=events, finished=True)
         self._keep_run(record, run_id)
         self._keep_log(record)
         return record
@@ -145,7 +145,7 @@ class RunStore(ConversationStore):
 
     def start_run(self, record: RunRecord, task: asyncio.Future[Any] | None = None) -> None:
         """The run is executing (``task``: the turn producing it in the background, kept referenced)."""
-        record.run.status = "running"
+        self._thaw(record).status = "running"
         if task is not None:
             record.task = task
         self._track(record)
@@ -166,7 +166,7 @@ class RunStore(ConversationStore):
     ) -> None:
         """The one way a run ends: its status (from the stop reason unless given), stop reason, completion time,
         ``metadata.error`` when it failed with one; then the log is closed. A run already ended keeps its ending."""
-        run = record.run
+        run = self._thaw(record)
         if record.active:
             run.status = status or catalogue.run_status(stop_reason)
             run.stop_reason = stop_reason
@@ -186,7 +186,7 @@ class RunStore(ConversationStore):
         """Ask a run to stop. An active run ends cancelled; so does one stopped for approval (wire doc §9);
         other finished runs stay as they are."""
         record.cancel_requested = True
-        run = record.run
+        run = self._thaw(record)
         if record.active or run.stop_reason == "requires_approval":
             run.status = "cancelled"
             run.stop_reason = "cancelled"
@@ -200,7 +200,7 @@ class RunStore(ConversationStore):
     def callback_done(
         self, record: RunRecord, sent_at: datetime, *, status_code: int | None = None, error: str | None = None
     ) -> None:
-        run = record.run
+        run = self._thaw(record)
         run.callback_sent_at = sent_at
         run.callback_status_code = status_code
         run.callback_error = error
@@ -266,13 +266,27 @@ class RunStore(ConversationStore):
                 continue
             oldest.events = self._outcome(oldest)
             oldest.log_dropped = True
+            self._freeze(oldest)
+
+    @staticmethod
+    def _freeze(record: RunRecord) -> None:
+        """A run long over is kept as its values (``records.freeze``): read, it is made again."""
+        if record.live is not None:
+            record.frozen, record.live = freeze(record.live), None
+
+    @staticmethod
+    def _thaw(record: RunRecord) -> Run:
+        """The run as an object to change: a frozen one is made again and kept as an object from then on."""
+        if record.live is None:
+            record.live, record.frozen = record.run, None
+        return record.live
 
     @staticmethod
     def _outcome(record: RunRecord) -> Outcome:
         """What is left of a dropped log (``records.Outcome``): its stop reason and usage as it logged them."""
         stop = next((e for e in record.events if isinstance(e, LettaStopReason)), None)
         usage = next((e for e in record.events if isinstance(e, LettaUsageStatistics)), None)
-        return Outcome(record.messages, [*(e for e in (stop, usage) if e is not None), DONE])
+        return Outcome(record.messages, stop, usage)
 
     @staticmethod
     def _drop_keepalives(record: RunRecord) -> None:
