@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from mockserver import create_app
 from mockserver.models import LettaStopReason, LettaUsageStatistics, Run
 from mockserver.models.messages import message_adapter
-from mockserver.records import Outcome, StoredMessage, freeze, thaw
+from mockserver.records import Outcome, PackedJson, StoredMessage, freeze, thaw
 from strategies import messages, runs, stop_reasons, usage_statistics
 
 WHEN = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -69,6 +69,14 @@ def test_a_dropped_log_lists_the_run_s_items_but_the_user_s_input() -> None:
     assert len(outcome) == 2
     assert outcome[0].model_dump_json() == reply.model_dump_json()
     assert list(outcome)[1] == "[DONE]"
+
+
+@given(st.lists(messages(), min_size=1, max_size=4), st.binary(max_size=64))
+def test_packed_json_unpacks_to_the_very_bytes(items: list[Any], zdict: bytes) -> None:
+    stored = StoredMessage("message-1", 1, "agent-1", None, None, WHEN, items)
+    packed = PackedJson(stored.json, zdict)
+    assert len(packed) == len(stored.json)
+    assert packed.unpacked() == list(stored.json) == list(packed) == [packed[i] for i in range(len(packed))]
 
 
 # -- a whole store, recent and long over --------------------------------------------------------------------------
@@ -145,12 +153,14 @@ def _validated(body: str) -> None:
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(operations)
 async def test_what_the_store_answers_is_the_same_for_recent_and_long_over_runs(steps: list[tuple[Any, ...]]) -> None:
-    """Two stores given the same requests: one keeps every run's log (objects), the other drops each log as soon
-    as its run ends (every run kept as its values, every log as its outcome). They answer every read alike."""
+    """Stores given the same requests: one keeps every run's log (objects) and every message's JSON as it was made,
+    the others drop each log as soon as its run ends (every run kept as its values, every log as its outcome) and
+    pack every stored message, or all but the newest three. They answer every read alike."""
     answers = []
-    for bound in (10_000, 0):
+    for bound, pack_beyond in ((10_000, 10_000), (0, 0), (0, 3)):
         app = create_app(seed=5)
         app.state.store.log_bound = bound
+        app.state.store.pack_beyond = pack_beyond  # 0: every stored message packed as soon as it is stored
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
             agent_id = (await client.post("/v1/agents", json=AGENT_BODY)).json()["id"]
             done = [await _apply(client, agent_id, step) for step in steps]
@@ -164,5 +174,5 @@ async def test_what_the_store_answers_is_the_same_for_recent_and_long_over_runs(
                 if status == 200 and "/messages" in path and "search" not in path:
                     _validated(body)
             answers.append((done, reads))
-    kept, dropped = answers
-    assert kept == dropped
+    kept, dropped, partly = answers
+    assert kept == dropped == partly

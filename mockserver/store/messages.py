@@ -9,8 +9,8 @@ from datetime import datetime
 from mockserver.errors import NotFound
 from mockserver.models import Message
 from mockserver.paging import UNKNOWN, View
-from mockserver.records import AgentRecord, StoredMessage
-from mockserver.store.state import State
+from mockserver.records import AgentRecord, PackedJson, StoredMessage
+from mockserver.store.state import ZDICT_SIZE, State
 
 __all__ = ["MessageStore"]
 
@@ -39,6 +39,8 @@ class MessageStore(State):
         if stored.types and stored.types[0] == "system_message":
             agent.system_count += 1
         self.messages[message_id] = stored
+        if len(self.sequence) > self.pack_beyond:
+            self._pack(self.sequence[-self.pack_beyond - 1])
         conversation = self.conversations.get(conversation_id) if conversation_id is not None else None
         if conversation is not None and conversation.created:
             # A conversation a client created has a context window of its own (its system message first).
@@ -54,8 +56,33 @@ class MessageStore(State):
 
     def item_json(self, rows: Iterable[tuple[StoredMessage, int]]) -> list[bytes]:
         """Each stored item's JSON, given as (stored message, item index): the bytes made when it was stored
-        (listing is mostly joining them; the bytes are the record, so no listing serialises anything)."""
-        return [stored.json[index] for stored, index in rows]
+        (listing is mostly joining them; the bytes are the record, so no listing serialises anything). A packed
+        message is unpacked once for all its items."""
+        parts = []
+        last: StoredMessage | None = None
+        unpacked: list[bytes] = []
+        for stored, index in rows:
+            json = stored.json
+            if isinstance(json, tuple):
+                parts.append(json[index])
+                continue
+            if stored is not last:
+                last, unpacked = stored, json.unpacked()
+            parts.append(unpacked[index])
+        return parts
+
+    def _pack(self, stored: StoredMessage) -> None:
+        """Keep an old stored message's JSON compressed (``records.PackedJson``), against a dictionary made of the
+        first items this store packs and those stored after them (typical items: their keys, types, the agent's id,
+        the date's prefix)."""
+        json = stored.json
+        if not isinstance(json, tuple):
+            return
+        if self._zdict is None:
+            start = self.sequence.index(stored)
+            sample = [part for m in self.sequence[start : start + 8] for part in m.json]
+            self._zdict = b"".join(sample)[-ZDICT_SIZE:]
+        stored.json = PackedJson(json, self._zdict)
 
     def items_json(self, rows: Iterable[tuple[StoredMessage, int]]) -> bytes:
         """A JSON array of stored items (``item_json``)."""
