@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mockserver import create_app
+from mockserver.bodies import JsonItems, joined
 from mockserver.models import LettaStopReason, LettaUsageStatistics, Run
 from mockserver.models.messages import message_adapter
 from mockserver.records import Outcome, PackedJson, StoredMessage, freeze, thaw
@@ -176,3 +177,38 @@ async def test_what_the_store_answers_is_the_same_for_recent_and_long_over_runs(
             answers.append((done, reads))
     kept, dropped, partly = answers
     assert kept == dropped == partly
+
+
+# -- the listing's own work ----------------------------------------------------------------------------------------
+
+
+@given(st.lists(st.binary(max_size=8), max_size=6))
+def test_a_listing_s_body_is_its_items_joined_as_a_json_array(items: list[bytes]) -> None:
+    assert joined(items) == b"[" + b",".join(items) + b"]" == bytes(JsonItems(tuple(items)))
+
+
+async def test_a_query_read_before_is_answered_alike_and_each_caller_s_copy_is_its_own() -> None:
+    app = create_app(seed=1)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        await client.post("/v1/agents/agent-123e4567-e89b-42d3-8456-426614174000/messages", json={"input": "hi"})
+        path = "/v1/agents/agent-123e4567-e89b-42d3-8456-426614174000/messages"
+        params = {"limit": "2", "include_return_message_types": "assistant_message"}
+        first, second = await client.get(path, params=params), await client.get(path, params=params)
+        assert first.status_code == second.status_code == 200
+        assert first.content == second.content
+        assert [item["message_type"] for item in first.json()] == ["assistant_message"]
+        for _ in range(2):  # an invalid query is refused every time, never remembered
+            refused = await client.get(path, params={"limit": "-1"})
+            assert refused.status_code == 422
+
+
+def test_page_query_copies_are_independent() -> None:
+    from starlette.requests import Request
+
+    from mockserver.history import page_query
+
+    scope = {"type": "http", "query_string": b"limit=3&order=asc", "headers": []}
+    first = page_query(Request(scope))
+    first["types"] = ["assistant_message"]
+    second = page_query(Request(scope))
+    assert second == {"before": None, "after": None, "limit": 3, "order": "asc", "types": None}
