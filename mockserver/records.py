@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar, cast, overload
@@ -50,6 +50,7 @@ __all__ = [
     "StepRecord",
     "StoredMessage",
     "freeze",
+    "shared",
     "item_json",
     "thaw",
 ]
@@ -130,19 +131,55 @@ def item_json(items: Sequence[Message]) -> tuple[tuple[bytes, ...], tuple[str, .
 
 
 Model = TypeVar("Model", bound=BaseModel)
+Value = TypeVar("Value")
 
 _SHARED: dict[Any, Any] = {}  # values many kept objects hold alike (a run's metadata, its request config): one each
 _SHARED_AT_MOST = 4096  # distinct values shared; beyond, a value is kept as it is
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _key(value: Any) -> Any:
+    """A hashable key that equal values, and only values serialised alike, share: each scalar with its type (True is
+    not 1, 1 is not 1.0), a list apart from a tuple. Raises TypeError for what it cannot tell apart so cheaply."""
+    kind = value.__class__
+    if kind in _SCALARS:
+        return kind, value
+    if kind is dict:
+        return kind, tuple((name, _key(item)) for name, item in value.items())
+    if kind is list or kind is tuple:
+        return kind, tuple(_key(item) for item in value)
+    if isinstance(value, BaseModel) and not value.__pydantic_extra__ and not value.__pydantic_private__:
+        return kind, _key(value.__dict__)
+    raise TypeError(kind)
+
+
+_SHARED_IDS: set[int] = set()  # ids of the shared values (alive as long as the process: an id is never reused)
+
+
+def shared(key: Hashable, make: Callable[[], Value]) -> Value:
+    """One value for every object that would hold an equal one (a run's metadata, its request config), made once
+    by ``make``: ``freeze`` keeps it as it is, at no cost. Nothing changes a shared value in place (the store
+    replaces a run's fields, never mutates them; ``thaw`` gives copies)."""
+    found = _SHARED.get(key)
+    if found is None:
+        if len(_SHARED) >= _SHARED_AT_MOST:
+            return make()
+        found = _SHARED[key] = make()
+        _SHARED_IDS.add(id(found))
+    return cast("Value", found)
+
+
 def _shared(value: Any) -> Any:
-    if isinstance(value, dict | BaseModel) and len(_SHARED) < _SHARED_AT_MOST:
-        # repr, not JSON: it tells 1 from 1.0 and True, a tuple from a list (equal values, equal output).
-        key = (type(value), repr(value))
-        shared = _SHARED.get(key)
-        if shared is None:
-            shared = _SHARED[key] = copy.deepcopy(value)  # its own: nothing else holds it
-        return shared
+    if value.__class__ in _SCALARS or id(value) in _SHARED_IDS:
+        return value
+    if (value.__class__ is dict or isinstance(value, BaseModel)) and len(_SHARED) < _SHARED_AT_MOST:
+        try:
+            key = _key(value)
+        except TypeError:
+            return value  # kept as it is
+        return shared(key, lambda: copy.deepcopy(value))  # its own copy: nothing else holds it
     return value
 
 
@@ -153,7 +190,11 @@ def freeze(obj: BaseModel, *, share: bool = False) -> tuple[Any, ...]:
     fields = obj.__dict__
     values = tuple(_shared(fields[name]) for name in type(obj).model_fields)
     if share and len(_SHARED) < _SHARED_AT_MOST:
-        return cast("tuple[Any, ...]", _SHARED.setdefault((type(obj), values), values))
+        try:
+            key = (type(obj), _key(values))
+        except TypeError:
+            return values
+        return cast("tuple[Any, ...]", _SHARED.setdefault(key, values))
     return values
 
 

@@ -20,7 +20,7 @@ from mockserver.models import (
     StopReasonType,
 )
 from mockserver.models._base import trusted  # hot paths: built without validating again (tested both ways)
-from mockserver.records import SPENT, AgentRecord, KeepAlive, Outcome, RunRecord, StepRecord, freeze
+from mockserver.records import SPENT, AgentRecord, KeepAlive, Outcome, RunRecord, StepRecord, freeze, shared
 from mockserver.store.conversations import ConversationStore
 from mockserver.wire.ids import derived_uuid4
 from mockserver.wire.sse import DONE
@@ -70,6 +70,7 @@ class RunStore(ConversationStore):
         callback_url: str | None = None,
         input_otids: tuple[str, ...] = (),
     ) -> RunRecord:
+        types = include_return_message_types
         run = trusted(
             Run,
             id=self.ids.new("run"),
@@ -77,8 +78,12 @@ class RunStore(ConversationStore):
             agent_id=agent.id,
             conversation_id=conversation_id,
             background=background,
-            metadata={"run_type": run_type, "lettuce": None},
-            request_config=trusted(LettaRequestConfig, include_return_message_types=include_return_message_types),
+            # One metadata and request config for all runs alike (``records.shared``): kept once, frozen for free.
+            metadata=shared(("metadata", run_type), lambda: {"run_type": run_type, "lettuce": None}),
+            request_config=shared(
+                ("request_config", None if types is None else tuple(types)),
+                lambda: trusted(LettaRequestConfig, include_return_message_types=types),
+            ),
             callback_url=callback_url,
         )
         record = RunRecord(live=run, input_otids=input_otids)
