@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import zlib
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar, cast, overload
+from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
 
@@ -23,8 +22,6 @@ from mockserver.models import (
     ApprovalRequestMessage,
     Block,
     LettaPing,
-    LettaStopReason,
-    LettaUsageStatistics,
     Message,
     Run,
     Step,
@@ -35,7 +32,6 @@ from mockserver.models._base import trusted
 from mockserver.models.messages import message_adapter
 from mockserver.prompts import DEFAULT_SYSTEM_PROMPT
 from mockserver.scenarios import PlannedCall, TurnPlan
-from mockserver.wire.sse import DONE
 
 __all__ = [
     "SPENT",
@@ -43,8 +39,6 @@ __all__ = [
     "AgentRecord",
     "ConversationRecord",
     "KeepAlive",
-    "Outcome",
-    "PackedJson",
     "PendingApproval",
     "RunRecord",
     "StepRecord",
@@ -69,7 +63,7 @@ class StoredMessage:
     conversation_id: str | None
     run_id: str | None
     created_at: datetime
-    json: tuple[bytes, ...] | PackedJson  # each item's JSON (packed once it is old: ``PackedJson``)
+    json: Sequence[bytes]  # each item's JSON: a tuple, or once it is old the store's packed form
     types: tuple[str, ...]  # each item's message_type
 
     def __init__(self, id: str, seq: int, agent_id: str, conversation_id: str | None, run_id: str | None,
@@ -89,36 +83,6 @@ class StoredMessage:
 
     def __repr__(self) -> str:
         return f"StoredMessage({self.id!r}, seq={self.seq}, types={self.types!r})"
-
-
-class PackedJson(Sequence[bytes]):
-    """An old stored message's item JSON, compressed together against a dictionary of typical items (``zdict``):
-    ~0.6 KB of JSON becomes ~0.15 KB (the ids are most of what is left). Reading it costs ~3 us, so the store packs
-    only messages beyond its newest ``State.pack_beyond``: what a client pages through first stays as it is."""
-
-    __slots__ = ("_blob", "_count", "_zdict")
-
-    def __init__(self, items: Sequence[bytes], zdict: bytes) -> None:
-        packer = zlib.compressobj(6, zlib.DEFLATED, -12, 4, zlib.Z_DEFAULT_STRATEGY, zdict)
-        self._blob = packer.compress(b"\n".join(items)) + packer.flush()  # JSON never holds a raw newline
-        self._count = len(items)
-        self._zdict = zdict
-
-    def unpacked(self) -> list[bytes]:
-        return zlib.decompressobj(-12, self._zdict).decompress(self._blob).split(b"\n")
-
-    def __len__(self) -> int:
-        return self._count
-
-    @overload
-    def __getitem__(self, index: int) -> bytes: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[bytes]: ...
-    def __getitem__(self, index: int | slice) -> bytes | list[bytes]:
-        return self.unpacked()[index]
-
-    def __iter__(self) -> Iterator[bytes]:
-        return iter(self.unpacked())
 
 
 _TYPES: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per combination of item types, shared
@@ -183,12 +147,27 @@ def _shared(value: Any) -> Any:
     return value
 
 
+_NAMES: dict[type[BaseModel], tuple[str, ...]] = {}
+
+
+def _names(model: type[BaseModel]) -> tuple[str, ...]:
+    """A model's field names in order (asking pydantic each time costs more than the rest of ``freeze``)."""
+    names = _NAMES.get(model)
+    if names is None:
+        names = _NAMES[model] = tuple(model.model_fields)
+    return names
+
+
 def freeze(obj: BaseModel, *, share: bool = False) -> tuple[Any, ...]:
     """A wire object kept as its field values in order (``thaw`` makes it again): a tuple instead of the object
     and its dictionary. Dicts and models many objects hold alike are kept once; ``share``: the tuple too (a stop
     reason: a handful of distinct values)."""
     fields = obj.__dict__
-    values = tuple(_shared(fields[name]) for name in type(obj).model_fields)
+    scalars = _SCALARS
+    values = tuple(
+        value if value.__class__ in scalars else _shared(value)
+        for value in (fields[name] for name in _names(type(obj)))
+    )
     if share and len(_SHARED) < _SHARED_AT_MOST:
         try:
             key = (type(obj), _key(values))
@@ -203,60 +182,9 @@ def thaw(model: type[Model], values: tuple[Any, ...]) -> Model:
     given as a copy of its own, so changing it changes no other object."""
     fields = {
         name: dict(value) if isinstance(value, dict) else value.model_copy() if isinstance(value, BaseModel) else value
-        for name, value in zip(model.model_fields, values, strict=True)
+        for name, value in zip(_names(model), values, strict=True)
     }
     return trusted(model, **fields)
-
-
-class Outcome(Sequence[Any]):
-    """What is left of a run's dropped log (``Store.log_bound``): its stored items but the user's input, then its
-    stop reason and usage as it logged them, then ``[DONE]``. Items, stop reason and usage are made again when a
-    reader asks (a resumed stream, the non-streaming answer): kept as objects they cost more than the stored
-    messages they repeat, for every run beyond the bound."""
-
-    __slots__ = ("_messages", "_stop", "_usage")
-
-    def __init__(self, messages: Sequence[StoredMessage], stop: LettaStopReason | None,
-                 usage: LettaUsageStatistics | None) -> None:  # fmt: skip
-        self._messages = tuple(messages)
-        self._stop = None if stop is None else freeze(stop, share=True)
-        self._usage = None if usage is None else freeze(usage)
-
-    def _rows(self) -> list[tuple[StoredMessage, int]]:
-        return [(m, i) for m in self._messages for i, kind in enumerate(m.types) if kind != "user_message"]
-
-    def _tail(self) -> list[Any]:
-        stop = None if self._stop is None else thaw(LettaStopReason, self._stop)
-        usage = None if self._usage is None else thaw(LettaUsageStatistics, self._usage)
-        return [*(e for e in (stop, usage) if e is not None), DONE]
-
-    def __len__(self) -> int:
-        items = sum(1 for m in self._messages for kind in m.types if kind != "user_message")
-        return items + (self._stop is not None) + (self._usage is not None) + 1
-
-    @overload
-    def __getitem__(self, index: int) -> Any: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[Any]: ...
-    def __getitem__(self, index: int | slice) -> Any:
-        if isinstance(index, slice):
-            return list(self)[index]
-        rows = self._rows()
-        tail = self._tail()
-        whole = len(rows) + len(tail)
-        if index < 0:
-            index += whole
-        if not 0 <= index < whole:
-            raise IndexError(index)
-        if index >= len(rows):
-            return tail[index - len(rows)]
-        stored, item = rows[index]
-        return message_adapter.validate_json(stored.json[item])
-
-    def __iter__(self) -> Iterator[Any]:
-        for stored, item in self._rows():
-            yield message_adapter.validate_json(stored.json[item])
-        yield from self._tail()
 
 
 @dataclass
@@ -385,8 +313,8 @@ class RunRecord:
     """A run and the log of every stream chunk it produced, so any reader can replay or follow it."""
 
     live: Run | None  # the run as an object while it is recent; None once it is kept ``frozen``
-    # Stream events in order ("[DONE]" is the string); beyond the bound on logs kept, only its ``Outcome``.
-    events: list[Any] | Outcome = field(default_factory=list)
+    # Stream events in order ("[DONE]" is the string); beyond the bound on logs kept, its outcome (``store.runs``).
+    events: Sequence[Any] = field(default_factory=list)
     messages: list[StoredMessage] = field(default_factory=list)  # stored messages of this run, in seq order
     steps: list[StepRecord] = field(default_factory=list)  # one per LLM call
     finished: bool = False

@@ -16,7 +16,9 @@ from mockserver import create_app
 from mockserver.bodies import JsonItems, joined
 from mockserver.models import LettaStopReason, LettaUsageStatistics, Run
 from mockserver.models.messages import message_adapter
-from mockserver.records import Outcome, PackedJson, StoredMessage, freeze, thaw
+from mockserver.records import StoredMessage, freeze, thaw
+from mockserver.store.messages import pack
+from mockserver.store.runs import Outcome
 from strategies import messages, runs, stop_reasons, usage_statistics
 
 WHEN = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -72,12 +74,13 @@ def test_a_dropped_log_lists_the_run_s_items_but_the_user_s_input() -> None:
     assert list(outcome)[1] == "[DONE]"
 
 
-@given(st.lists(messages(), min_size=1, max_size=4), st.binary(max_size=64))
-def test_packed_json_unpacks_to_the_very_bytes(items: list[Any], zdict: bytes) -> None:
-    stored = StoredMessage("message-1", 1, "agent-1", None, None, WHEN, items)
-    packed = PackedJson(stored.json, zdict)
-    assert len(packed) == len(stored.json)
-    assert packed.unpacked() == list(stored.json) == list(packed) == [packed[i] for i in range(len(packed))]
+@given(st.lists(st.lists(messages(), min_size=1, max_size=3), min_size=1, max_size=4), st.binary(max_size=64))
+def test_packed_messages_unpack_to_the_very_bytes(batches: list[list[Any]], zdict: bytes) -> None:
+    stored = [StoredMessage(f"message-{n}", n, "agent-1", None, None, WHEN, items) for n, items in enumerate(batches)]
+    for message, packed in zip(stored, pack(stored, zdict), strict=True):
+        assert len(packed) == len(message.json)
+        assert packed.unpacked() == list(message.json) == list(packed) == [packed[i] for i in range(len(packed))]
+        assert packed.unpacked(packed.block.unpacked()) == list(message.json)
 
 
 # -- a whole store, recent and long over --------------------------------------------------------------------------
@@ -156,12 +159,13 @@ def _validated(body: str) -> None:
 async def test_what_the_store_answers_is_the_same_for_recent_and_long_over_runs(steps: list[tuple[Any, ...]]) -> None:
     """Stores given the same requests: one keeps every run's log (objects) and every message's JSON as it was made,
     the others drop each log as soon as its run ends (every run kept as its values, every log as its outcome) and
-    pack every stored message, or all but the newest three. They answer every read alike."""
+    pack every stored message, or all but the newest three in blocks of two. They answer every read alike."""
     answers = []
-    for bound, pack_beyond in ((10_000, 10_000), (0, 0), (0, 3)):
+    for bound, pack_beyond, block in ((10_000, 10_000, 16), (0, 0, 1), (0, 3, 2)):
         app = create_app(seed=5)
         app.state.store.log_bound = bound
-        app.state.store.pack_beyond = pack_beyond  # 0: every stored message packed as soon as it is stored
+        app.state.store.pack_beyond = pack_beyond  # 0 (and blocks of 1): every stored message packed once stored
+        app.state.store.pack_block = block
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
             agent_id = (await client.post("/v1/agents", json=AGENT_BODY)).json()["id"]
             done = [await _apply(client, agent_id, step) for step in steps]

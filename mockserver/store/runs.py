@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from mockserver import catalogue
 from mockserver.catalogue import Texts
@@ -20,12 +21,13 @@ from mockserver.models import (
     StopReasonType,
 )
 from mockserver.models._base import trusted  # hot paths: built without validating again (tested both ways)
-from mockserver.records import SPENT, AgentRecord, KeepAlive, Outcome, RunRecord, StepRecord, freeze, shared
+from mockserver.models.messages import message_adapter
+from mockserver.records import SPENT, AgentRecord, KeepAlive, RunRecord, StepRecord, StoredMessage, freeze, shared, thaw
 from mockserver.store.conversations import ConversationStore
 from mockserver.wire.ids import derived_uuid4
 from mockserver.wire.sse import DONE
 
-__all__ = ["RunStore"]
+__all__ = ["Outcome", "RunStore"]
 
 
 def _number(record: RunRecord) -> int:
@@ -56,6 +58,57 @@ _OVER = asyncio.Event()  # what a finished run's readers would wait on: set, so 
 _OVER.set()
 
 _RUN_ID = re.compile(r"^(job|run)-[a-fA-F0-9]{8}")
+
+
+class Outcome(Sequence[Any]):
+    """What is left of a run's dropped log (``Store.log_bound``): its stored items but the user's input, then its
+    stop reason and usage as it logged them, then ``[DONE]``. Items, stop reason and usage are made again when a
+    reader asks (a resumed stream, the non-streaming answer): kept as objects they cost more than the stored
+    messages they repeat, for every run beyond the bound."""
+
+    __slots__ = ("_messages", "_stop", "_usage")
+
+    def __init__(self, messages: Sequence[StoredMessage], stop: LettaStopReason | None,
+                 usage: LettaUsageStatistics | None) -> None:  # fmt: skip
+        self._messages = tuple(messages)
+        self._stop = None if stop is None else freeze(stop, share=True)
+        self._usage = None if usage is None else freeze(usage)
+
+    def _rows(self) -> list[tuple[StoredMessage, int]]:
+        return [(m, i) for m in self._messages for i, kind in enumerate(m.types) if kind != "user_message"]
+
+    def _tail(self) -> list[Any]:
+        stop = None if self._stop is None else thaw(LettaStopReason, self._stop)
+        usage = None if self._usage is None else thaw(LettaUsageStatistics, self._usage)
+        return [*(e for e in (stop, usage) if e is not None), DONE]
+
+    def __len__(self) -> int:
+        items = sum(1 for m in self._messages for kind in m.types if kind != "user_message")
+        return items + (self._stop is not None) + (self._usage is not None) + 1
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Any]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return list(self)[index]
+        rows = self._rows()
+        tail = self._tail()
+        whole = len(rows) + len(tail)
+        if index < 0:
+            index += whole
+        if not 0 <= index < whole:
+            raise IndexError(index)
+        if index >= len(rows):
+            return tail[index - len(rows)]
+        stored, item = rows[index]
+        return message_adapter.validate_json(stored.json[item])
+
+    def __iter__(self) -> Iterator[Any]:
+        for stored, item in self._rows():
+            yield message_adapter.validate_json(stored.json[item])
+        yield from self._tail()
 
 
 class RunStore(ConversationStore):
