@@ -341,7 +341,7 @@ class RunStore(ConversationStore):
 
     @staticmethod
     def _outcome(record: RunRecord) -> Outcome:
-        """What is left of a dropped log (``records.Outcome``): its stop reason and usage as it logged them."""
+        """What is left of a dropped log (``Outcome``): its stop reason and usage as it logged them."""
         stop = next((e for e in record.events if isinstance(e, LettaStopReason)), None)
         usage = next((e for e in record.events if isinstance(e, LettaUsageStatistics)), None)
         return Outcome(record.messages, stop, usage)
