@@ -169,7 +169,7 @@ async def agent_messages(request: Request) -> Response:
     for stored in reversed(agent.messages):
         if len(rows) >= limit:
             break
-        rows.extend((stored, index) for index in reversed(range(len(stored.items))))
+        rows.extend((stored, index) for index in reversed(range(len(stored.types))))
     rows = rows[:limit][::-1]
     return Response(store.items_json(rows), media_type="application/json")
 

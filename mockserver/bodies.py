@@ -8,11 +8,12 @@ Other bodies the journal keeps in a ``Blob``: appended while the exchange is ope
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from starlette.types import Scope
 
-__all__ = ["PACK_ABOVE", "SHARED", "Blob", "JsonItems", "share_items"]
+__all__ = ["PACK_ABOVE", "SHARED", "Blob", "JsonItems", "joined", "share_items"]
 
 PACK_ABOVE = 4096  # bytes: a kept body or stream larger than this is compressed once the exchange is over
 SHARED = "letta_mock.journal_items"  # the scope's state key of a shared listing
@@ -64,7 +65,16 @@ class JsonItems:
     items: tuple[bytes, ...]
 
     def __bytes__(self) -> bytes:
-        return b"[" + b",".join(self.items) + b"]"
+        return joined(self.items)
+
+
+def joined(items: Sequence[bytes]) -> bytes:
+    """``[`` + the items joined by commas + ``]``, copying the (up to ~60 KB) body once, not three times."""
+    if not items:
+        return b"[]"
+    if len(items) == 1:
+        return b"[" + items[0] + b"]"
+    return b",".join([b"[" + items[0], *items[1:-1], items[-1] + b"]"])
 
 
 def share_items(scope: Scope, items: list[bytes]) -> bytes:

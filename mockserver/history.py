@@ -59,8 +59,25 @@ def in_conversation(message: StoredMessage, conversation: str | None) -> bool:
     return message.conversation_id == conversation
 
 
+_QUERIES: dict[tuple[bytes, Choice], dict[str, Any]] = {}  # a query string read before -> its query (valid ones)
+_QUERIES_AT_MOST = 1024
+
+
 def page_query(request: Request, order: Choice = ORDER) -> dict[str, Any]:
-    """A message listing's query: cursors, limit, order (``order``: the listing's own default), type filter."""
+    """A message listing's query: cursors, limit, order (``order``: the listing's own default), type filter. Read
+    once per distinct query string (a client repeats its own: the same page polled, ``limit=10``); each caller
+    gets a copy of its own."""
+    key = (request.scope.get("query_string", b""), order)
+    known = _QUERIES.get(key)
+    if known is not None:
+        return known.copy()
+    query = _read_query(request, order)
+    if len(_QUERIES) < _QUERIES_AT_MOST:
+        _QUERIES[key] = query.copy()
+    return query
+
+
+def _read_query(request: Request, order: Choice) -> dict[str, Any]:
     ORDER_BY.read(request)
     INCLUDE_ERR.read(request)
     USE_ASSISTANT_MESSAGE.read(request)
@@ -69,8 +86,12 @@ def page_query(request: Request, order: Choice = ORDER) -> dict[str, Any]:
         "after": AFTER.read(request) or None,
         "limit": LIMIT.read(request),
         "order": order.read(request),
-        "types": INCLUDE_RETURN_MESSAGE_TYPES.read(request),
+        "types": _frozen(INCLUDE_RETURN_MESSAGE_TYPES.read(request)),
     }
+
+
+def _frozen(types: list[str] | None) -> tuple[str, ...] | None:
+    return None if types is None else tuple(types)  # shared by the copies: nobody can change it
 
 
 # -- what each listing pages over: the store's sequences as they are, nothing copied or filtered ---------------------
@@ -210,10 +231,10 @@ def _sliding_cutoff(store: Store, window: list[str], percentage: float) -> int |
 
     def cuttable(index: int) -> bool:
         stored = store.messages.get(window[index])
-        return stored is not None and any(item.message_type in _CUTS for item in stored.items)
+        return stored is not None and any(kind in _CUTS for kind in stored.types)
 
     newest = store.messages.get(window[-1]) if window else None
-    pending = newest is not None and any(i.message_type == "approval_request_message" for i in newest.items)
+    pending = newest is not None and "approval_request_message" in newest.types
     last = count - 2 if pending else count - 1  # the newest message (a pending approval: two) always stays
     # The evicted share grows in 10 % steps from the percentage; one below 0 (or not a number) starts at 0, so the
     # steps are ten at most (the document bounds none: from -1e300 they would never reach 1).
@@ -268,6 +289,8 @@ def search(store: Store, body: SearchAllMessagesRequest) -> list[Any]:
             continue
         if body.end_date is not None and stored.created_at > body.end_date:
             continue
+        if not _RESULT_TYPES.keys() & stored.types:
+            continue  # nothing searchable: its items are not rebuilt
         for item in stored.items:
             result = _search_result(item, stored)
             if result is not None and needle in item_text(item).lower():

@@ -50,6 +50,22 @@ class View:
         return False
 
 
+class _Indexes(dict[int, tuple[int, ...]]):
+    """A stored message's item indexes by its item count, one shared tuple each, made as needed (a range made per
+    message cost a page's rows a third of their time)."""
+
+    def __init__(self, backwards: bool) -> None:
+        super().__init__()
+        self.backwards = backwards
+
+    def __missing__(self, count: int) -> tuple[int, ...]:
+        indexes = self[count] = tuple(reversed(range(count)) if self.backwards else range(count))
+        return indexes
+
+
+_FORWARDS, _BACKWARDS = _Indexes(backwards=False), _Indexes(backwards=True)
+
+
 def page(
     view: View,
     *,
@@ -74,16 +90,13 @@ def page(
     rows = _window(view, after, before, count, newest=order == "desc") if count else []
     out: list[Row]
     if order == "desc" and not chronological:
-        out = [
-            (m, i)
-            for m in reversed(rows)
-            for i in (reversed(range(len(m.items))) if reverse_items else range(len(m.items)))
-        ]
+        indexes = _BACKWARDS if reverse_items else _FORWARDS
+        out = [(m, i) for m in reversed(rows) for i in indexes[len(m.types)]]
     else:
-        out = [(m, i) for m in rows for i in range(len(m.items))]
+        out = [(m, i) for m in rows for i in _FORWARDS[len(m.types)]]
     if types is not None:
         wanted = set(types)
-        out = [(m, i) for m, i in out if m.items[i].message_type in wanted]
+        out = [(m, i) for m, i in out if m.types[i] in wanted]
     return out
 
 

@@ -9,13 +9,27 @@ its id (a step's reasoning, assistant text and tool calls are one stored message
 from __future__ import annotations
 
 import asyncio
+import copy
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
+
+from pydantic import BaseModel
 
 from mockserver.catalogue import MODEL_ENDPOINTS, Reasoning, model_family
-from mockserver.models import ApprovalRequestMessage, Block, LettaPing, Message, Run, Step, StopReasonType, ToolCall
+from mockserver.models import (
+    ApprovalRequestMessage,
+    Block,
+    LettaPing,
+    Message,
+    Run,
+    Step,
+    StopReasonType,
+    ToolCall,
+)
 from mockserver.models._base import trusted
+from mockserver.models.messages import message_adapter
 from mockserver.prompts import DEFAULT_SYSTEM_PROMPT
 from mockserver.scenarios import PlannedCall, TurnPlan
 
@@ -29,19 +43,149 @@ __all__ = [
     "RunRecord",
     "StepRecord",
     "StoredMessage",
+    "freeze",
+    "shared",
+    "item_json",
+    "thaw",
 ]
 
 
-@dataclass(eq=False, slots=True)
+@dataclass(eq=False, slots=True, init=False, repr=False)
 class StoredMessage:
+    """One stored message as kept: its items' JSON (made once, when it is stored: what a listing joins) and the
+    few fields the indexes and filters read. ``items`` rebuilds the items when a reader needs them as objects
+    (retrieve, search, compaction, a run's outcome): three items kept as objects cost ~2 KB a stored message,
+    their JSON beside them ~0.8 KB more, and nothing on a listing's path reads an object."""
+
     id: str
     seq: int  # global insertion order: the cursor order (it only grows, so every history is sorted by it)
     agent_id: str
     conversation_id: str | None
     run_id: str | None
     created_at: datetime
-    items: list[Message]
-    json: list[bytes] | None = None  # each item's JSON, made on the first listing (items never change)
+    json: Sequence[bytes]  # each item's JSON: a tuple, or once it is old the store's packed form
+    types: tuple[str, ...]  # each item's message_type
+
+    def __init__(self, id: str, seq: int, agent_id: str, conversation_id: str | None, run_id: str | None,
+                 created_at: datetime, items: Sequence[Message]) -> None:  # fmt: skip
+        self.id = id
+        self.seq = seq
+        self.agent_id = agent_id
+        self.conversation_id = conversation_id
+        self.run_id = run_id
+        self.created_at = created_at
+        self.json, self.types = item_json(items)
+
+    @property
+    def items(self) -> list[Message]:
+        """The items, rebuilt from their JSON: objects that serialise to the very bytes kept (tested)."""
+        return [message_adapter.validate_json(data) for data in self.json]
+
+    def __repr__(self) -> str:
+        return f"StoredMessage({self.id!r}, seq={self.seq}, types={self.types!r})"
+
+
+_TYPES: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per combination of item types, shared
+
+
+def item_json(items: Sequence[Message]) -> tuple[tuple[bytes, ...], tuple[str, ...]]:
+    """Each item's JSON, and their ``message_type``s (one shared tuple per combination)."""
+    types = tuple(item.message_type for item in items)
+    return tuple(item.__pydantic_serializer__.to_json(item) for item in items), _TYPES.setdefault(types, types)
+
+
+Model = TypeVar("Model", bound=BaseModel)
+Value = TypeVar("Value")
+
+_SHARED: dict[Any, Any] = {}  # values many kept objects hold alike (a run's metadata, its request config): one each
+_SHARED_AT_MOST = 4096  # distinct values shared; beyond, a value is kept as it is
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _key(value: Any) -> Any:
+    """A hashable key that equal values, and only values serialised alike, share: each scalar with its type (True is
+    not 1, 1 is not 1.0), a list apart from a tuple. Raises TypeError for what it cannot tell apart so cheaply."""
+    kind = value.__class__
+    if kind in _SCALARS:
+        return kind, value
+    if kind is dict:
+        return kind, tuple((name, _key(item)) for name, item in value.items())
+    if kind is list or kind is tuple:
+        return kind, tuple(_key(item) for item in value)
+    if isinstance(value, BaseModel) and not value.__pydantic_extra__ and not value.__pydantic_private__:
+        return kind, _key(value.__dict__)
+    raise TypeError(kind)
+
+
+_SHARED_IDS: set[int] = set()  # ids of the shared values (alive as long as the process: an id is never reused)
+
+
+def shared(key: Hashable, make: Callable[[], Value]) -> Value:
+    """One value for every object that would hold an equal one (a run's metadata, its request config), made once
+    by ``make``: ``freeze`` keeps it as it is, at no cost. Nothing changes a shared value in place (the store
+    replaces a run's fields, never mutates them; ``thaw`` gives copies)."""
+    found = _SHARED.get(key)
+    if found is None:
+        if len(_SHARED) >= _SHARED_AT_MOST:
+            return make()
+        found = _SHARED[key] = make()
+        _SHARED_IDS.add(id(found))
+    return cast("Value", found)
+
+
+def _shared(value: Any) -> Any:
+    if value.__class__ in _SCALARS or id(value) in _SHARED_IDS:
+        return value
+    if (value.__class__ is dict or isinstance(value, BaseModel)) and len(_SHARED) < _SHARED_AT_MOST:
+        try:
+            key = _key(value)
+        except TypeError:
+            return value  # kept as it is
+        return shared(key, lambda: copy.deepcopy(value))  # its own copy: nothing else holds it
+    return value
+
+
+_NAMES: dict[type[BaseModel], tuple[str, ...]] = {}
+
+
+def _names(model: type[BaseModel]) -> tuple[str, ...]:
+    """A model's field names in order (asking pydantic each time costs more than the rest of ``freeze``)."""
+    names = _NAMES.get(model)
+    if names is None:
+        names = _NAMES[model] = tuple(model.model_fields)
+    return names
+
+
+def freeze(obj: BaseModel, *, share: bool = False) -> tuple[Any, ...]:
+    """A wire object kept as its field values in order (``thaw`` makes it again): a tuple instead of the object
+    and its dictionary. Dicts and models many objects hold alike are kept once; ``share``: the tuple too (a stop
+    reason: a handful of distinct values)."""
+    fields = obj.__dict__
+    scalars = _SCALARS
+    values = tuple(
+        value if value.__class__ in scalars else _shared(value)
+        for value in (fields[name] for name in _names(type(obj)))
+    )
+    if share and len(_SHARED) < _SHARED_AT_MOST:
+        try:
+            key = (type(obj), _key(values))
+        except TypeError:
+            return values
+        return cast("tuple[Any, ...]", _SHARED.setdefault(key, values))
+    return values
+
+
+def thaw(model: type[Model], values: tuple[Any, ...]) -> Model:
+    """The object ``freeze`` kept: equal to it, serialised to the same bytes (tested). A dict is given as a copy of
+    its own; a model is given as it is kept, shared as ``shared`` shares it with the live objects (nothing changes
+    a field's model in place). ~3 us: a listing of old runs reads many."""
+    fields = dict(zip(_names(model), values, strict=True))
+    for name, value in fields.items():
+        if value.__class__ is dict:
+            fields[name] = dict(value)
+    return trusted(model, **fields)
 
 
 @dataclass
@@ -162,12 +306,17 @@ class ConversationRecord:
     compacted: str | None = None  # the summary its context was last compacted into
 
 
+_RUN_STATUS = list(Run.model_fields).index("status")
+_LAST_THAWED: list[tuple[tuple[Any, ...], Run] | None] = [None]  # the frozen run read last, made again
+
+
 @dataclass(eq=False, slots=True)  # one per turn, kept: slots save its attribute dict
 class RunRecord:
     """A run and the log of every stream chunk it produced, so any reader can replay or follow it."""
 
-    run: Run
-    events: list[Any] = field(default_factory=list)  # stream events in order; "[DONE]" is the string
+    live: Run | None  # the run as an object while it is recent; None once it is kept ``frozen``
+    # Stream events in order ("[DONE]" is the string); beyond the bound on logs kept, its outcome (``store.runs``).
+    events: Sequence[Any] = field(default_factory=list)
     messages: list[StoredMessage] = field(default_factory=list)  # stored messages of this run, in seq order
     steps: list[StepRecord] = field(default_factory=list)  # one per LLM call
     finished: bool = False
@@ -179,9 +328,28 @@ class RunRecord:
     number: int = 0  # the order runs were kept in (``Store.runs``'s order), for the active-runs index
     log_dropped: bool = False  # its log was dropped, beyond the bound on finished runs' logs (``Store.log_bound``)
 
+    frozen: tuple[Any, ...] | None = None  # the run's values (``freeze``) once its log was dropped: ~0.5 KB less
+
+    @property
+    def run(self) -> Run:
+        """The run (a long finished one is made again from its values: change it only through the store)."""
+        live = self.live
+        if live is not None:
+            return live
+        frozen = self.frozen
+        assert frozen is not None
+        last = _LAST_THAWED[0]
+        if last is not None and last[0] is frozen:  # a listing's filters read one run's fields one after another
+            return last[1]
+        run = thaw(Run, frozen)
+        _LAST_THAWED[0] = (frozen, run)  # holds the tuple: its id is not reused while it is the key
+        return run
+
     @property
     def active(self) -> bool:
-        return self.run.status in ("created", "running")
+        live = self.live
+        status = live.status if live is not None else self.frozen[_RUN_STATUS] if self.frozen else None
+        return status in ("created", "running")
 
 
 @dataclass(eq=False, slots=True)

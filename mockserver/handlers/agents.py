@@ -330,7 +330,7 @@ async def retrieve_agent_context_window(request: Request) -> Response:
     tools = [state.tools[i] for i in agent.profile.tool_ids if i in state.tools]
     schemas = [tool.json_schema for tool in tools if tool.json_schema]
     functions = [{"function": {**schema, "strict": None}, "type": "function"} for schema in schemas]
-    message_tokens = sum(len(state.messages[i].items) for i in window[1:] if i in state.messages) * 40
+    message_tokens = sum(len(state.messages[i].types) for i in window[1:] if i in state.messages) * 40
 
     def tokens(text: str) -> int:  # ~4 characters a token, as the usage figures count
         return len(text) // 4

@@ -34,7 +34,7 @@ async def retrieve_message(request: Request) -> Response:
     agent = state.agents.get(stored.agent_id)
     if rules(request).reply_as_reasoning and agent is not None and agent.profile.agent_type == "letta_v1_agent":
         return json_response([_as_the_server_shows(item).model_dump(mode="json") for item in stored.items])
-    return items_response(request, [(stored, index) for index in range(len(stored.items))])
+    return items_response(request, [(stored, index) for index in range(len(stored.types))])
 
 
 def _as_the_server_shows(item: Message) -> Message:

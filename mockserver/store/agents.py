@@ -11,7 +11,7 @@ from mockserver.catalogue import Texts
 from mockserver.errors import NotFound
 from mockserver.models import ApprovalRequestMessage, Block, SystemMessage, Tool, ToolCall
 from mockserver.prompts import compile_system
-from mockserver.records import AgentProfile, AgentRecord, PendingApproval
+from mockserver.records import AgentProfile, AgentRecord, PendingApproval, item_json
 from mockserver.scenarios import PlannedCall, TurnPlan
 from mockserver.store.tools import ToolStore
 
@@ -84,8 +84,8 @@ class AgentStore(ToolStore):
         text = compile_system(agent.profile.system, agent.profile.blocks, agent_id=agent.id,
                               conversation_id=conversation_id, now=self.clock.now(), previous=previous)  # fmt: skip
         if persist:
-            stored.items = [stored.items[0].model_copy(update={"content": text})]
-            stored.json = None  # its JSON is made again on the next listing
+            # Both kept fields replaced in one assignment, made before either changes.
+            stored.json, stored.types = item_json([stored.items[0].model_copy(update={"content": text})])
         return text
 
     def attach_tool(self, agent: AgentRecord, tool: Tool) -> None:

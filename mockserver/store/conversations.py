@@ -69,7 +69,7 @@ class ConversationStore(AgentStore):
         agent = self.agent(record.agent_id)
         fork = self.create_conversation(agent, {"model": record.model, "model_settings": record.model_settings})
         parent = [*record.shared, *agent.by_conversation.get(record.id, ())]
-        shared = [m for m in parent if m.items[0].message_type != "system_message"]
+        shared = [m for m in parent if m.types[0] != "system_message"]
         fork.in_context.extend(m.id for m in shared)
         fork.shared.extend(shared)
         return fork

@@ -42,12 +42,12 @@ class ReplayStore(RunStore):
         now waits for."""
         record = self.runs.get(run.id)
         if record is None:
-            record = RunRecord(run=run)
+            record = RunRecord(live=run)
             self._keep_run(record)
         else:
             self._untrack(record)
             self._unfile(record)
-            record.run = run
+            record.live, record.frozen = run, None
             self._file(record)
             self._track(record)
         if events is not None:

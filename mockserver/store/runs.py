@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from mockserver import catalogue
 from mockserver.catalogue import Texts
@@ -20,12 +21,13 @@ from mockserver.models import (
     StopReasonType,
 )
 from mockserver.models._base import trusted  # hot paths: built without validating again (tested both ways)
-from mockserver.records import SPENT, AgentRecord, KeepAlive, RunRecord, StepRecord
+from mockserver.models.messages import message_adapter
+from mockserver.records import SPENT, AgentRecord, KeepAlive, RunRecord, StepRecord, StoredMessage, freeze, shared, thaw
 from mockserver.store.conversations import ConversationStore
 from mockserver.wire.ids import derived_uuid4
 from mockserver.wire.sse import DONE
 
-__all__ = ["RunStore"]
+__all__ = ["Outcome", "RunStore"]
 
 
 def _number(record: RunRecord) -> int:
@@ -58,6 +60,57 @@ _OVER.set()
 _RUN_ID = re.compile(r"^(job|run)-[a-fA-F0-9]{8}")
 
 
+class Outcome(Sequence[Any]):
+    """What is left of a run's dropped log (``Store.log_bound``): its stored items but the user's input, then its
+    stop reason and usage as it logged them, then ``[DONE]``. Items, stop reason and usage are made again when a
+    reader asks (a resumed stream, the non-streaming answer): kept as objects they cost more than the stored
+    messages they repeat, for every run beyond the bound."""
+
+    __slots__ = ("_messages", "_stop", "_usage")
+
+    def __init__(self, messages: Sequence[StoredMessage], stop: LettaStopReason | None,
+                 usage: LettaUsageStatistics | None) -> None:  # fmt: skip
+        self._messages = tuple(messages)
+        self._stop = None if stop is None else freeze(stop, share=True)
+        self._usage = None if usage is None else freeze(usage)
+
+    def _rows(self) -> list[tuple[StoredMessage, int]]:
+        return [(m, i) for m in self._messages for i, kind in enumerate(m.types) if kind != "user_message"]
+
+    def _tail(self) -> list[Any]:
+        stop = None if self._stop is None else thaw(LettaStopReason, self._stop)
+        usage = None if self._usage is None else thaw(LettaUsageStatistics, self._usage)
+        return [*(e for e in (stop, usage) if e is not None), DONE]
+
+    def __len__(self) -> int:
+        items = sum(1 for m in self._messages for kind in m.types if kind != "user_message")
+        return items + (self._stop is not None) + (self._usage is not None) + 1
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Any]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return list(self)[index]
+        rows = self._rows()
+        tail = self._tail()
+        whole = len(rows) + len(tail)
+        if index < 0:
+            index += whole
+        if not 0 <= index < whole:
+            raise IndexError(index)
+        if index >= len(rows):
+            return tail[index - len(rows)]
+        stored, item = rows[index]
+        return message_adapter.validate_json(stored.json[item])
+
+    def __iter__(self) -> Iterator[Any]:
+        for stored, item in self._rows():
+            yield message_adapter.validate_json(stored.json[item])
+        yield from self._tail()
+
+
 class RunStore(ConversationStore):
     def new_run(
         self,
@@ -70,6 +123,7 @@ class RunStore(ConversationStore):
         callback_url: str | None = None,
         input_otids: tuple[str, ...] = (),
     ) -> RunRecord:
+        types = include_return_message_types
         run = trusted(
             Run,
             id=self.ids.new("run"),
@@ -77,11 +131,15 @@ class RunStore(ConversationStore):
             agent_id=agent.id,
             conversation_id=conversation_id,
             background=background,
-            metadata={"run_type": run_type, "lettuce": None},
-            request_config=trusted(LettaRequestConfig, include_return_message_types=include_return_message_types),
+            # One metadata and request config for all runs alike (``records.shared``): kept once, frozen for free.
+            metadata=shared(("metadata", run_type), lambda: {"run_type": run_type, "lettuce": None}),
+            request_config=shared(
+                ("request_config", None if types is None else tuple(types)),
+                lambda: trusted(LettaRequestConfig, include_return_message_types=types),
+            ),
             callback_url=callback_url,
         )
-        record = RunRecord(run=run, input_otids=input_otids)
+        record = RunRecord(live=run, input_otids=input_otids)
         self._keep_run(record)
         agent.last_run_id = run.id
         return record
@@ -112,7 +170,7 @@ class RunStore(ConversationStore):
             stop_reason="end_turn",
         )
         events = [LettaStopReason(stop_reason="end_turn"), LettaUsageStatistics(), DONE]
-        record = RunRecord(run=run, events=events, finished=True)
+        record = RunRecord(live=run, events=events, finished=True)
         self._keep_run(record, run_id)
         self._keep_log(record)
         return record
@@ -145,14 +203,17 @@ class RunStore(ConversationStore):
 
     def start_run(self, record: RunRecord, task: asyncio.Future[Any] | None = None) -> None:
         """The run is executing (``task``: the turn producing it in the background, kept referenced)."""
-        record.run.status = "running"
+        self._thaw(record).status = "running"
         if task is not None:
             record.task = task
         self._track(record)
 
     def log(self, record: RunRecord, event: Any) -> None:
         """Append a stream chunk to the run's log and wake its readers."""
-        record.events.append(event)
+        events = record.events
+        if not isinstance(events, list):  # a dropped log's outcome (never seen logged to: kept as it was)
+            events = record.events = list(events)
+        events.append(event)
         self._wake(record)
 
     def add_step(self, record: RunRecord, step: StepRecord) -> None:
@@ -163,7 +224,7 @@ class RunStore(ConversationStore):
     ) -> None:
         """The one way a run ends: its status (from the stop reason unless given), stop reason, completion time,
         ``metadata.error`` when it failed with one; then the log is closed. A run already ended keeps its ending."""
-        run = record.run
+        run = self._thaw(record)
         if record.active:
             run.status = status or catalogue.run_status(stop_reason)
             run.stop_reason = stop_reason
@@ -183,7 +244,7 @@ class RunStore(ConversationStore):
         """Ask a run to stop. An active run ends cancelled; so does one stopped for approval (wire doc §9);
         other finished runs stay as they are."""
         record.cancel_requested = True
-        run = record.run
+        run = self._thaw(record)
         if record.active or run.stop_reason == "requires_approval":
             run.status = "cancelled"
             run.stop_reason = "cancelled"
@@ -197,7 +258,7 @@ class RunStore(ConversationStore):
     def callback_done(
         self, record: RunRecord, sent_at: datetime, *, status_code: int | None = None, error: str | None = None
     ) -> None:
-        run = record.run
+        run = self._thaw(record)
         run.callback_sent_at = sent_at
         run.callback_status_code = status_code
         run.callback_error = error
@@ -263,21 +324,33 @@ class RunStore(ConversationStore):
                 continue
             oldest.events = self._outcome(oldest)
             oldest.log_dropped = True
+            self._freeze(oldest)
 
     @staticmethod
-    def _outcome(record: RunRecord) -> list[Any]:
-        """What is left of a dropped log: the run's stored items but the user's input, then its stop reason and
-        usage as it logged them, then ``[DONE]``."""
+    def _freeze(record: RunRecord) -> None:
+        """A run long over is kept as its values (``records.freeze``): read, it is made again."""
+        if record.live is not None:
+            record.frozen, record.live = freeze(record.live), None
+
+    @staticmethod
+    def _thaw(record: RunRecord) -> Run:
+        """The run as an object to change: a frozen one is made again and kept as an object from then on."""
+        if record.live is None:
+            record.live, record.frozen = record.run, None
+        return record.live
+
+    @staticmethod
+    def _outcome(record: RunRecord) -> Outcome:
+        """What is left of a dropped log (``Outcome``): its stop reason and usage as it logged them."""
         stop = next((e for e in record.events if isinstance(e, LettaStopReason)), None)
         usage = next((e for e in record.events if isinstance(e, LettaUsageStatistics)), None)
-        items = [item for m in record.messages for item in m.items if item.message_type != "user_message"]
-        return [*items, *(e for e in (stop, usage) if e is not None), DONE]
+        return Outcome(record.messages, stop, usage)
 
     @staticmethod
     def _drop_keepalives(record: RunRecord) -> None:
         """Once a run is over and nobody reads it live, its keep-alive pings are spent: later readers skip them
         (a long silence costs ~0.9 KB a ping). Their places stay, so positions in the log stay valid."""
-        if record.finished and not record.readers:
+        if record.finished and not record.readers and isinstance(record.events, list):  # an Outcome has none
             record.events = [SPENT if isinstance(e, KeepAlive) else e for e in record.events]
 
     @staticmethod

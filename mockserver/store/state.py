@@ -11,12 +11,17 @@ from mockserver.models import Tool
 from mockserver.records import AgentRecord, ConversationRecord, RunRecord, StoredMessage
 from mockserver.sources import Clock, Ids
 
-__all__ = ["DEFAULT_LOG_BOUND", "State"]
+__all__ = ["DEFAULT_LOG_BOUND", "PACK_BEYOND", "PACK_BLOCK", "ZDICT_SIZE", "State"]
 
 # Finished runs whose event logs are kept for a resumed stream (``POST /v1/runs/{id}/stream``); older ones are
 # dropped (the run itself, its messages and steps stay). Letta keeps a run's stream 3 hours (wire doc §13.3); a
 # mock's test rarely resumes a run more than a few hundred runs back, and a log costs ~2-4 KB.
 DEFAULT_LOG_BOUND = 1000
+# The newest stored messages kept as they were made; older ones are packed (``store.messages.pack``): reading one costs
+# ~10 us more (its block), and a client pages through the newest first.
+PACK_BEYOND = 2000
+PACK_BLOCK = 16  # stored messages packed together: one compressor for all, a block unpacked for a page
+ZDICT_SIZE = 2048  # bytes of typical item JSON the packing learns from
 
 
 class State:
@@ -64,6 +69,10 @@ class State:
         # Ids a client deleted: they are 404 from then on, in the open world too.
         self.deleted: set[str] = set()
         self._seq = 0
+        self.pack_beyond = PACK_BEYOND
+        self.pack_block = PACK_BLOCK
+        self._zdict: bytes | None = None
+        self._packing: list[StoredMessage] = []  # old messages waiting to be packed, a block at a time
         self._populate()
 
     def _populate(self) -> None:
@@ -82,4 +91,6 @@ class State:
         self.deleted.clear()
         self._seq = 0
         self._runs_kept = 0
+        self._zdict = None
+        self._packing = []
         self._populate()
