@@ -3,8 +3,8 @@
 Everything not listed answers as the mock does, so each flaw is the only thing wrong where it is. ``FLAWS`` names,
 per operation (method and path template), the flaw and the check expected to report it:
 
-* send_message, streaming: reasoning events without ``message_type``; token chunks of one assistant message each
-  with its own ``otid``;
+* send_message, streaming: reasoning events without ``message_type``; each assistant message sent as two chunks
+  (and its token chunks) each with its own ``otid``;
 * create_agent_message_stream: the stream has no ``stop_reason``;
 * send_conversation_message: ``usage_statistics`` before ``stop_reason`` (foreground) and ``seq_id`` going down
   (background);
@@ -168,8 +168,10 @@ class BrokenLetta:
                     payload.pop("message_type")
                     frame = _payload_frame(frame, payload)
                 elif isinstance(payload, dict) and payload.get("message_type") == "assistant_message":
-                    payload["otid"] = f"{payload.get('otid')}-{index}"
-                    frame = _payload_frame(frame, payload)
+                    # Each chunk its own otid, and a whole message sent as two chunks too: the flaw shows in every
+                    # streamed send, not only in those that happen to stream tokens.
+                    out.append(_payload_frame(frame, {**payload, "otid": f"{payload.get('otid')}-{index}"}))
+                    frame = _payload_frame(frame, {**payload, "otid": f"{payload.get('otid')}-{index}-rest"})
                 out.append(frame)
             return out
 
