@@ -104,7 +104,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ("agent_id", *_PAGE, "order", "order_by", "group_id", "conversation_id@query", "use_assistant_message",
          "assistant_message_tool_name", "assistant_message_tool_kwarg", "include_err",
          "include_return_message_types"),
-        json=_MESSAGES, errors=(404, 422), module="agent_messages",
+        json=_MESSAGES, errors=(404, 422), module="message_history",
     ),
     Operation(
         "POST", _AGENT + "/messages/stream", "create_agent_message_stream",

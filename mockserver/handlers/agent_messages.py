@@ -1,4 +1,5 @@
-"""``/v1/agents/{agent_id}/…``: send, stream, async, list, cancel, reset, compact (wire doc §4-§12)."""
+"""``/v1/agents/{agent_id}/…``: send, stream, async, cancel, reset, compact (wire doc §4-§12; the list, §8, is
+``message_history``)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from starlette.responses import Response
 from mockserver.catalogue import Texts
 from mockserver.errors import Conflict, MethodNotAllowed, RouteInvalid
 from mockserver.handlers.agents import agent_state
-from mockserver.handlers.common import items_response, looks_like_sdk, store
-from mockserver.history import agent_history, compact, page_query, paged
+from mockserver.handlers.common import looks_like_sdk, store
+from mockserver.history import compact
 from mockserver.http import json_response, parse_body, rules
 from mockserver.models import (
     CancelAgentRunRequest,
@@ -18,7 +19,7 @@ from mockserver.models import (
     LettaStreamingRequest,
     ResetMessagesRequest,
 )
-from mockserver.parameters import CONVERSATION_ID_QUERY, path_id
+from mockserver.parameters import path_id
 from mockserver.runs import cancel_runs
 from mockserver.sending import ASYNC, SEND, STREAM, Send, answer
 
@@ -26,7 +27,6 @@ __all__ = [
     "cancel_message",
     "create_agent_message_async",
     "create_agent_message_stream",
-    "list_messages",
     "modify_message",
     "reset_messages",
     "send_message",
@@ -74,15 +74,6 @@ async def create_agent_message_async(request: Request) -> Response:
     body = await parse_body(request, LettaAsyncRequest)
     agent = store(request).agent(agent_id, not_found=Texts.AGENT_NOT_FOUND)
     return await answer(request, Send.of(request, agent, body, ASYNC))
-
-
-async def list_messages(request: Request) -> Response:
-    agent_id = path_id(request, "agent_id")
-    state = store(request)
-    query = page_query(request)
-    agent = state.agent(agent_id, not_found=Texts.AGENT_NOT_FOUND)
-    view = agent_history(agent, CONVERSATION_ID_QUERY.read(request))
-    return items_response(request, paged(state, view, query, owner=agent_id, chronological=True))
 
 
 async def cancel_message(request: Request) -> Response:
