@@ -159,9 +159,15 @@ sys.exit(main(["serve", "--port", "0", "--log-level", "warning"]))
 """
 
 
-def test_serve_imports_only_what_serving_needs() -> None:
-    # Start-up time is what `serve` imports (bench/bench_startup.py): none of this, up to its first answers.
-    code = _SERVE_PATH.format(agent="agent-123e4567-e89b-42d3-8456-426614174000", modules=NOT_SERVING)
+# The send path, which a server's first listing does without (its handler is apart: handlers/message_history).
+SEND_PATH = ("mockserver.sending", "mockserver.engine", "mockserver.handlers.agent_messages")
+
+
+@pytest.mark.parametrize("modules", [NOT_SERVING, SEND_PATH], ids=["not serving", "send path"])
+def test_serve_imports_only_what_serving_needs(modules: tuple[str, ...]) -> None:
+    # Start-up time is what `serve` imports (bench/bench_startup.py): none of these, up to its first answers (the
+    # health check, then a listing).
+    code = _SERVE_PATH.format(agent="agent-123e4567-e89b-42d3-8456-426614174000", modules=modules)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     statuses, loaded = done.stdout.splitlines()[-2:]
     assert statuses == "[200, 200]"
