@@ -54,9 +54,6 @@ def _drop(index: dict[Key, dict[str, RunRecord]], key: Key, record: RunRecord) -
         del index[key]
 
 
-_OVER = asyncio.Event()  # what a finished run's readers would wait on: set, so nobody waits
-_OVER.set()
-
 _RUN_ID = re.compile(r"^(job|run)-[a-fA-F0-9]{8}")
 
 
@@ -199,6 +196,7 @@ class RunStore(ConversationStore):
         self._unfile(record)
         self.runs.pop(record.run.id, None)
         self.logged.pop(record.run.id, None)
+        self.pinged.discard(record)
         self.deleted.add(record.run.id)
 
     def start_run(self, record: RunRecord, task: asyncio.Future[Any] | None = None) -> None:
@@ -214,6 +212,8 @@ class RunStore(ConversationStore):
         if not isinstance(events, list):  # a dropped log's outcome (never seen logged to: kept as it was)
             events = record.events = list(events)
         events.append(event)
+        if event.__class__ is KeepAlive:
+            self.pinged.add(record)
         self._wake(record)
 
     def add_step(self, record: RunRecord, step: StepRecord) -> None:
@@ -346,16 +346,20 @@ class RunStore(ConversationStore):
         usage = next((e for e in record.events if isinstance(e, LettaUsageStatistics)), None)
         return Outcome(record.messages, stop, usage)
 
-    @staticmethod
-    def _drop_keepalives(record: RunRecord) -> None:
+    def _drop_keepalives(self, record: RunRecord) -> None:
         """Once a run is over and nobody reads it live, its keep-alive pings are spent: later readers skip them
-        (a long silence costs ~0.9 KB a ping). Their places stay, so positions in the log stay valid."""
-        if record.finished and not record.readers and isinstance(record.events, list):  # an Outcome has none
-            record.events = [SPENT if isinstance(e, KeepAlive) else e for e in record.events]
+        (a long silence costs ~0.9 KB a ping). Their places stay, so positions in the log stay valid. Only a run
+        that logged pings (``pinged``) has any: the others' logs are left as they are."""
+        if record.finished and not record.readers and record in self.pinged:
+            self.pinged.discard(record)
+            if isinstance(record.events, list):  # an Outcome has none
+                record.events = [SPENT if isinstance(e, KeepAlive) else e for e in record.events]
 
     @staticmethod
     def _wake(record: RunRecord) -> None:
-        # Readers wait on `changed`; swap in a fresh Event so each wait sees only later changes. A finished run's
-        # readers return instead of waiting: it shares one set Event (a run's own cost 6 % of a turn's memory).
-        changed, record.changed = record.changed, _OVER if record.finished else asyncio.Event()
-        changed.set()
+        # Readers wait on the Event they took (``RunRecord.changed``): set it and let it go, so the next wait takes
+        # a fresh one and sees only later changes. No reader took one: nothing to do (no Event made per write).
+        waiting = record.waiting
+        if waiting is not None:
+            record.waiting = None
+            waiting.set()

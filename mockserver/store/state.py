@@ -59,6 +59,7 @@ class State:
         # Finished runs whose event logs are still kept, oldest first (``RunStore``: at most ``log_bound``).
         self.logged: dict[str, RunRecord] = {}
         self.log_bound = log_bound
+        self.pinged: set[RunRecord] = set()  # runs with keep-alive pings in their logs, not yet spent
         self._runs_kept = 0
         self.conversations: dict[str, ConversationRecord] = {}
         self.tools: dict[str, Tool] = {}
@@ -85,7 +86,7 @@ class State:
         self.ids, self.clock = Ids(self.seed), Clock(self.seed)  # a seeded mock starts over as it started
         for collection in (self.agents, self.messages, self.runs, self.conversations, self.tools, self.tool_names,
                            self.scripts, self.replay_counts, self.replay_aliases, self.by_conversation, self.active,
-                           self.conversation_runs, self.agent_runs, self.logged):  # fmt: skip
+                           self.conversation_runs, self.agent_runs, self.logged, self.pinged):  # fmt: skip
             collection.clear()
         self.sequence.clear()
         self.deleted.clear()
