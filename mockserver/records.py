@@ -102,6 +102,7 @@ _SHARED_AT_MOST = 4096  # distinct values shared; beyond, a value is kept as it 
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
+_AS_IS = _SCALARS | {datetime, list}  # what ``_shared`` gives back as it is, told without calling it
 
 
 def _key(value: Any) -> Any:
@@ -163,10 +164,9 @@ def freeze(obj: BaseModel, *, share: bool = False) -> tuple[Any, ...]:
     and its dictionary. Dicts and models many objects hold alike are kept once; ``share``: the tuple too (a stop
     reason: a handful of distinct values)."""
     fields = obj.__dict__
-    scalars = _SCALARS
+    as_is = _AS_IS
     values = tuple(
-        value if value.__class__ in scalars else _shared(value)
-        for value in (fields[name] for name in _names(type(obj)))
+        [value if value.__class__ in as_is else _shared(value) for value in map(fields.__getitem__, _names(type(obj)))]
     )
     if share and len(_SHARED) < _SHARED_AT_MOST:
         try:
