@@ -37,10 +37,14 @@ def _number(record: RunRecord) -> int:
 Key = TypeVar("Key")
 
 
-def _put_in_order(runs: dict[str, RunRecord], record: RunRecord) -> None:
-    runs.pop(record.run.id, None)
+def _put_in_order(index: dict[Key, dict[str, RunRecord]], key: Key, run_id: str, record: RunRecord) -> None:
+    runs = index.get(key)
+    if runs is None:
+        index[key] = {run_id: record}
+        return
+    runs.pop(run_id, None)
     last = next(reversed(runs.values()), None)
-    runs[record.run.id] = record
+    runs[run_id] = record
     if last is None or last.number < record.number:
         return  # the usual case: the newest run comes last
     ordered = sorted(runs.values(), key=_number)  # a replayed run that moved
@@ -302,8 +306,9 @@ class RunStore(ConversationStore):
 
     def _file(self, record: RunRecord) -> None:
         """In the indexes of runs by agent and by (agent, conversation), each in the order runs were kept."""
-        _put_in_order(self.agent_runs.setdefault(record.run.agent_id, {}), record)
-        _put_in_order(self.conversation_runs.setdefault((record.run.agent_id, record.run.conversation_id), {}), record)
+        run = record.run
+        _put_in_order(self.agent_runs, run.agent_id, run.id, record)
+        _put_in_order(self.conversation_runs, (run.agent_id, run.conversation_id), run.id, record)
 
     def _unfile(self, record: RunRecord) -> None:
         _drop(self.agent_runs, record.run.agent_id, record)
