@@ -105,3 +105,29 @@ def test_pings_a_reader_still_reads_are_spent_when_it_leaves() -> None:
     assert list(record.events) == [ping]
     store.reader_left(record)
     assert list(record.events) == [SPENT]
+
+
+def test_beyond_the_bound_the_oldest_logs_are_cut_first_and_one_still_read_waits_its_turn() -> None:
+    store = Store(seed=1)
+    store.log_bound = 1
+    agent = store.agent(AGENT)
+
+    def ended(*, read: bool = False) -> RunRecord:
+        record = store.new_run(agent, conversation_id=None, run_type="send_message", background=True)
+        store.start_run(record)
+        if read:
+            store.reader_attached(record)
+        store.log(record, LettaStopReason(stop_reason="end_turn"))
+        store.end_run(record, "end_turn")
+        return record
+
+    a = ended(read=True)
+    b = ended()
+    assert (a.log_dropped, b.log_dropped) == (False, False)  # a is still read: it stays, b with it
+    c = ended()
+    assert (a.log_dropped, b.log_dropped, c.log_dropped) == (False, True, False)
+    assert list(b.events) == [LettaStopReason(stop_reason="end_turn"), "[DONE]"]  # its outcome
+    store.reader_left(a)
+    d = ended()
+    assert (a.log_dropped, c.log_dropped, d.log_dropped) == (True, True, False)
+    assert list(store.logged) == [d.run.id]

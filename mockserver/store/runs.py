@@ -333,14 +333,13 @@ class RunStore(ConversationStore):
         store does not hold anyway: the run's stored items, its stop reason, its usage, ``[DONE]``. Its token
         chunks, pings and in-band errors are gone. A resume of it streams that outcome; under server fidelity it
         answers as Letta answers for a run whose stream expired, 410 EXPIRED (wire doc §13.3, ``sending.resume``)."""
-        key = record.run.id
-        self.logged.pop(key, None)
-        self.logged[key] = record
-        for _ in range(len(self.logged) - self.log_bound):
-            oldest = next(iter(self.logged.values()))
-            del self.logged[oldest.run.id]
+        key, logged = record.run.id, self.logged
+        logged.pop(key, None)
+        logged[key] = record
+        for _ in range(len(logged) - self.log_bound):
+            key, oldest = logged.popitem(last=False)
             if oldest.readers:  # still being read: it stays, as the newest
-                self.logged[oldest.run.id] = oldest
+                logged[key] = oldest
                 continue
             oldest.events = self._outcome(oldest)
             oldest.log_dropped = True
