@@ -102,6 +102,7 @@ _SHARED_AT_MOST = 4096  # distinct values shared; beyond, a value is kept as it 
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
+_AS_IS = _SCALARS | {datetime, list}  # what ``_shared`` gives back as it is, told without calling it
 
 
 def _key(value: Any) -> Any:
@@ -163,10 +164,9 @@ def freeze(obj: BaseModel, *, share: bool = False) -> tuple[Any, ...]:
     and its dictionary. Dicts and models many objects hold alike are kept once; ``share``: the tuple too (a stop
     reason: a handful of distinct values)."""
     fields = obj.__dict__
-    scalars = _SCALARS
+    as_is = _AS_IS
     values = tuple(
-        value if value.__class__ in scalars else _shared(value)
-        for value in (fields[name] for name in _names(type(obj)))
+        [value if value.__class__ in as_is else _shared(value) for value in map(fields.__getitem__, _names(type(obj)))]
     )
     if share and len(_SHARED) < _SHARED_AT_MOST:
         try:
@@ -307,6 +307,8 @@ class ConversationRecord:
 
 
 _RUN_STATUS = list(Run.model_fields).index("status")
+OVER = asyncio.Event()  # what a finished run's readers would wait on: set, so nobody waits
+OVER.set()
 _LAST_THAWED: list[tuple[tuple[Any, ...], Run] | None] = [None]  # the frozen run read last, made again
 
 
@@ -324,7 +326,8 @@ class RunRecord:
     task: asyncio.Future[Any] | None = None  # the turn producing a paced stream, kept referenced
     readers: int = 0  # live SSE readers: keep-alive pings are only made for someone waiting
     input_otids: tuple[str, ...] = ()  # otids the client gave its messages: a retry with the same ones re-attaches
-    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    # The Event readers wait on (``changed``): made by the first reader to wait, set and let go by the next write.
+    waiting: asyncio.Event | None = None
     number: int = 0  # the order runs were kept in (``Store.runs``'s order), for the active-runs index
     log_dropped: bool = False  # its log was dropped, beyond the bound on finished runs' logs (``Store.log_bound``)
 
@@ -344,6 +347,18 @@ class RunRecord:
         run = thaw(Run, frozen)
         _LAST_THAWED[0] = (frozen, run)  # holds the tuple: its id is not reused while it is the key
         return run
+
+    @property
+    def changed(self) -> asyncio.Event:
+        """What a reader waits on for the log's next change: take it before reading the log, then wait on it. A
+        write sets it (``store.runs``) only if a reader took one: most runs are never waited on (a non-streaming
+        send's 6 writes made 6 Events). A finished run's is always set: nothing more will come."""
+        if self.finished:
+            return OVER
+        waiting = self.waiting
+        if waiting is None:
+            waiting = self.waiting = asyncio.Event()
+        return waiting
 
     @property
     def active(self) -> bool:

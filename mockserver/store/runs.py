@@ -37,10 +37,14 @@ def _number(record: RunRecord) -> int:
 Key = TypeVar("Key")
 
 
-def _put_in_order(runs: dict[str, RunRecord], record: RunRecord) -> None:
-    runs.pop(record.run.id, None)
+def _put_in_order(index: dict[Key, dict[str, RunRecord]], key: Key, run_id: str, record: RunRecord) -> None:
+    runs = index.get(key)
+    if runs is None:
+        index[key] = {run_id: record}
+        return
+    runs.pop(run_id, None)
     last = next(reversed(runs.values()), None)
-    runs[record.run.id] = record
+    runs[run_id] = record
     if last is None or last.number < record.number:
         return  # the usual case: the newest run comes last
     ordered = sorted(runs.values(), key=_number)  # a replayed run that moved
@@ -54,10 +58,22 @@ def _drop(index: dict[Key, dict[str, RunRecord]], key: Key, record: RunRecord) -
         del index[key]
 
 
-_OVER = asyncio.Event()  # what a finished run's readers would wait on: set, so nobody waits
-_OVER.set()
-
 _RUN_ID = re.compile(r"^(job|run)-[a-fA-F0-9]{8}")
+
+
+_STOPS: dict[tuple[Any, Any], tuple[Any, ...]] = {}  # a stop reason's values (``freeze``) by its fields' values
+
+
+def _frozen_stop(stop: LettaStopReason) -> tuple[Any, ...]:
+    """``freeze(stop, share=True)`` without working out its key each time: a stop reason is its two fields, of a
+    handful of values (~0.3 us instead of ~4, once per send beyond ``log_bound``)."""
+    key = (stop.message_type, stop.stop_reason)
+    frozen = _STOPS.get(key)
+    if frozen is None:
+        frozen = freeze(stop, share=True)
+        if len(_STOPS) < 64:
+            _STOPS[key] = frozen
+    return frozen
 
 
 class Outcome(Sequence[Any]):
@@ -71,7 +87,7 @@ class Outcome(Sequence[Any]):
     def __init__(self, messages: Sequence[StoredMessage], stop: LettaStopReason | None,
                  usage: LettaUsageStatistics | None) -> None:  # fmt: skip
         self._messages = tuple(messages)
-        self._stop = None if stop is None else freeze(stop, share=True)
+        self._stop = None if stop is None else _frozen_stop(stop)
         self._usage = None if usage is None else freeze(usage)
 
     def _rows(self) -> list[tuple[StoredMessage, int]]:
@@ -199,6 +215,7 @@ class RunStore(ConversationStore):
         self._unfile(record)
         self.runs.pop(record.run.id, None)
         self.logged.pop(record.run.id, None)
+        self.pinged.discard(record)
         self.deleted.add(record.run.id)
 
     def start_run(self, record: RunRecord, task: asyncio.Future[Any] | None = None) -> None:
@@ -214,6 +231,8 @@ class RunStore(ConversationStore):
         if not isinstance(events, list):  # a dropped log's outcome (never seen logged to: kept as it was)
             events = record.events = list(events)
         events.append(event)
+        if event.__class__ is KeepAlive:
+            self.pinged.add(record)
         self._wake(record)
 
     def add_step(self, record: RunRecord, step: StepRecord) -> None:
@@ -287,8 +306,9 @@ class RunStore(ConversationStore):
 
     def _file(self, record: RunRecord) -> None:
         """In the indexes of runs by agent and by (agent, conversation), each in the order runs were kept."""
-        _put_in_order(self.agent_runs.setdefault(record.run.agent_id, {}), record)
-        _put_in_order(self.conversation_runs.setdefault((record.run.agent_id, record.run.conversation_id), {}), record)
+        run = record.run
+        _put_in_order(self.agent_runs, run.agent_id, run.id, record)
+        _put_in_order(self.conversation_runs, (run.agent_id, run.conversation_id), run.id, record)
 
     def _unfile(self, record: RunRecord) -> None:
         _drop(self.agent_runs, record.run.agent_id, record)
@@ -313,14 +333,13 @@ class RunStore(ConversationStore):
         store does not hold anyway: the run's stored items, its stop reason, its usage, ``[DONE]``. Its token
         chunks, pings and in-band errors are gone. A resume of it streams that outcome; under server fidelity it
         answers as Letta answers for a run whose stream expired, 410 EXPIRED (wire doc §13.3, ``sending.resume``)."""
-        key = record.run.id
-        self.logged.pop(key, None)
-        self.logged[key] = record
-        for _ in range(len(self.logged) - self.log_bound):
-            oldest = next(iter(self.logged.values()))
-            del self.logged[oldest.run.id]
+        key, logged = record.run.id, self.logged
+        logged.pop(key, None)
+        logged[key] = record
+        for _ in range(len(logged) - self.log_bound):
+            key, oldest = logged.popitem(last=False)
             if oldest.readers:  # still being read: it stays, as the newest
-                self.logged[oldest.run.id] = oldest
+                logged[key] = oldest
                 continue
             oldest.events = self._outcome(oldest)
             oldest.log_dropped = True
@@ -342,20 +361,33 @@ class RunStore(ConversationStore):
     @staticmethod
     def _outcome(record: RunRecord) -> Outcome:
         """What is left of a dropped log (``Outcome``): its stop reason and usage as it logged them."""
-        stop = next((e for e in record.events if isinstance(e, LettaStopReason)), None)
-        usage = next((e for e in record.events if isinstance(e, LettaUsageStatistics)), None)
+        stop: LettaStopReason | None = None
+        usage: LettaUsageStatistics | None = None
+        for event in record.events:  # one pass: the first of each, as ``runs.collect`` reads them
+            if stop is None and isinstance(event, LettaStopReason):
+                stop = event
+                if usage is not None:
+                    break
+            elif usage is None and isinstance(event, LettaUsageStatistics):
+                usage = event
+                if stop is not None:
+                    break
         return Outcome(record.messages, stop, usage)
 
-    @staticmethod
-    def _drop_keepalives(record: RunRecord) -> None:
+    def _drop_keepalives(self, record: RunRecord) -> None:
         """Once a run is over and nobody reads it live, its keep-alive pings are spent: later readers skip them
-        (a long silence costs ~0.9 KB a ping). Their places stay, so positions in the log stay valid."""
-        if record.finished and not record.readers and isinstance(record.events, list):  # an Outcome has none
-            record.events = [SPENT if isinstance(e, KeepAlive) else e for e in record.events]
+        (a long silence costs ~0.9 KB a ping). Their places stay, so positions in the log stay valid. Only a run
+        that logged pings (``pinged``) has any: the others' logs are left as they are."""
+        if record.finished and not record.readers and record in self.pinged:
+            self.pinged.discard(record)
+            if isinstance(record.events, list):  # an Outcome has none
+                record.events = [SPENT if isinstance(e, KeepAlive) else e for e in record.events]
 
     @staticmethod
     def _wake(record: RunRecord) -> None:
-        # Readers wait on `changed`; swap in a fresh Event so each wait sees only later changes. A finished run's
-        # readers return instead of waiting: it shares one set Event (a run's own cost 6 % of a turn's memory).
-        changed, record.changed = record.changed, _OVER if record.finished else asyncio.Event()
-        changed.set()
+        # Readers wait on the Event they took (``RunRecord.changed``): set it and let it go, so the next wait takes
+        # a fresh one and sees only later changes. No reader took one: nothing to do (no Event made per write).
+        waiting = record.waiting
+        if waiting is not None:
+            record.waiting = None
+            waiting.set()

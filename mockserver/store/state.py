@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -56,9 +56,12 @@ class State:
         self.conversation_runs: dict[tuple[str, str | None], dict[str, RunRecord]] = {}
         # Agent id -> its runs, oldest first: an agent's runs listed without reading everyone's.
         self.agent_runs: dict[str, dict[str, RunRecord]] = {}
-        # Finished runs whose event logs are still kept, oldest first (``RunStore``: at most ``log_bound``).
-        self.logged: dict[str, RunRecord] = {}
+        # Finished runs whose event logs are still kept, oldest first (``RunStore``: at most ``log_bound``). Ordered:
+        # its oldest is taken off each send past the bound, in O(1) (a dict's first entry is found by skipping the
+        # slots of those taken off before it).
+        self.logged: OrderedDict[str, RunRecord] = OrderedDict()
         self.log_bound = log_bound
+        self.pinged: set[RunRecord] = set()  # runs with keep-alive pings in their logs, not yet spent
         self._runs_kept = 0
         self.conversations: dict[str, ConversationRecord] = {}
         self.tools: dict[str, Tool] = {}
@@ -85,7 +88,7 @@ class State:
         self.ids, self.clock = Ids(self.seed), Clock(self.seed)  # a seeded mock starts over as it started
         for collection in (self.agents, self.messages, self.runs, self.conversations, self.tools, self.tool_names,
                            self.scripts, self.replay_counts, self.replay_aliases, self.by_conversation, self.active,
-                           self.conversation_runs, self.agent_runs, self.logged):  # fmt: skip
+                           self.conversation_runs, self.agent_runs, self.logged, self.pinged):  # fmt: skip
             collection.clear()
         self.sequence.clear()
         self.deleted.clear()
