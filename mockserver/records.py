@@ -306,7 +306,8 @@ class ConversationRecord:
     compacted: str | None = None  # the summary its context was last compacted into
 
 
-_RUN_STATUS = list(Run.model_fields).index("status")
+_RUN_FIELDS = {name: index for index, name in enumerate(Run.model_fields)}  # a frozen run's values, in this order
+_RUN_STATUS = _RUN_FIELDS["status"]
 OVER = asyncio.Event()  # what a finished run's readers would wait on: set, so nobody waits
 OVER.set()
 _LAST_THAWED: list[tuple[tuple[Any, ...], Run] | None] = [None]  # the frozen run read last, made again
@@ -347,6 +348,15 @@ class RunRecord:
         run = thaw(Run, frozen)
         _LAST_THAWED[0] = (frozen, run)  # holds the tuple: its id is not reused while it is the key
         return run
+
+    def value(self, name: str) -> Any:
+        """One field of the run (a scalar: an id, its status, stop reason, background...), read from its values
+        when it is frozen without making it again: a listing's filters pass over many old runs."""
+        live = self.live
+        if live is not None:
+            return getattr(live, name)
+        assert self.frozen is not None
+        return self.frozen[_RUN_FIELDS[name]]
 
     @property
     def changed(self) -> asyncio.Event:

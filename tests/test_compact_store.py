@@ -131,6 +131,10 @@ async def _reads(client: httpx.AsyncClient, agent_id: str, run_ids: list[str]) -
         f"{base}/messages?limit=1000", f"{base}/messages?limit=1000&order=asc",
         f"{base}/messages?limit=3&include_return_message_types=assistant_message",
         "/v1/messages/?limit=1000", f"/v1/runs/?agent_id={agent_id}&limit=1000", f"{base}/context",
+        # the runs listing's filters, which read frozen runs' fields without making them again
+        "/v1/runs/?stop_reason=end_turn&limit=1000", "/v1/runs/?statuses=completed&statuses=failed&order=asc",
+        f"/v1/runs/?agent_ids={agent_id}&agent_ids=agent-00000000-0000-4000-8000-000000000000&background=false",
+        "/v1/runs/?stop_reason=requires_approval&limit=5", "/v1/runs/?active=true",
     ]  # fmt: skip
     listed = (await client.get(f"{base}/messages?limit=1000")).json()
     message_ids = list(dict.fromkeys(item["id"] for item in listed)) if isinstance(listed, list) else []

@@ -100,20 +100,20 @@ async def list_runs(request: Request) -> Response:
     source = state.agent_runs.get(next(iter(agents)), {}) if len(agents) == 1 else state.runs
     runs: Iterable[RunRecord] = reversed(source.values()) if order == "desc" else source.values()
     if len(agents) > 1:
-        runs = (r for r in runs if r.run.agent_id in agents)
+        runs = (r for r in runs if r.value("agent_id") in agents)
     conversation = CONVERSATION_ID_QUERY.read(request)
     if conversation is not None:
-        runs = (r for r in runs if r.run.conversation_id == conversation)
+        runs = (r for r in runs if r.value("conversation_id") == conversation)
     if statuses:
-        runs = (r for r in runs if r.run.status in statuses)
+        runs = (r for r in runs if r.value("status") in statuses)
     stop_reason = STOP_REASON.read(request)
     if stop_reason is not None:
-        runs = (r for r in runs if r.run.stop_reason == stop_reason)
+        runs = (r for r in runs if r.value("stop_reason") == stop_reason)
     if background is not None:
-        runs = (r for r in runs if r.run.background == background)
+        runs = (r for r in runs if r.value("background") == background)
     if active:
         runs = (r for r in runs if r.active)
-    page = id_page(request, runs, lambda r: r.run.id, limit=LIMIT_RUNS, before=BEFORE_RUNS, after=AFTER_RUNS)
+    page = id_page(request, runs, lambda r: r.value("id"), limit=LIMIT_RUNS, before=BEFORE_RUNS, after=AFTER_RUNS)
     return json_response([_run_json(request, r) for r in page])
 
 
