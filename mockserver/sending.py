@@ -267,6 +267,13 @@ def plan_for(store: Store, send: Send) -> TurnPlan:
     )  # fmt: skip
 
 
+def _attempt(header: str | None) -> int:
+    """The SDK's try number (``x-stainless-retry-count``, 0 first). A value that is not a whole number counts as
+    the first try: the header is the client's, and a bad one must not fail its send."""
+    value = (header or "").strip()
+    return int(value) if value.isascii() and value.isdigit() else 0
+
+
 def fault_context(request: Request, controls: Controls, run_id: str | None = None) -> FaultContext:
     store: Store = request.app.state.store
 
@@ -277,7 +284,7 @@ def fault_context(request: Request, controls: Controls, run_id: str | None = Non
         stall_ms=controls.get("stall_ms", 60000),
         ping_interval_ms=controls.get("ping_interval_ms", catalogue.KEEPALIVE_INTERVAL_MS),
         retry_after=controls.retry_after,
-        attempt=int(request.headers.get("x-stainless-retry-count", "0") or 0),
+        attempt=_attempt(request.headers.get("x-stainless-retry-count")),
         ping=ping,
     )
 

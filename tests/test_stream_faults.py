@@ -25,6 +25,8 @@ from letta_client import (
     RateLimitError,
 )
 
+from mockserver.app import create_app
+
 pytest_plugins = ["_stream_fixtures"]
 
 NORMAL = ["ping", "reasoning_message", "assistant_message", "stop_reason", "usage_statistics"]
@@ -303,6 +305,22 @@ async def test_http_503_for_one_attempt_fails_the_first_try_and_the_sdk_retry_su
     assert [a["response"]["status"] for a in attempts] == [503, 200]
     assert attempts[0]["body"] == attempts[1]["body"]  # the same request, sent again
     assert attempts[1]["response"]["content_type"] == "text/event-stream; charset=utf-8"
+
+
+@pytest.mark.parametrize("count", ["abc", "1.5", "-1", "\u00b2".encode("latin-1"), " "])
+async def test_a_retry_count_that_is_no_whole_number_counts_as_the_first_try(count: str | bytes) -> None:
+    # The header is the client's: a bad one must not fail its send (it once answered 500).
+    app = create_app()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as client:
+        url = f"/v1/agents/{AGENT}/messages"
+        plain = await client.post(url, json={"input": "hi"}, headers={"x-stainless-retry-count": count})
+        faulted = await client.post(
+            url, json={"input": "hi"}, headers={"x-stainless-retry-count": count, "X-Letta-Mock": "fault=http:503:1"}
+        )
+        retried = await client.post(
+            url, json={"input": "hi"}, headers={"x-stainless-retry-count": "1", "X-Letta-Mock": "fault=http:503:1"}
+        )
+    assert (plain.status_code, faulted.status_code, retried.status_code) == (200, 503, 200)
 
 
 # -- slow first byte ----------------------------------------------------------------------------------------------
