@@ -99,6 +99,38 @@ def test_a_request_past_the_budget_inside_a_phase_still_ends_the_run_cleanly(
     assert json.loads(report.read_text())["cases"] <= 3
 
 
+def test_an_end_of_probing_the_console_never_saw_begin_does_not_stop_the_run(
+    serve: Callable[[Any], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Under load the budget's interruption reached schemathesis' console with an end of probing it had not opened,
+    # and the console asserted. Here the engine's start of probing never reaches it.
+    import schemathesis.engine
+    from schemathesis.engine.events import PhaseStarted
+    from schemathesis.engine.run import PhaseName
+
+    real = schemathesis.engine.from_schema
+
+    class Unstarted:
+        def __init__(self, events: Any) -> None:
+            self.events, self.stop = events, events.stop
+
+        def __iter__(self) -> Any:
+            return (e for e in self.events if not (isinstance(e, PhaseStarted) and e.phase.name == PhaseName.PROBING))
+
+    class Engine:
+        def __init__(self, schema: Any) -> None:
+            self.engine = real(schema)
+
+        def execute(self) -> Unstarted:
+            return Unstarted(self.engine.execute())
+
+    monkeypatch.setattr(schemathesis.engine, "from_schema", Engine)
+    report = tmp_path / "fuzz.json"
+    url = serve(create_app(seed=1))
+    assert main(["fuzz", url, "--max-cases", "3", "--report", f"json:{report}"]) == 0
+    assert json.loads(report.read_text())["cases"] <= 3
+
+
 def test_the_coverage_phase_keeps_a_case_of_every_kind_first() -> None:
     cases = [SimpleNamespace(kind=kind, n=n) for n, kind in enumerate("aaaaabbbcaaad")]
     kept = spread(cases, 6, kind=lambda case: case.kind, family=lambda case: 0)
