@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar, cast
@@ -21,7 +21,10 @@ from mockserver.catalogue import MODEL_ENDPOINTS, Reasoning, model_family
 from mockserver.models import (
     ApprovalRequestMessage,
     Block,
+    LettaMessage,
     LettaPing,
+    LettaStopReason,
+    LettaUsageStatistics,
     Message,
     Run,
     Step,
@@ -46,6 +49,7 @@ __all__ = [
     "freeze",
     "shared",
     "item_json",
+    "read_log",
     "thaw",
 ]
 
@@ -307,10 +311,26 @@ class ConversationRecord:
 
 
 _RUN_FIELDS = {name: index for index, name in enumerate(Run.model_fields)}  # a frozen run's values, in this order
-_RUN_STATUS = _RUN_FIELDS["status"]
 OVER = asyncio.Event()  # what a finished run's readers would wait on: set, so nobody waits
 OVER.set()
 _LAST_THAWED: list[tuple[tuple[Any, ...], Run] | None] = [None]  # the frozen run read last, made again
+
+
+def read_log(events: Iterable[Any]) -> tuple[list[LettaMessage], LettaStopReason | None, LettaUsageStatistics | None]:
+    """A run's log read once: its messages (keep-alive pings aside), its first stop reason and its first usage (a
+    non-streaming answer, ``runs.collect``, and what a dropped log keeps, ``store.runs``, read it alike)."""
+    messages: list[LettaMessage] = []
+    stop: LettaStopReason | None = None
+    usage: LettaUsageStatistics | None = None
+    for event in events:
+        if isinstance(event, LettaMessage):
+            if not isinstance(event, LettaPing):
+                messages.append(event)
+        elif isinstance(event, LettaStopReason):
+            stop = event if stop is None else stop
+        elif isinstance(event, LettaUsageStatistics):
+            usage = event if usage is None else usage
+    return messages, stop, usage
 
 
 @dataclass(eq=False, slots=True)  # one per turn, kept: slots save its attribute dict
@@ -372,9 +392,7 @@ class RunRecord:
 
     @property
     def active(self) -> bool:
-        live = self.live
-        status = live.status if live is not None else self.frozen[_RUN_STATUS] if self.frozen else None
-        return status in ("created", "running")
+        return self.value("status") in ("created", "running")
 
 
 @dataclass(eq=False, slots=True)

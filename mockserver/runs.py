@@ -12,15 +12,13 @@ from mockserver.errors import Conflict
 from mockserver.history import paged, run_history
 from mockserver.models import (
     ApprovalReturn,
-    LettaMessage,
-    LettaPing,
     LettaRequest,
     LettaResponse,
     LettaStopReason,
     LettaUsageStatistics,
 )
 from mockserver.models._base import trusted  # hot paths: built without validating again (tested both ways)
-from mockserver.records import AgentRecord, RunRecord
+from mockserver.records import AgentRecord, RunRecord, read_log
 from mockserver.rules import Rules
 from mockserver.scenarios import PlannedCall
 from mockserver.store import Store
@@ -34,17 +32,7 @@ log = logging.getLogger("letta_mock")
 
 def collect(record: RunRecord) -> LettaResponse:
     """A finished run's log as the non-streaming answer."""
-    messages = []
-    stop: LettaStopReason | None = None
-    usage: LettaUsageStatistics | None = None
-    for event in record.events:  # one pass: a send's answer reads its log once
-        if isinstance(event, LettaMessage):
-            if not isinstance(event, LettaPing):
-                messages.append(event)
-        elif isinstance(event, LettaStopReason):
-            stop = event if stop is None else stop
-        elif isinstance(event, LettaUsageStatistics):
-            usage = event if usage is None else usage
+    messages, stop, usage = read_log(record.events)
     if stop is None:
         stop = LettaStopReason(stop_reason="end_turn")
     if usage is None:

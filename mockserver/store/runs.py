@@ -22,7 +22,18 @@ from mockserver.models import (
 )
 from mockserver.models._base import trusted  # hot paths: built without validating again (tested both ways)
 from mockserver.models.messages import message_adapter
-from mockserver.records import SPENT, AgentRecord, KeepAlive, RunRecord, StepRecord, StoredMessage, freeze, shared, thaw
+from mockserver.records import (
+    SPENT,
+    AgentRecord,
+    KeepAlive,
+    RunRecord,
+    StepRecord,
+    StoredMessage,
+    freeze,
+    read_log,
+    shared,
+    thaw,
+)
 from mockserver.store.conversations import ConversationStore
 from mockserver.wire.ids import derived_uuid4
 from mockserver.wire.sse import DONE
@@ -361,17 +372,7 @@ class RunStore(ConversationStore):
     @staticmethod
     def _outcome(record: RunRecord) -> Outcome:
         """What is left of a dropped log (``Outcome``): its stop reason and usage as it logged them."""
-        stop: LettaStopReason | None = None
-        usage: LettaUsageStatistics | None = None
-        for event in record.events:  # one pass: the first of each, as ``runs.collect`` reads them
-            if stop is None and isinstance(event, LettaStopReason):
-                stop = event
-                if usage is not None:
-                    break
-            elif usage is None and isinstance(event, LettaUsageStatistics):
-                usage = event
-                if stop is not None:
-                    break
+        _, stop, usage = read_log(record.events)
         return Outcome(record.messages, stop, usage)
 
     def _drop_keepalives(self, record: RunRecord) -> None:
