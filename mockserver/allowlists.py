@@ -156,7 +156,7 @@ class HostCheck:
         if self._open or scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        raw = _first_host(scope["headers"])
+        raw = _first_header(scope["headers"], b"host")
         if raw in self._admitted_hosts:  # TrustedHostMiddleware's decision is the Host header's alone
             await self.app(scope, receive, send)
             return
@@ -192,7 +192,7 @@ class OriginCheck(CORSMiddleware):
         self._refusals = _Refusals()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not _has_origin(scope["headers"]):
+        if scope["type"] == "http" and _first_header(scope["headers"], b"origin") is None:
             # No page is asking (most requests): all Starlette's CORS would do is "Vary: Origin" on the answer,
             # after parsing the request's headers; the same bytes without that.
             await self.app(scope, receive, _Varied(send))
@@ -212,13 +212,6 @@ class OriginCheck(CORSMiddleware):
                     await send(message)
                 return
         await super().__call__(scope, receive, send)
-
-
-def _has_origin(headers: Iterable[tuple[bytes, bytes]]) -> bool:
-    for key, _ in headers:
-        if key == b"origin":
-            return True
-    return False
 
 
 class _Varied:
@@ -249,10 +242,11 @@ def _vary_origin(message: Message) -> None:
         headers.append((b"vary", value))
 
 
-def _first_host(headers: Iterable[tuple[bytes, bytes]]) -> bytes | None:
-    """The ``Host`` header Starlette's ``Headers(scope=scope).get("host")`` reads: the first one."""
+def _first_header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> bytes | None:
+    """The header ``name`` (lower case) as Starlette's ``Headers(scope=scope).get`` reads it: the first one, without
+    parsing the others."""
     for key, value in headers:
-        if key == b"host":
+        if key == name:
             return value
     return None
 
