@@ -208,24 +208,30 @@ class _Route(Route):
         self._paths = paths
         self._pattern: tuple[re.Pattern[str], str, dict[str, Any]] | None = None
         self._parameters: tuple[tuple[int, str, frozenset[str]], ...] | None = None
+        self._siblings: dict[str, set[str]] | None = None
 
     @property
     def parameters(self) -> tuple[tuple[int, str, frozenset[str]], ...]:
         """Each path parameter: its segment's index, its name, the words it may not be (``_literal_siblings``)."""
         if self._parameters is None:
-            segments = self.path.split("/")
-            reserved = {} if self._paths is None else _literal_siblings(segments, self._paths)
+            reserved = self._reserved
             self._parameters = tuple((at, s[1:-1], frozenset(reserved.get(s[1:-1], ()))) for at, s in
-                                     enumerate(segments) if s.startswith("{"))  # fmt: skip
+                                     enumerate(self.path.split("/")) if s.startswith("{"))  # fmt: skip
         return self._parameters
+
+    @property
+    def _reserved(self) -> dict[str, set[str]]:
+        """Each path parameter's words it may not be (``_literal_siblings``), found once."""
+        if self._siblings is None:
+            self._siblings = {} if self._paths is None else _literal_siblings(self.path.split("/"), self._paths)
+        return self._siblings
 
     @property
     def _compiled(self) -> tuple[re.Pattern[str], str, dict[str, Any]]:
         if self._pattern is None:
             regex, path_format, convertors = compile_path(self.path)
             pattern = regex.pattern
-            reserved = {} if self._paths is None else _literal_siblings(self.path.split("/"), self._paths)
-            for parameter, words in sorted(reserved.items()):
+            for parameter, words in sorted(self._reserved.items()):
                 group = f"(?P<{parameter}>"
                 alternatives = "|".join(re.escape(word) for word in sorted(words))
                 pattern = pattern.replace(group, f"{group}(?!(?:{alternatives})(?:/|$))")
