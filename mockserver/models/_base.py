@@ -10,6 +10,7 @@ Two kinds of model live in this package:
 """
 
 import copy
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Annotated, Any, TypeVar
 
@@ -47,15 +48,20 @@ _LAST_MESSAGE_DATE: list[tuple[datetime | None, str]] = [(None, "")]
 _LAST_TIMESTAMP: list[tuple[datetime | None, str]] = [(None, "")]
 
 
-def _message_date(value: datetime) -> str:
-    # LettaMessage dates: UTC, whole seconds, "+00:00" (wire doc §1.5).
-    seen, text = _LAST_MESSAGE_DATE[0]
+def _remembered(last: list[tuple[datetime | None, str]], value: datetime, write: Callable[[datetime], str]) -> str:
+    """``value`` in UTC as ``write`` writes it, or the text of ``last``'s date if it is that very date."""
+    seen, text = last[0]
     if value is seen:
         return text
     utc = value if value.tzinfo is timezone.utc else value.astimezone(timezone.utc)  # the mock's own are UTC
-    text = utc.replace(microsecond=0).isoformat()
-    _LAST_MESSAGE_DATE[0] = (value, text)
+    text = write(utc)
+    last[0] = (value, text)
     return text
+
+
+def _message_date(value: datetime) -> str:
+    # LettaMessage dates: UTC, whole seconds, "+00:00" (wire doc §1.5).
+    return _remembered(_LAST_MESSAGE_DATE, value, _whole_seconds)
 
 
 def _timestamp(value: datetime) -> str:
@@ -63,13 +69,15 @@ def _timestamp(value: datetime) -> str:
     # The real server writes completed_at without any suffix; that quirk belongs to the server-fidelity
     # profile, the default profile gives every date a timezone.
     # isoformat, not strftime: %Y does not pad years before 1000 to four digits.
-    seen, text = _LAST_TIMESTAMP[0]
-    if value is seen:
-        return text
-    utc = value if value.tzinfo is timezone.utc else value.astimezone(timezone.utc)
-    text = utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
-    _LAST_TIMESTAMP[0] = (value, text)
-    return text
+    return _remembered(_LAST_TIMESTAMP, value, _microseconds_z)
+
+
+def _whole_seconds(utc: datetime) -> str:
+    return utc.replace(microsecond=0).isoformat()
+
+
+def _microseconds_z(utc: datetime) -> str:
+    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def _integral(value: object) -> object:
