@@ -133,8 +133,10 @@ class Outcome(Sequence[Any]):
         return message_adapter.validate_json(stored.json[item])
 
     def __iter__(self) -> Iterator[Any]:
-        for stored, item in self._rows():
-            yield message_adapter.validate_json(stored.json[item])
+        for stored in self._messages:  # a packed message's block unpacked once for all its items
+            for kind, data in zip(stored.types, stored.json, strict=True):
+                if kind != "user_message":
+                    yield message_adapter.validate_json(data)
         yield from self._tail()
 
 
