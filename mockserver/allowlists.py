@@ -228,10 +228,20 @@ class _Varied:
         await self.send(message)
 
 
+_VARY_ORIGIN = (b"vary", b"Origin")
+
+
 def _vary_origin(message: Message) -> None:
     """``Vary: Origin`` on a response's head, as Starlette's CORS puts it there (``MutableHeaders``: the values of
     any ``vary`` headers joined with it into the first one, the others removed)."""
-    headers = message["headers"] = list(message.get("headers", ()))
+    given = message.get("headers", ())
+    for key, _ in given:
+        if key == b"vary":
+            break
+    else:  # the usual head: no Vary of its own
+        message["headers"] = [*given, _VARY_ORIGIN]
+        return
+    headers = message["headers"] = list(given)
     found = [index for index, (key, _) in enumerate(headers) if key == b"vary"]
     value = b", ".join([*(headers[index][1] for index in found), b"Origin"])
     for index in reversed(found[1:]):
