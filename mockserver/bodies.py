@@ -27,15 +27,20 @@ class Blob:
     __slots__ = ("_state", "size")
 
     def __init__(self) -> None:
-        self._state: tuple[bool, bytes | bytearray | JsonItems] = (False, bytearray())
+        self._state: tuple[bool, bytes | bytearray | JsonItems] = (False, b"")
         self.size = 0
 
     def append(self, data: bytes) -> None:
         packed, buffer = self._state
         if packed:
             raise RuntimeError("a packed blob is complete")
-        assert isinstance(buffer, bytearray)
-        buffer += data
+        if isinstance(buffer, bytearray):
+            buffer += data
+        elif not self.size:  # the first write (most bodies' only one) is kept as it is, not copied
+            self._state = (False, bytes(data))
+        else:  # a second write: from now on a buffer to append to
+            assert isinstance(buffer, bytes)
+            self._state = (False, bytearray(buffer) + data)
         self.size += len(data)
 
     def pack(self) -> None:
