@@ -61,7 +61,7 @@ class Entry:
     text, JSON and masks when a reader asks: most exchanges are never read before the ring drops them."""
 
     __slots__ = (
-        "_body", "_body_raw", "_body_size", "_headers", "_query", "_stream", "_t0", "content_type", "duration_ms",
+        "_body", "_body_raw", "_body_size", "_headers", "_query", "_stream", "_t0", "content_type", "ended_at",
         "error", "event_count", "id", "method", "operation", "path", "path_params", "response_bytes", "response_raw",
         "rule", "started_at", "state", "status", "stop_reason", "version",
     )  # fmt: skip
@@ -85,7 +85,7 @@ class Entry:
         self.rule: str | None = None  # the authored rule that answered it (``answered_by``)
         self.state = "open"  # open | done | dropped (a fault closed the connection) | failed (the mock failed)
         self.error: str | None = None  # what the mock failed with
-        self.duration_ms: float | None = None
+        self.ended_at: float | None = None  # ``time.perf_counter()`` when it was over (``duration_ms``)
         self.version = 0  # the journal's version when this entry last changed
         self.response_raw = Blob()  # a non-SSE body, up to BODY_LIMIT
         self._stream = _NO_STREAM
@@ -142,8 +142,10 @@ class Entry:
         """The kept events' data, one after another."""
         return self._stream.data
 
-    def elapsed_ms(self) -> float:
-        return round((time.perf_counter() - self._t0) * 1000, 1)
+    @property
+    def duration_ms(self) -> float | None:
+        """From the request's arrival to the response's end (to ``[DONE]`` for a stream); ``None`` while open."""
+        return None if self.ended_at is None else round((self.ended_at - self._t0) * 1000, 1)
 
     def response_body(self) -> Any:
         """The response's JSON (or text); ``None`` for a stream or an empty body."""
@@ -190,14 +192,15 @@ class Entry:
             s.rest = pending
             return
         complete, s.rest = pending[: cut + 2], pending[cut + 2 :]
-        at = self.elapsed_ms()
+        now = time.perf_counter()
+        at = round((now - self._t0) * 1000, 1)
         for frame in decode(complete):
             self.event_count += 1
             kind = _message_type(frame.data)
             if frame.data == DONE:
                 # The client may stop reading here and look at the journal before the (empty) last write: for it
                 # the exchange is over. A drop after [DONE] still says "dropped".
-                self.state, self.duration_ms = "done", at
+                self.state, self.ended_at = "done", now
             if kind == "stop_reason" and self.stop_reason is None:
                 value = _parsed(frame.data.encode())
                 self.stop_reason = value.get("stop_reason") if isinstance(value, dict) else None

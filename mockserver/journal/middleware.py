@@ -3,6 +3,9 @@ recorded before it is passed on."""
 
 from __future__ import annotations
 
+from time import perf_counter
+from typing import Any
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver.bodies import SHARED
@@ -31,15 +34,21 @@ class JournalMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._journal: tuple[Any, Journal] | None = None  # the app last seen (``scope["app"]``) and its journal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or admin_path(scope["path"]) or scope["method"] == "OPTIONS":
+        path = scope["path"]
+        if (
+            scope["type"] != "http"
+            or (path.startswith(ADMIN_PREFIX) and admin_path(path))
+            or scope["method"] == "OPTIONS"
+        ):
             await self.app(scope, receive, send)
             return
-        journal: Journal = scope["app"].state.journal
-        # The scope's facts as they are (a copy of its header list: a layer may change the list it is given).
-        entry = journal.admit(scope["method"], scope["path"], scope.get("query_string", b""),
-                              list(scope.get("headers", ())))  # fmt: skip
+        app, seen = scope["app"], self._journal
+        journal = seen[1] if seen is not None and seen[0] is app else self._look_up(app)
+        # The scope's facts as they are, read when a reader asks (no layer changes the request's header list).
+        entry = journal.admit(scope["method"], path, scope.get("query_string", b""), scope["headers"])
         exchange = _Exchange(journal, entry, scope, receive, send)
         try:
             await self.app(scope, exchange.receive, exchange.send)
@@ -54,6 +63,11 @@ class JournalMiddleware:
         finally:
             exchange.close()
 
+    def _look_up(self, app: Any) -> Journal:
+        journal: Journal = app.state.journal  # Starlette's ``State`` looks it up in Python: once an app, not a request
+        self._journal = (app, journal)
+        return journal
+
 
 class _Exchange:
     """One exchange's ``receive`` and ``send`` as the app sees them: each message recorded in its ``entry``.
@@ -63,70 +77,66 @@ class _Exchange:
     if something changed after that (a failure, a drop). A plain response's head goes out with no change of version:
     its body follows at once, and the version changes before that is sent."""
 
-    __slots__ = ("_receive", "_send", "chunks", "entry", "journal", "over", "routed", "scope", "size", "streamed",
-                 "uncounted")  # fmt: skip
+    __slots__ = ("_receive", "_send", "chunks", "entry", "journal", "over", "scope", "size", "streamed", "uncounted")
 
     def __init__(self, journal: Journal, entry: Entry, scope: Scope, receive: Receive, send: Send) -> None:
-        self.journal, self.entry, self.scope = journal, entry, scope
-        self._receive, self._send = receive, send
-        self.chunks: list[bytes] = []  # the request body, up to BODY_LIMIT
+        self.journal, self.entry, self.scope, self._receive, self._send = journal, entry, scope, receive, send
+        self.chunks: list[bytes] | None = None  # the request body (up to BODY_LIMIT) while it comes
         self.size = 0
-        self.routed = self.streamed = False
-        self.over = False  # the last write is recorded (and the version changed for it)
-        self.uncounted: str | None = None  # the operation, until a version change counts it
+        self.streamed = self.over = False  # over: the last write is recorded (and the version changed for it)
+        self.uncounted: str | None = None  # the operation, from the response's head until a version change
 
     async def receive(self) -> Message:
         message = await self._receive()
         if message["type"] == "http.request":
             body = message.get("body", b"")
             self.size += len(body)
+            chunks = self.chunks = [] if self.chunks is None else self.chunks
             if self.size <= BODY_LIMIT:
-                self.chunks.append(body)
+                chunks.append(body)
             if not message.get("more_body", False):
-                self.entry.received(self._request_bytes(), self.size)
-                self.chunks = []
-                self.touch()
+                self.entry.received(chunks[0] if len(chunks) == 1 else b"".join(chunks), self.size)
+                self.chunks = None
+                self.journal.touch(self.entry)
         return message
 
     async def send(self, message: Message) -> None:
         # Recorded before it is sent: whoever received these bytes can read them in the journal.
         entry = self.entry
-        if message["type"] == "http.response.body":
+        kind = message["type"]
+        if kind == "http.response.body":
             body = message.get("body", b"")
-            entry.response_bytes += len(body)
+            size = entry.response_bytes = entry.response_bytes + len(body)
             if self.streamed:
                 entry.feed_stream(body)
-            elif entry.response_bytes <= BODY_LIMIT:
+            elif size <= BODY_LIMIT:
                 shared = self.scope.get("state", {}).get(SHARED)  # a listing: the store's item JSON (share_items)
-                if shared is not None:
-                    entry.response_raw.share(shared, entry.response_bytes)
-                else:
+                if shared is None:
                     entry.response_raw.append(body)
+                else:
+                    entry.response_raw.share(shared, size)
             if not message.get("more_body", False):
-                entry.state, entry.duration_ms = "done", entry.elapsed_ms()
+                entry.state, entry.ended_at = "done", perf_counter()
                 self.over = True
-            self.touch()
-        elif message["type"] == "http.response.start":
+            self.journal.touch(entry, self.uncounted)
+            self.uncounted = None
+        elif kind == "http.response.start":
             entry.status = message["status"]
             for key, value in message.get("headers", ()):
                 if key == b"content-type":
                     entry.content_type = value.decode("latin-1")
-                    self.streamed = entry.streamed
+                    self.streamed = value.startswith(b"text/event-stream")  # as ``Entry.streamed`` reads it
             self.route()
             if self.streamed:
-                self.touch()
+                self.journal.touch(entry, self.uncounted)
+                self.uncounted = None
         else:
-            self.touch()
+            self.journal.touch(entry)
         await self._send(message)
-
-    def touch(self) -> None:
-        self.journal.touch(self.entry, self.uncounted)
-        self.uncounted = None
 
     def route(self) -> None:
         # The router put the matched route's path parameters into the scope, and the route its operation's name.
         scope, entry = self.scope, self.entry
-        self.routed = True
         self.uncounted = scope.get(OPERATION)
         entry.path_params = scope.get("path_params")
         entry.rule = scope.get("state", {}).get(_RULE)
@@ -135,23 +145,18 @@ class _Exchange:
         """The exchange is over (answered, failed or dropped): what is left is recorded, the kept bytes packed."""
         entry = self.entry
         changed = not self.over or entry.state != "done"  # no last write, or a failure or a drop after it
-        if not self.routed:
+        if not self.over:  # failed or dropped, maybe before the head: the route is read (again) now
             self.route()
-            changed = True
         rule = self.scope.get("state", {}).get(_RULE)  # a rule may name itself as its stream goes
         if rule != entry.rule:
             entry.rule, changed = rule, True
-        if self.chunks:  # the app stopped reading before the end (a whole body empties the list)
-            entry.received(self._request_bytes(), self.size)
+        if self.chunks:  # the app stopped reading before the end
+            entry.received(b"".join(self.chunks), self.size)
             changed = True
-        if entry.duration_ms is None:
-            entry.duration_ms, changed = entry.elapsed_ms(), True
+        if entry.ended_at is None:
+            entry.ended_at, changed = perf_counter(), True
         if entry.state == "open":
             entry.state, changed = "done", True
         entry.pack()
         if changed or self.uncounted is not None:
-            self.touch()
-
-    def _request_bytes(self) -> bytes:
-        chunks = self.chunks
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            self.journal.touch(entry, self.uncounted)

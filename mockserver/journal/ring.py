@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -26,7 +26,7 @@ class Journal:
             raise ConfigurationError(f"journal size must be at least 1, not {size}")
         self.size = size
         self._entries: deque[Entry] = deque(maxlen=size)
-        self._counts: Counter[str] = Counter()
+        self._counts: dict[str, int] = {}
         self._lock = threading.Lock()
         self._next_id = 1
         self.version = 0
@@ -56,7 +56,7 @@ class Journal:
             entry.version = self.version
             if operation is not None and entry.operation is None:
                 entry.operation = operation
-                self._counts[operation] += 1
+                self._counts[operation] = self._counts.get(operation, 0) + 1
 
     def clear(self) -> None:
         with self._lock:
