@@ -22,7 +22,8 @@ SHARED = "letta_mock.journal_items"  # the scope's state key of a shared listing
 class Blob:
     """Bytes appended while an exchange is open and compressed once it is over: a token stream repeats its ids and
     dates in every event, so a kept stream shrinks ~10x. One attribute holds the state, so a reader on another
-    thread sees either the open bytes or the packed ones, never half of a change."""
+    thread sees either the open bytes or the packed ones, never half of a change. Bytes of ``PACK_ABOVE`` or fewer
+    read the same packed or not (packing them only marks them complete): the journal leaves them as they are."""
 
     __slots__ = ("_state", "size")
 

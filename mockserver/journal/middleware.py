@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mockserver.bodies import SHARED
+from mockserver.bodies import PACK_ABOVE, SHARED
 from mockserver.faults import ConnectionDropped
 from mockserver.journal.entry import BODY_LIMIT, Entry
 from mockserver.journal.ring import Journal
@@ -157,6 +157,7 @@ class _Exchange:
             entry.ended_at, changed = perf_counter(), True
         if entry.state == "open":
             entry.state, changed = "done", True
-        entry.pack()
+        if self.streamed or entry.response_bytes > PACK_ABOVE:  # a small plain body has nothing to compress
+            entry.pack()
         if changed or self.uncounted is not None:
             self.journal.touch(entry, self.uncounted)
