@@ -275,3 +275,20 @@ def test_an_entry_opened_by_hand_reads_as_the_middleware_s_do() -> None:
                                                                       "accept": "*/*"}, None, {})  # fmt: skip
     assert (entry.events, entry.event_texts(), entry.duration_ms, entry.state) == ([], [], None, "open")
     assert "types" not in entry.summary()["response"]
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [{"type": "lifespan"}, {**http_scope(), "method": "OPTIONS"}, {**http_scope("/_mock/journal"), "method": "GET"}],
+    ids=["lifespan", "preflight", "admin"],
+)
+async def test_what_is_not_an_exchange_of_letta_s_passes_through_unrecorded(scope: dict[str, Any]) -> None:
+    seen: list[str] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        seen.append(scope["type"])
+
+    middleware, journal = around(app)
+    await middleware(scope, nothing, drop)
+    assert seen == [scope["type"]]
+    assert journal.entries == []

@@ -26,7 +26,7 @@ def answered_by(scope: Scope, rule: str) -> None:
 
 
 def admin_path(path: str) -> bool:
-    return path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/")
+    return path.startswith(ADMIN_PREFIX) and (path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"))
 
 
 class JournalMiddleware:
@@ -37,13 +37,8 @@ class JournalMiddleware:
         self._journal: tuple[Any, Journal] | None = None  # the app last seen (``scope["app"]``) and its journal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope["path"]
-        if (
-            scope["type"] != "http"
-            or (path.startswith(ADMIN_PREFIX) and admin_path(path))
-            or scope["method"] == "OPTIONS"
-        ):
-            await self.app(scope, receive, send)
+        if scope["type"] != "http" or scope["method"] == "OPTIONS" or admin_path(path := scope["path"]):
+            await self.app(scope, receive, send)  # a lifespan, a preflight, the admin API: not an exchange of Letta's
             return
         app, seen = scope["app"], self._journal
         journal = seen[1] if seen is not None and seen[0] is app else self._look_up(app)
