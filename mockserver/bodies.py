@@ -22,20 +22,26 @@ SHARED = "letta_mock.journal_items"  # the scope's state key of a shared listing
 class Blob:
     """Bytes appended while an exchange is open and compressed once it is over: a token stream repeats its ids and
     dates in every event, so a kept stream shrinks ~10x. One attribute holds the state, so a reader on another
-    thread sees either the open bytes or the packed ones, never half of a change."""
+    thread sees either the open bytes or the packed ones, never half of a change. Bytes of ``PACK_ABOVE`` or fewer
+    read the same packed or not (packing them only marks them complete): the journal leaves them as they are."""
 
     __slots__ = ("_state", "size")
 
     def __init__(self) -> None:
-        self._state: tuple[bool, bytes | bytearray | JsonItems] = (False, bytearray())
+        self._state: tuple[bool, bytes | bytearray | JsonItems] = (False, b"")
         self.size = 0
 
     def append(self, data: bytes) -> None:
         packed, buffer = self._state
         if packed:
             raise RuntimeError("a packed blob is complete")
-        assert isinstance(buffer, bytearray)
-        buffer += data
+        if isinstance(buffer, bytearray):
+            buffer += data
+        elif not self.size:  # the first write (most bodies' only one) is kept as it is, not copied
+            self._state = (False, bytes(data))
+        else:  # a second write: from now on a buffer to append to
+            assert isinstance(buffer, bytes)
+            self._state = (False, bytearray(buffer) + data)
         self.size += len(data)
 
     def pack(self) -> None:
