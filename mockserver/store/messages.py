@@ -10,45 +10,51 @@ from typing import overload
 
 from mockserver.errors import NotFound
 from mockserver.models import Message
-from mockserver.paging import UNKNOWN, View
-from mockserver.records import AgentRecord, StoredMessage
+from mockserver.paging import UNKNOWN, Row, View
+from mockserver.records import AgentRecord, StoredMessage, split
 from mockserver.store.state import ZDICT_SIZE, State
 
 __all__ = ["MessageStore", "PackedBlock", "PackedJson", "pack"]
 
 
 class PackedBlock:
-    """Old stored messages' item JSON, compressed together (a block of consecutive ones) against a dictionary of
-    typical items (``zdict``): ~0.6 KB of JSON a message becomes ~0.1 KB (the ids are most of what is left), and
-    packing costs ~2 us a message, not the ~12 us of a compressor of its own. Reading a message unpacks its block
-    (~10 us; a page of consecutive messages unpacks each block once), so the store packs only messages beyond its
-    newest ``State.pack_beyond``: what a client pages through first stays as it is."""
+    """Old stored messages' JSON, compressed together (a block of consecutive ones, a chunk each) against a
+    dictionary of typical items (``zdict``): ~0.6 KB of JSON a message becomes ~0.1 KB (the ids are most of what is
+    left), and packing costs ~2 us a message, not the ~12 us of a compressor of its own. Reading a message unpacks
+    its block (~10 us; a page of consecutive messages unpacks each block once), so the store packs only messages
+    beyond its newest ``State.pack_beyond``: what a client pages through first stays as it is."""
 
     __slots__ = ("_blob", "_zdict")
 
-    def __init__(self, items: Sequence[bytes], zdict: bytes) -> None:
+    def __init__(self, chunks: Sequence[bytes], zdict: bytes) -> None:
         packer = zlib.compressobj(6, zlib.DEFLATED, -12, 8, zlib.Z_DEFAULT_STRATEGY, zdict)
-        self._blob = packer.compress(b"\n".join(items)) + packer.flush()  # JSON never holds a raw newline
+        self._blob = packer.compress(b"\n".join(chunks)) + packer.flush()  # JSON never holds a raw newline
         self._zdict = zdict
 
     def unpacked(self) -> list[bytes]:
+        """Each message's chunk, in order."""
         return zlib.decompressobj(-12, self._zdict).decompress(self._blob).split(b"\n")
 
 
 class PackedJson(Sequence[bytes]):
-    """A stored message's item JSON in a ``PackedBlock``: its items are ``length`` of the block's from ``start``."""
+    """A stored message's items' JSON in a ``PackedBlock``: its chunk is the block's ``position``th, its
+    ``length`` items are where ``ends`` says (``records.split``)."""
 
-    __slots__ = ("block", "length", "start")
+    __slots__ = ("block", "ends", "length", "position")
 
-    def __init__(self, block: PackedBlock, start: int, count: int) -> None:
+    def __init__(self, block: PackedBlock, position: int, ends: tuple[int, ...], length: int) -> None:
         self.block = block
-        self.start = start
-        self.length = count
+        self.position = position
+        self.ends = ends
+        self.length = length
+
+    def chunk(self, block: list[bytes] | None = None) -> bytes:
+        """Its items' JSON joined by commas, as it was kept (``block``: its block, already unpacked)."""
+        return (self.block.unpacked() if block is None else block)[self.position]
 
     def unpacked(self, block: list[bytes] | None = None) -> list[bytes]:
         """Its items (``block``: its block, already unpacked)."""
-        items = self.block.unpacked() if block is None else block
-        return items[self.start : self.start + self.length]
+        return list(split(self.chunk(block), self.ends, self.length))
 
     def __len__(self) -> int:
         return self.length
@@ -65,14 +71,33 @@ class PackedJson(Sequence[bytes]):
 
 
 def pack(messages: Sequence[StoredMessage], zdict: bytes) -> list[PackedJson]:
-    """The messages' item JSON packed into one block: what each of them keeps instead (in order)."""
-    items: list[bytes] = []
-    places = []
-    for stored in messages:
-        places.append((len(items), len(stored.json)))
-        items.extend(stored.json)
-    block = PackedBlock(items, zdict)
-    return [PackedJson(block, start, count) for start, count in places]
+    """The messages' JSON packed into one block: what each of them keeps instead (in order)."""
+    block = PackedBlock([_chunk(stored) for stored in messages], zdict)
+    return [PackedJson(block, index, stored.ends, len(stored.types)) for index, stored in enumerate(messages)]
+
+
+def _chunk(stored: StoredMessage) -> bytes:
+    chunk = stored.chunk
+    return chunk if isinstance(chunk, bytes) else b",".join(chunk)
+
+
+class _Chunks:
+    """Stored messages' chunks as a page reads them: a packed block unpacked once for all its messages there."""
+
+    __slots__ = ("_block", "_unpacked")
+
+    def __init__(self) -> None:
+        self._block: PackedBlock | None = None
+        self._unpacked: list[bytes] = []
+
+    def of(self, stored: StoredMessage) -> bytes:
+        chunk = stored.chunk
+        if type(chunk) is bytes:
+            return chunk
+        assert isinstance(chunk, PackedJson)
+        if chunk.block is not self._block:
+            self._block, self._unpacked = chunk.block, chunk.block.unpacked()
+        return chunk.chunk(self._unpacked)
 
 
 class MessageStore(State):
@@ -114,41 +139,37 @@ class MessageStore(State):
             run.messages.append(stored)
         return stored
 
-    def item_json(self, rows: Iterable[tuple[StoredMessage, int]]) -> list[bytes]:
+    def item_json(self, rows: Iterable[Row]) -> list[bytes]:
         """Each stored item's JSON, given as (stored message, item index): the bytes made when it was stored
         (listing is mostly joining them; the bytes are the record, so no listing serialises anything). A packed
-        block is unpacked once for all its items on the page."""
+        block is unpacked once for all its items on the page, a stored message split once for all of its."""
         parts = []
-        last: PackedBlock | None = None
-        unpacked: list[bytes] = []
+        chunks = _Chunks()
+        last: StoredMessage | None = None
+        items: tuple[bytes, ...] = ()
         for stored, index in rows:
-            json = stored.json
-            if json.__class__ is tuple:  # the usual case, told exactly (isinstance on an ABC costs a page ~15 us)
-                parts.append(json[index])
-                continue
-            assert isinstance(json, PackedJson)
-            if json.block is not last:
-                last, unpacked = json.block, json.block.unpacked()
-            parts.append(unpacked[json.start + index])
+            if stored is not last:
+                last, items = stored, split(chunks.of(stored), stored.ends, len(stored.types))
+            parts.append(items[index])
         return parts
 
     def _pack(self, stored: StoredMessage) -> None:
         """An old stored message is packed (``pack``) with the next ones that grow old, in blocks of
         ``pack_block``, against a dictionary made of the first items this store packs (typical items: their keys,
         types, the agent's id, the date's prefix)."""
-        if isinstance(stored.json, PackedJson) or any(m is stored for m in self._packing):
+        if isinstance(stored.chunk, PackedJson) or any(m is stored for m in self._packing):
             return  # packed, or waiting (a deleted agent's history moved the others back)
         self._packing.append(stored)
         if len(self._packing) < self.pack_block:
             return
         waiting, self._packing = self._packing, []
         if self._zdict is None:
-            self._zdict = b"".join(part for m in waiting for part in m.json)[-ZDICT_SIZE:]
+            self._zdict = b"".join(_chunk(m) for m in waiting)[-ZDICT_SIZE:]
         packed = pack(waiting, self._zdict)  # made before any message changes
         for message, json in zip(waiting, packed, strict=True):
-            message.json = json
+            message.chunk = json
 
-    def items_json(self, rows: Iterable[tuple[StoredMessage, int]]) -> bytes:
+    def items_json(self, rows: Iterable[Row]) -> bytes:
         """A JSON array of stored items (``item_json``)."""
         return b"[" + b",".join(self.item_json(rows)) + b"]"
 
