@@ -6,11 +6,11 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import overload
+from typing import cast, overload
 
 from mockserver.errors import NotFound
 from mockserver.models import Message
-from mockserver.paging import UNKNOWN, Row, View
+from mockserver.paging import UNKNOWN, Page, Row, View
 from mockserver.records import AgentRecord, StoredMessage, split
 from mockserver.store.state import ZDICT_SIZE, State
 
@@ -79,6 +79,9 @@ def pack(messages: Sequence[StoredMessage], zdict: bytes) -> list[PackedJson]:
 def _chunk(stored: StoredMessage) -> bytes:
     chunk = stored.chunk
     return chunk if isinstance(chunk, bytes) else b",".join(chunk)
+
+
+_BYTES = {bytes}
 
 
 class _Chunks:
@@ -153,6 +156,30 @@ class MessageStore(State):
             parts.append(items[index])
         return parts
 
+    def page_json(self, page: Page) -> list[bytes]:
+        """The JSON of a page's items, as fragments a comma joins into the page's array: on the usual page (each
+        message's items, all in order) each message's chunk as it is kept, nothing made per item."""
+        messages = page.messages
+        if page.whole:
+            chunks = cast("list[bytes]", [stored.chunk for stored in messages])  # if none is packed:
+            if set(map(type, chunks)) <= _BYTES:  # the page of a client's recent messages
+                return [chunk for chunk in chunks if chunk] if b"" in chunks else chunks
+        kept = _Chunks()
+        known: dict[tuple[str, ...], tuple[int, ...] | None] = {}
+        parts: list[bytes] = []
+        for stored in messages:
+            chunk, kinds = kept.of(stored), stored.types
+            if kinds not in known:
+                known[kinds] = None if page.whole else page.selected(kinds)
+            chosen = known[kinds]
+            if chosen is None:
+                if chunk:
+                    parts.append(chunk)
+            elif chosen:
+                items = split(chunk, stored.ends, len(kinds))
+                parts.extend(items[index] for index in chosen)
+        return parts
+
     def _pack(self, stored: StoredMessage) -> None:
         """An old stored message is packed (``pack``) with the next ones that grow old, in blocks of
         ``pack_block``, against a dictionary made of the first items this store packs (typical items: their keys,
@@ -169,9 +196,10 @@ class MessageStore(State):
         for message, json in zip(waiting, packed, strict=True):
             message.chunk = json
 
-    def items_json(self, rows: Iterable[Row]) -> bytes:
-        """A JSON array of stored items (``item_json``)."""
-        return b"[" + b",".join(self.item_json(rows)) + b"]"
+    def items_json(self, listed: Page | Iterable[Row]) -> bytes:
+        """A JSON array of stored items: a page's (``page_json``) or the rows' (``item_json``)."""
+        parts = self.page_json(listed) if isinstance(listed, Page) else self.item_json(listed)
+        return b"[" + b",".join(parts) + b"]"
 
     def cursor(self, message_id: str | None, view: View, not_found: str) -> int | None:
         """The sequence number of a cursor id, None for no cursor, ``UNKNOWN`` for an id that names nothing
