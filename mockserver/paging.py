@@ -16,7 +16,8 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from itertools import chain
+from typing import Any, Literal, NamedTuple, TypeVar
 
 from mockserver.records import StoredMessage
 
@@ -51,8 +52,7 @@ class View:
         return False
 
 
-@dataclass(frozen=True, slots=True)
-class Page:
+class Page(NamedTuple):  # a tuple: made for every listing, faster than a frozen dataclass
     """One page: its stored messages in the order listed, and which of their items it lists: all of each one's, in
     order (``whole``: the usual page, which ``Store.page_json`` answers by joining the messages' chunks as they are
     kept), or those ``backwards`` and ``types`` pick (``selected``)."""
@@ -137,7 +137,7 @@ def _window(view: View, after: int | None, before: int | None, count: int, *, ne
             break
     if newest:
         taken.reverse()
-    return [stored for part in taken for stored in part]
+    return list(chain.from_iterable(taken))
 
 
 Resource = TypeVar("Resource")

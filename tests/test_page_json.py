@@ -14,34 +14,30 @@ from hypothesis import strategies as st
 from mockserver.paging import UNKNOWN, View, page_of
 from mockserver.records import StoredMessage
 from mockserver.store import Store
-from mockserver.store.messages import pack
 from strategies import messages
 
 WHEN = datetime(2026, 1, 1, tzinfo=timezone.utc)
-STORE = Store(seed=1)  # page_json reads nothing of the store's own state
+AGENT = "agent-123e4567-e89b-42d3-8456-426614174000"
 TYPES = ["user_message", "assistant_message", "reasoning_message", "tool_call_message", "system_message"]
 
 
 @st.composite
-def histories(draw: st.DrawFn) -> tuple[View, list[StoredMessage], dict[str, list[bytes]]]:
-    """A view over stored messages some of which are packed (in blocks of a drawn size), the messages in the view's
-    order, and each one's items' JSON as serialised when they were made."""
-    batches = draw(st.lists(st.lists(messages(), min_size=1, max_size=3), min_size=0, max_size=12))
-    stored = [
-        StoredMessage(f"message-{n}", n + 1, "agent-1", None, None, WHEN, items) for n, items in enumerate(batches)
-    ]
+def histories(draw: st.DrawFn) -> tuple[Store, View, list[StoredMessage], dict[str, list[bytes]]]:
+    """A store, a view over messages it keeps, all but its newest few packed in blocks (or none: sizes drawn), the
+    messages in the view's order, and each one's items' JSON as serialised when they were made."""
+    store = Store(seed=1)
+    store.pack_beyond, store.pack_block = draw(st.integers(0, 14)), draw(st.integers(1, 4))
+    agent = store.agent(AGENT)  # its system message first: not in the views
+    batches = draw(st.lists(st.lists(messages(), min_size=1, max_size=3), max_size=12))
+    for n, items in enumerate(batches):
+        store.add_message(agent, f"message-{n}", items, conversation_id=None, run_id=None, created_at=WHEN)
+    stored = agent.messages[1:]
     made = {m.id: [item.model_dump_json().encode() for item in items] for m, items in zip(stored, batches, strict=True)}
-    packed = draw(st.integers(0, len(stored)))
-    block = draw(st.integers(1, 4))
-    for start in range(0, packed, block):
-        group = stored[start : min(start + block, packed)]
-        for message, json_ in zip(group, pack(group, b'{"id":"message-'), strict=True):
-            message.chunk = json_
     if draw(st.booleans()) and len(stored) >= 2:  # a fork: its system message, what it shares, its own
         split = draw(st.integers(1, len(stored) - 1))
         shared, own = stored[:split], stored[split:]
-        return View(((own[:1], 0), (shared, 0), (own, 1))), [*own[:1], *shared, *own[1:]], made
-    return View.of(stored), stored, made
+        return store, View(((own[:1], 0), (shared, 0), (own, 1))), [*own[:1], *shared, *own[1:]], made
+    return store, View.of(stored), stored, made
 
 
 cursors = st.one_of(st.none(), st.just(UNKNOWN), st.integers(0, 14))
@@ -52,18 +48,18 @@ cursors = st.one_of(st.none(), st.just(UNKNOWN), st.integers(0, 14))
 def test_a_page_s_json_is_its_items_json_joined(history: Any, after: int | None, before: int | None,
                                                     limit: int | None, order: Any, chronological: bool,
                                                     reverse_items: bool, types: list[str] | None) -> None:  # fmt: skip
-    view, _, made = history
+    store, view, _, made = history
     found = page_of(view, after=after, before=before, limit=limit, order=order, chronological=chronological,
                     reverse_items=reverse_items, types=types)  # fmt: skip
     expected = b"[" + b",".join(made[m.id][i] for m, i in found.rows()) + b"]"
-    assert STORE.items_json(found) == expected == STORE.items_json(found.rows())
-    assert b"[" + b",".join(STORE.page_json(found)) + b"]" == expected
+    assert store.items_json(found) == expected == store.items_json(found.rows())
+    assert b"[" + b",".join(store.page_json(found)) + b"]" == expected
     assert len(json.loads(expected)) == len(found.rows())
 
 
 @given(histories())
 def test_every_stored_message_gives_its_items_json_packed_or_not(history: Any) -> None:
-    _, stored, made = history
+    _, _, stored, made = history
     for message in stored:
         assert list(message.json) == made[message.id]
         assert [item.model_dump_json().encode() for item in message.items] == made[message.id]
