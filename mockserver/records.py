@@ -71,7 +71,7 @@ class StoredMessage:
     run_id: str | None
     created_at: datetime
     chunk: bytes | Sequence[bytes]  # its items' JSON joined by commas, or once old packed (``store.messages``)
-    ends: tuple[int, ...]  # where each item but the last ends in the chunk (the comma after it): () for one item
+    ends: tuple[int, ...]  # where each item but the last ends in the chunk (its comma): () for one, or once packed
     types: tuple[str, ...]  # each item's message_type
 
     def __init__(self, id: str, seq: int, agent_id: str, conversation_id: str | None, run_id: str | None,

@@ -18,43 +18,46 @@ __all__ = ["MessageStore", "PackedBlock", "PackedJson", "pack"]
 
 
 class PackedBlock:
-    """Old stored messages' JSON, compressed together (a block of consecutive ones, a chunk each) against a
-    dictionary of typical items (``zdict``): ~0.6 KB of JSON a message becomes ~0.1 KB (the ids are most of what is
-    left), and packing costs ~2 us a message, not the ~12 us of a compressor of its own. Reading a message unpacks
-    its block (~10 us; a page of consecutive messages unpacks each block once), so the store packs only messages
-    beyond its newest ``State.pack_beyond``: what a client pages through first stays as it is."""
+    """Old stored messages' JSON, compressed together (a block of consecutive ones) against a dictionary of typical
+    items (``zdict``): ~0.6 KB of JSON a message becomes ~0.1 KB (the ids are most of what is left), and packing
+    costs ~2 us a message, not the ~12 us of a compressor of its own. Reading a message unpacks its block (~10 us;
+    a page of consecutive messages unpacks each block once), so the store packs only messages beyond its newest
+    ``State.pack_beyond``: what a client pages through first stays as it is.
+
+    A message's items are kept separated by tabs and the messages by newlines (JSON never holds either raw): its
+    chunk is its items with commas for the tabs, and a packed message keeps no item offsets (``StoredMessage.ends``).
+    """
 
     __slots__ = ("_blob", "_zdict")
 
-    def __init__(self, chunks: Sequence[bytes], zdict: bytes) -> None:
+    def __init__(self, messages: Iterable[Sequence[bytes]], zdict: bytes) -> None:
         packer = zlib.compressobj(6, zlib.DEFLATED, -12, 8, zlib.Z_DEFAULT_STRATEGY, zdict)
-        self._blob = packer.compress(b"\n".join(chunks)) + packer.flush()  # JSON never holds a raw newline
+        self._blob = packer.compress(b"\n".join(b"\t".join(items) for items in messages)) + packer.flush()
         self._zdict = zdict
 
     def unpacked(self) -> list[bytes]:
-        """Each message's chunk, in order."""
+        """Each message's items, separated by tabs."""
         return zlib.decompressobj(-12, self._zdict).decompress(self._blob).split(b"\n")
 
 
 class PackedJson(Sequence[bytes]):
-    """A stored message's items' JSON in a ``PackedBlock``: its chunk is the block's ``position``th, its
-    ``length`` items are where ``ends`` says (``records.split``)."""
+    """A stored message's item JSON in a ``PackedBlock``: its ``length`` items are the block's ``position``th."""
 
-    __slots__ = ("block", "ends", "length", "position")
+    __slots__ = ("block", "length", "position")
 
-    def __init__(self, block: PackedBlock, position: int, ends: tuple[int, ...], length: int) -> None:
+    def __init__(self, block: PackedBlock, position: int, length: int) -> None:
         self.block = block
         self.position = position
-        self.ends = ends
         self.length = length
-
-    def chunk(self, block: list[bytes] | None = None) -> bytes:
-        """Its items' JSON joined by commas, as it was kept (``block``: its block, already unpacked)."""
-        return (self.block.unpacked() if block is None else block)[self.position]
 
     def unpacked(self, block: list[bytes] | None = None) -> list[bytes]:
         """Its items (``block``: its block, already unpacked)."""
-        return list(split(self.chunk(block), self.ends, self.length))
+        kept = (self.block.unpacked() if block is None else block)[self.position]
+        return kept.split(b"\t") if self.length else []
+
+    def chunk(self, block: list[bytes] | None = None) -> bytes:
+        """Its items joined by commas, as it was kept before it was packed."""
+        return (self.block.unpacked() if block is None else block)[self.position].replace(b"\t", b",")
 
     def __len__(self) -> int:
         return self.length
@@ -71,21 +74,16 @@ class PackedJson(Sequence[bytes]):
 
 
 def pack(messages: Sequence[StoredMessage], zdict: bytes) -> list[PackedJson]:
-    """The messages' JSON packed into one block: what each of them keeps instead (in order)."""
-    block = PackedBlock([_chunk(stored) for stored in messages], zdict)
-    return [PackedJson(block, index, stored.ends, len(stored.types)) for index, stored in enumerate(messages)]
-
-
-def _chunk(stored: StoredMessage) -> bytes:
-    chunk = stored.chunk
-    return chunk if isinstance(chunk, bytes) else b",".join(chunk)
+    """The messages' item JSON packed into one block: what each of them keeps instead (in order)."""
+    block = PackedBlock([stored.json for stored in messages], zdict)
+    return [PackedJson(block, position, len(stored.types)) for position, stored in enumerate(messages)]
 
 
 _BYTES = {bytes}
 
 
 class _Chunks:
-    """Stored messages' chunks as a page reads them: a packed block unpacked once for all its messages there."""
+    """Stored messages' JSON as a page reads it: a packed block unpacked once for all its messages there."""
 
     __slots__ = ("_block", "_unpacked")
 
@@ -93,14 +91,27 @@ class _Chunks:
         self._block: PackedBlock | None = None
         self._unpacked: list[bytes] = []
 
-    def of(self, stored: StoredMessage) -> bytes:
+    def _packed(self, packed: object) -> tuple[PackedJson, list[bytes]]:
+        assert isinstance(packed, PackedJson)
+        if packed.block is not self._block:
+            self._block, self._unpacked = packed.block, packed.block.unpacked()
+        return packed, self._unpacked
+
+    def chunk(self, stored: StoredMessage) -> bytes:
+        """Its items joined by commas."""
         chunk = stored.chunk
-        if type(chunk) is bytes:
+        if isinstance(chunk, bytes):
             return chunk
-        assert isinstance(chunk, PackedJson)
-        if chunk.block is not self._block:
-            self._block, self._unpacked = chunk.block, chunk.block.unpacked()
-        return chunk.chunk(self._unpacked)
+        packed, block = self._packed(chunk)
+        return packed.chunk(block)
+
+    def items(self, stored: StoredMessage) -> Sequence[bytes]:
+        """Each of its items."""
+        chunk = stored.chunk
+        if isinstance(chunk, bytes):
+            return split(chunk, stored.ends, len(stored.types))
+        packed, block = self._packed(chunk)
+        return packed.unpacked(block)
 
 
 class MessageStore(State):
@@ -147,12 +158,12 @@ class MessageStore(State):
         (listing is mostly joining them; the bytes are the record, so no listing serialises anything). A packed
         block is unpacked once for all its items on the page, a stored message split once for all of its."""
         parts = []
-        chunks = _Chunks()
+        kept = _Chunks()
         last: StoredMessage | None = None
-        items: tuple[bytes, ...] = ()
+        items: Sequence[bytes] = ()
         for stored, index in rows:
             if stored is not last:
-                last, items = stored, split(chunks.of(stored), stored.ends, len(stored.types))
+                last, items = stored, kept.items(stored)
             parts.append(items[index])
         return parts
 
@@ -169,15 +180,16 @@ class MessageStore(State):
         known: dict[tuple[str, ...], tuple[int, ...] | None] = {}
         parts: list[bytes] = []
         for stored in messages:
-            chunk, kinds = kept.of(stored), stored.types
+            kinds = stored.types
             if kinds not in known:
                 known[kinds] = None if page.whole else page.selected(kinds)
             chosen = known[kinds]
             if chosen is None:
+                chunk = kept.chunk(stored)
                 if chunk:
                     parts.append(chunk)
             elif chosen:
-                items = split(chunk, stored.ends, len(kinds))
+                items = kept.items(stored)
                 parts.extend(items[index] for index in chosen)
         return parts
 
@@ -192,10 +204,10 @@ class MessageStore(State):
             return
         waiting, self._packing = self._packing, []
         if self._zdict is None:
-            self._zdict = b"".join(_chunk(m) for m in waiting)[-ZDICT_SIZE:]
+            self._zdict = b"".join(part for m in waiting for part in m.json)[-ZDICT_SIZE:]
         packed = pack(waiting, self._zdict)  # made before any message changes
         for message, json in zip(waiting, packed, strict=True):
-            message.chunk = json
+            message.chunk, message.ends = json, ()  # a packed message's items are told apart in its block
 
     def items_json(self, listed: Page | Iterable[Row]) -> bytes:
         """A JSON array of stored items: a page's (``page_json``) or the rows' (``item_json``)."""
