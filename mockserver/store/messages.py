@@ -172,8 +172,9 @@ class MessageStore(State):
         message's items, all in order) each message's chunk as it is kept, nothing made per item."""
         messages = page.messages
         if page.whole:
-            chunks = cast("list[bytes]", [stored.chunk for stored in messages])  # if none is packed: a store that
-            # never packed (its dictionary is made by the first packing), or a page of a client's recent messages
+            chunks = cast("list[bytes]", [stored.chunk for stored in messages])  # unless some are packed:
+            # none are in a store that never packed (its dictionary is made by the first packing) or, mostly, on a
+            # page of a client's recent messages
             if self._zdict is None or set(map(type, chunks)) <= _BYTES:
                 return [chunk for chunk in chunks if chunk] if b"" in chunks else chunks
         kept = _Chunks()
