@@ -1,6 +1,7 @@
 """A page's JSON (``Store.page_json``: each stored message's chunk joined as it is kept, when the page lists all of
 its items in order) is the array of each listed item's own JSON, byte for byte: for any view, cursor, limit, order,
-reversed items and type filter, whether the messages are kept as they were made or packed in blocks."""
+reversed items and type filter, whether the messages are kept as they were made or packed in blocks; and over HTTP
+every listing answers, and the journal keeps, what the per-item path (``Store.item_json``) gives."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
+import httpx
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mockserver import create_app
 from mockserver.paging import UNKNOWN, View, page_of
 from mockserver.records import StoredMessage
 from mockserver.store import Store
@@ -63,3 +67,62 @@ def test_every_stored_message_gives_its_items_json_packed_or_not(history: Any) -
     for message in stored:
         assert list(message.json) == made[message.id]
         assert [item.model_dump_json().encode() for item in message.items] == made[message.id]
+
+
+# -- over HTTP: every listing answers, and the journal keeps, what the per-item path gives ------------------------
+
+
+async def _listings(app: Any) -> list[tuple[str, int, bytes, Any]]:
+    """A mix of sends, then every kind of message listing (agent, conversation, run, organization, one message,
+    cursors, orders, type filters): each answer's status and bytes, and its journal entry's response as JSON."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        agent = (await client.post("/v1/agents", json={"name": "pages"})).json()["id"]
+        conversation = (await client.post("/v1/conversations", params={"agent_id": agent}, json={})).json()["id"]
+        for n, scenario in enumerate(["reply", "reasoning", "tool_call", "multi_step", "hidden_reasoning", "long"]):
+            await client.post(f"/v1/agents/{agent}/messages", json={"input": f"hello {n}"},
+                              headers={"X-Letta-Mock": f"scenario={scenario}; tool_ms=0"})  # fmt: skip
+            await client.post(f"/v1/conversations/{conversation}/messages", json={"input": "hi", "streaming": False},
+                              headers={"X-Letta-Mock": "scenario=multi_step; tool_ms=0"})  # fmt: skip
+        ids = [m["id"] for m in (await client.get(f"/v1/agents/{agent}/messages?limit=1000&order=asc")).json()]
+        runs = [r["id"] for r in (await client.get(f"/v1/runs/?agent_id={agent}&limit=1000")).json()]
+        queries = [
+            "",
+            "?limit=10",
+            "?order=asc",
+            "?limit=4&order=desc",
+            f"?after={ids[len(ids) // 2]}",
+            f"?before={ids[-3]}&order=asc",
+            "?include_return_message_types=assistant_message",
+            "?include_return_message_types=reasoning_message&include_return_message_types=tool_call_message",
+        ]
+        paths = [f"{base}{query}" for base in (f"/v1/agents/{agent}/messages", "/v1/messages/",
+                 f"/v1/conversations/{conversation}/messages") for query in queries]  # fmt: skip
+        paths += [f"/v1/runs/{run}/messages{query}" for run in runs for query in ("", "?order=desc", "?limit=2")]
+        paths += [f"/v1/messages/{message_id}" for message_id in ids[:8]]
+        answers = []
+        for path in paths:
+            answer = await client.get(path)
+            entry = (await client.get("/_mock/journal")).json()[-1]
+            kept = (await client.get(f"/_mock/journal/{entry['id']}")).json()["response"]
+            answers.append((path.replace(agent, "A").replace(conversation, "C"), answer.status_code, answer.content,
+                            kept))  # fmt: skip
+        return answers
+
+
+@pytest.mark.parametrize("pack_beyond", [10_000, 0, 5])
+async def test_every_listing_answers_and_journals_what_the_per_item_path_gives(
+    pack_beyond: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def app() -> Any:
+        made = create_app(seed=3)
+        made.state.store.pack_beyond, made.state.store.pack_block = pack_beyond, 3
+        return made
+
+    joined = await _listings(app())
+    monkeypatch.setattr(Store, "page_json", lambda store, page: store.item_json(page.rows()))
+    per_item = await _listings(app())
+    assert len(joined) > 50
+    assert all(status == 200 for _, status, _, _ in joined)
+    assert joined == per_item
+    for _, _, body, kept in joined:
+        assert kept["body"] == json.loads(body)
