@@ -59,10 +59,9 @@ __all__ = [
 @dataclass(eq=False, slots=True, init=False, repr=False)
 class StoredMessage:
     """One stored message as kept: its items' JSON joined by commas (made once, when it is stored: what a listing
-    joins, one bytes object a message and no work per item) and the few fields the indexes and filters read.
-    ``json`` gives each item's JSON (read one item, reverse them, filter by type); ``items`` rebuilds the items
-    when a reader needs them as objects (retrieve, search, compaction, a run's outcome): three items kept as objects
-    cost ~2 KB a stored message, their JSON beside them ~0.8 KB more, and nothing on a listing's path reads one."""
+    joins, with no work per item) and the few fields the indexes and filters read. ``json`` gives each item's JSON;
+    ``items`` rebuilds the items when a reader needs objects (retrieve, search, compaction, a run's outcome): three
+    items kept as objects cost ~2 KB a stored message, and nothing on a listing's path reads one."""
 
     id: str
     seq: int  # global insertion order: the cursor order (it only grows, so every history is sorted by it)
@@ -103,12 +102,14 @@ _TYPES: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per combination
 
 
 def item_json(items: Sequence[Message]) -> tuple[bytes, tuple[int, ...], tuple[str, ...]]:
-    """The items' JSON joined by commas, where each but the last ends (``split``), and their ``message_type``s (one
-    shared tuple per combination)."""
-    types = tuple(item.message_type for item in items)
+    """The items' JSON joined by commas, where each but the last ends (``split``), and their ``message_type``s."""
+    kinds = tuple(item.message_type for item in items)
+    types = _TYPES.setdefault(kinds, kinds)
     json = [item.__pydantic_serializer__.to_json(item) for item in items]
+    if len(json) == 1:  # the most common stored message
+        return json[0], (), types
     ends = tuple(accumulate((1 + len(data) for data in json[:-1]), initial=-1))[1:]  # each comma, from -1 on
-    return b",".join(json), ends, _TYPES.setdefault(types, types)
+    return b",".join(json), ends, types
 
 
 def split(chunk: bytes, ends: tuple[int, ...], count: int) -> tuple[bytes, ...]:
