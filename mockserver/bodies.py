@@ -1,7 +1,8 @@
 """Response bodies kept by reference: what the handlers answer and the journal keeps, below both.
 
-A listing's body is a JSON array of items the store serialised once (``Store.item_json``); the handler answers with
-``share_items``, which leaves the items in the request's scope, and the journal keeps them, not a copy of the body.
+A listing's body is a JSON array of items the store serialised once (``Store.page_json``: a fragment per stored
+message, its items joined by commas); the handler answers with ``share_items``, which leaves the fragments in the
+request's scope, and the journal keeps them, not a copy of the body.
 Other bodies the journal keeps in a ``Blob``: appended while the exchange is open, compressed once it is over.
 """
 
@@ -66,7 +67,8 @@ class Blob:
 
 @dataclass(frozen=True, slots=True)
 class JsonItems:
-    """A JSON array given as its items' bytes (the store's cached item JSON, ``Store.item_json``)."""
+    """A JSON array given as fragments a comma joins: the store's cached JSON of one item or of several, already
+    joined by commas (``Store.page_json``)."""
 
     items: tuple[bytes, ...]
 
@@ -84,7 +86,8 @@ def joined(items: Sequence[bytes]) -> bytes:
 
 
 def share_items(scope: Scope, items: list[bytes]) -> bytes:
-    """A response body that is a JSON array of ``items``; the journal keeps the items, not a copy of the body."""
+    """A response body that is a JSON array of ``items`` (fragments, ``JsonItems``); the journal keeps them, not a
+    copy of the body."""
     shared = JsonItems(tuple(items))
     scope.setdefault("state", {})[SHARED] = shared
     return bytes(shared)

@@ -21,7 +21,7 @@ from mockserver.models import (
     UserMessage,
     UserMessageListResult,
 )
-from mockserver.paging import Row, View, page
+from mockserver.paging import Page, View, page_of
 from mockserver.parameters import (
     AFTER,
     BEFORE,
@@ -145,7 +145,7 @@ def paged(
     chronological: bool,
     reverse_items: bool = False,
     ignore_unknown_cursors: bool = False,
-) -> list[Row]:
+) -> Page:
     """One page of ``view`` for the query (``page_query``): cursors resolved in the view (``Store.cursor``)."""
 
     def cursor(name: str) -> int | None:
@@ -154,7 +154,7 @@ def paged(
             return None
         return store.cursor(value, view, Texts.cursor_not_found(value or "", owner))
 
-    return page(
+    return page_of(
         view,
         after=cursor("after"),
         before=cursor("before"),

@@ -13,6 +13,7 @@ import copy
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import accumulate
 from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
@@ -50,16 +51,17 @@ __all__ = [
     "shared",
     "item_json",
     "read_log",
+    "split",
     "thaw",
 ]
 
 
 @dataclass(eq=False, slots=True, init=False, repr=False)
 class StoredMessage:
-    """One stored message as kept: its items' JSON (made once, when it is stored: what a listing joins) and the
-    few fields the indexes and filters read. ``items`` rebuilds the items when a reader needs them as objects
-    (retrieve, search, compaction, a run's outcome): three items kept as objects cost ~2 KB a stored message,
-    their JSON beside them ~0.8 KB more, and nothing on a listing's path reads an object."""
+    """One stored message as kept: its items' JSON joined by commas (made once, when it is stored: what a listing
+    joins, with no work per item) and the few fields the indexes and filters read. ``json`` gives each item's JSON;
+    ``items`` rebuilds the items when a reader needs objects (retrieve, search, compaction, a run's outcome): three
+    items kept as objects cost ~2 KB a stored message, and nothing on a listing's path reads one."""
 
     id: str
     seq: int  # global insertion order: the cursor order (it only grows, so every history is sorted by it)
@@ -67,7 +69,8 @@ class StoredMessage:
     conversation_id: str | None
     run_id: str | None
     created_at: datetime
-    json: Sequence[bytes]  # each item's JSON: a tuple, or once it is old the store's packed form
+    chunk: bytes | Sequence[bytes]  # its items' JSON joined by commas, or once old packed (``store.messages``)
+    ends: tuple[int, ...]  # where each item but the last ends in the chunk (its comma): () for one, or once packed
     types: tuple[str, ...]  # each item's message_type
 
     def __init__(self, id: str, seq: int, agent_id: str, conversation_id: str | None, run_id: str | None,
@@ -78,7 +81,13 @@ class StoredMessage:
         self.conversation_id = conversation_id
         self.run_id = run_id
         self.created_at = created_at
-        self.json, self.types = item_json(items)
+        self.chunk, self.ends, self.types = item_json(items)
+
+    @property
+    def json(self) -> Sequence[bytes]:
+        """Each item's JSON (a tuple; a packed message's packed form, which unpacks when read)."""
+        chunk = self.chunk
+        return split(chunk, self.ends, len(self.types)) if isinstance(chunk, bytes) else chunk
 
     @property
     def items(self) -> list[Message]:
@@ -92,10 +101,23 @@ class StoredMessage:
 _TYPES: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per combination of item types, shared
 
 
-def item_json(items: Sequence[Message]) -> tuple[tuple[bytes, ...], tuple[str, ...]]:
-    """Each item's JSON, and their ``message_type``s (one shared tuple per combination)."""
-    types = tuple(item.message_type for item in items)
-    return tuple(item.__pydantic_serializer__.to_json(item) for item in items), _TYPES.setdefault(types, types)
+def item_json(items: Sequence[Message]) -> tuple[bytes, tuple[int, ...], tuple[str, ...]]:
+    """The items' JSON joined by commas, where each but the last ends (``split``), and their ``message_type``s."""
+    kinds = tuple(item.message_type for item in items)
+    types = _TYPES.setdefault(kinds, kinds)
+    json = [item.__pydantic_serializer__.to_json(item) for item in items]
+    if len(json) == 1:  # the most common stored message
+        return json[0], (), types
+    ends = tuple(accumulate((1 + len(data) for data in json[:-1]), initial=-1))[1:]  # each comma, from -1 on
+    return b",".join(json), ends, types
+
+
+def split(chunk: bytes, ends: tuple[int, ...], count: int) -> tuple[bytes, ...]:
+    """Each of the ``count`` items' JSON in ``chunk`` (``item_json``): a lone item is the chunk itself."""
+    if not ends:
+        return (chunk,) if count else ()
+    starts = (0, *(end + 1 for end in ends))
+    return tuple(chunk[start:end] for start, end in zip(starts, (*ends, len(chunk)), strict=True))
 
 
 Model = TypeVar("Model", bound=BaseModel)

@@ -14,7 +14,7 @@ from mockserver.catalogue import Texts
 from mockserver.errors import BadRequest
 from mockserver.http import rules
 from mockserver.models import RUN_ID_PATTERN
-from mockserver.paging import Row, resource_page
+from mockserver.paging import Page, Row, resource_page
 from mockserver.parameters import RUN_ID, Integer, Text
 from mockserver.store import Store
 
@@ -40,8 +40,11 @@ def looks_like_sdk(request: Request) -> bool:
     return re.match(r"^(@letta-ai/)?letta-client/1\.", agent) is not None
 
 
-def items_response(request: Request, rows: list[Row]) -> Response:
-    body = share_items(request.scope, store(request).item_json(rows))  # the journal keeps the items, not a copy
+def items_response(request: Request, listed: Page | list[Row]) -> Response:
+    """A JSON array of stored items: a page's (``Store.page_json``) or the rows' (``Store.item_json``)."""
+    state = store(request)
+    parts = state.page_json(listed) if isinstance(listed, Page) else state.item_json(listed)
+    body = share_items(request.scope, parts)  # the journal keeps the parts, not a copy of the body
     return Response(body, media_type="application/json")
 
 

@@ -85,7 +85,7 @@ class AgentStore(ToolStore):
                               conversation_id=conversation_id, now=self.clock.now(), previous=previous)  # fmt: skip
         if persist:
             # Both kept fields replaced in one assignment, made before either changes.
-            stored.json, stored.types = item_json([stored.items[0].model_copy(update={"content": text})])
+            stored.chunk, stored.ends, stored.types = item_json([stored.items[0].model_copy(update={"content": text})])
         return text
 
     def attach_tool(self, agent: AgentRecord, tool: Tool) -> None:

@@ -6,49 +6,58 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import overload
+from typing import cast, overload
 
 from mockserver.errors import NotFound
 from mockserver.models import Message
-from mockserver.paging import UNKNOWN, View
-from mockserver.records import AgentRecord, StoredMessage
+from mockserver.paging import UNKNOWN, Page, Row, View
+from mockserver.records import AgentRecord, StoredMessage, split
 from mockserver.store.state import ZDICT_SIZE, State
 
 __all__ = ["MessageStore", "PackedBlock", "PackedJson", "pack"]
 
 
 class PackedBlock:
-    """Old stored messages' item JSON, compressed together (a block of consecutive ones) against a dictionary of
-    typical items (``zdict``): ~0.6 KB of JSON a message becomes ~0.1 KB (the ids are most of what is left), and
-    packing costs ~2 us a message, not the ~12 us of a compressor of its own. Reading a message unpacks its block
-    (~10 us; a page of consecutive messages unpacks each block once), so the store packs only messages beyond its
-    newest ``State.pack_beyond``: what a client pages through first stays as it is."""
+    """Old stored messages' JSON, compressed together (a block of consecutive ones) against a dictionary of typical
+    items (``zdict``): ~0.6 KB of JSON a message becomes ~0.1 KB (the ids are most of what is left), and packing
+    costs ~2 us a message, not the ~12 us of a compressor of its own. Reading a message unpacks its block (~10 us;
+    a page of consecutive messages unpacks each block once), so the store packs only messages beyond its newest
+    ``State.pack_beyond``: what a client pages through first stays as it is.
+
+    A message's items are kept separated by tabs and the messages by newlines (JSON never holds either raw): its
+    chunk is its items with commas for the tabs, and a packed message keeps no item offsets (``StoredMessage.ends``).
+    """
 
     __slots__ = ("_blob", "_zdict")
 
-    def __init__(self, items: Sequence[bytes], zdict: bytes) -> None:
+    def __init__(self, messages: Iterable[Sequence[bytes]], zdict: bytes) -> None:
         packer = zlib.compressobj(6, zlib.DEFLATED, -12, 8, zlib.Z_DEFAULT_STRATEGY, zdict)
-        self._blob = packer.compress(b"\n".join(items)) + packer.flush()  # JSON never holds a raw newline
+        self._blob = packer.compress(b"\n".join(b"\t".join(items) for items in messages)) + packer.flush()
         self._zdict = zdict
 
     def unpacked(self) -> list[bytes]:
+        """Each message's items, separated by tabs."""
         return zlib.decompressobj(-12, self._zdict).decompress(self._blob).split(b"\n")
 
 
 class PackedJson(Sequence[bytes]):
-    """A stored message's item JSON in a ``PackedBlock``: its items are ``length`` of the block's from ``start``."""
+    """A stored message's item JSON in a ``PackedBlock``: its ``length`` items are the block's ``position``th."""
 
-    __slots__ = ("block", "length", "start")
+    __slots__ = ("block", "length", "position")
 
-    def __init__(self, block: PackedBlock, start: int, count: int) -> None:
+    def __init__(self, block: PackedBlock, position: int, length: int) -> None:
         self.block = block
-        self.start = start
-        self.length = count
+        self.position = position
+        self.length = length
 
     def unpacked(self, block: list[bytes] | None = None) -> list[bytes]:
         """Its items (``block``: its block, already unpacked)."""
-        items = self.block.unpacked() if block is None else block
-        return items[self.start : self.start + self.length]
+        kept = (self.block.unpacked() if block is None else block)[self.position]
+        return kept.split(b"\t") if self.length else []
+
+    def chunk(self, block: list[bytes] | None = None) -> bytes:
+        """Its items joined by commas, as it was kept before it was packed."""
+        return (self.block.unpacked() if block is None else block)[self.position].replace(b"\t", b",")
 
     def __len__(self) -> int:
         return self.length
@@ -66,13 +75,43 @@ class PackedJson(Sequence[bytes]):
 
 def pack(messages: Sequence[StoredMessage], zdict: bytes) -> list[PackedJson]:
     """The messages' item JSON packed into one block: what each of them keeps instead (in order)."""
-    items: list[bytes] = []
-    places = []
-    for stored in messages:
-        places.append((len(items), len(stored.json)))
-        items.extend(stored.json)
-    block = PackedBlock(items, zdict)
-    return [PackedJson(block, start, count) for start, count in places]
+    block = PackedBlock([stored.json for stored in messages], zdict)
+    return [PackedJson(block, position, len(stored.types)) for position, stored in enumerate(messages)]
+
+
+_BYTES = {bytes}
+
+
+class _Chunks:
+    """Stored messages' JSON as a page reads it: a packed block unpacked once for all its messages there."""
+
+    __slots__ = ("_block", "_unpacked")
+
+    def __init__(self) -> None:
+        self._block: PackedBlock | None = None
+        self._unpacked: list[bytes] = []
+
+    def _packed(self, packed: object) -> tuple[PackedJson, list[bytes]]:
+        assert isinstance(packed, PackedJson)
+        if packed.block is not self._block:
+            self._block, self._unpacked = packed.block, packed.block.unpacked()
+        return packed, self._unpacked
+
+    def chunk(self, stored: StoredMessage) -> bytes:
+        """Its items joined by commas."""
+        chunk = stored.chunk
+        if isinstance(chunk, bytes):
+            return chunk
+        packed, block = self._packed(chunk)
+        return packed.chunk(block)
+
+    def items(self, stored: StoredMessage) -> Sequence[bytes]:
+        """Each of its items."""
+        chunk = stored.chunk
+        if isinstance(chunk, bytes):
+            return split(chunk, stored.ends, len(stored.types))
+        packed, block = self._packed(chunk)
+        return packed.unpacked(block)
 
 
 class MessageStore(State):
@@ -114,29 +153,52 @@ class MessageStore(State):
             run.messages.append(stored)
         return stored
 
-    def item_json(self, rows: Iterable[tuple[StoredMessage, int]]) -> list[bytes]:
+    def item_json(self, rows: Iterable[Row]) -> list[bytes]:
         """Each stored item's JSON, given as (stored message, item index): the bytes made when it was stored
         (listing is mostly joining them; the bytes are the record, so no listing serialises anything). A packed
-        block is unpacked once for all its items on the page."""
+        block is unpacked once for all its items on the page, a stored message split once for all of its."""
         parts = []
-        last: PackedBlock | None = None
-        unpacked: list[bytes] = []
+        kept = _Chunks()
+        last: StoredMessage | None = None
+        items: Sequence[bytes] = ()
         for stored, index in rows:
-            json = stored.json
-            if json.__class__ is tuple:  # the usual case, told exactly (isinstance on an ABC costs a page ~15 us)
-                parts.append(json[index])
-                continue
-            assert isinstance(json, PackedJson)
-            if json.block is not last:
-                last, unpacked = json.block, json.block.unpacked()
-            parts.append(unpacked[json.start + index])
+            if stored is not last:
+                last, items = stored, kept.items(stored)
+            parts.append(items[index])
+        return parts
+
+    def page_json(self, page: Page) -> list[bytes]:
+        """The JSON of a page's items, as fragments a comma joins into the page's array: on the usual page (each
+        message's items, all in order) each message's chunk as it is kept, nothing made per item."""
+        messages = page.messages
+        if page.whole:
+            chunks = cast("list[bytes]", [stored.chunk for stored in messages])  # unless some are packed:
+            # none are in a store that never packed (its dictionary is made by the first packing) or, mostly, on a
+            # page of a client's recent messages
+            if self._zdict is None or set(map(type, chunks)) <= _BYTES:
+                return [chunk for chunk in chunks if chunk] if b"" in chunks else chunks
+        kept = _Chunks()
+        known: dict[tuple[str, ...], tuple[int, ...] | None] = {}
+        parts: list[bytes] = []
+        for stored in messages:
+            kinds = stored.types
+            if kinds not in known:
+                known[kinds] = None if page.whole else page.selected(kinds)
+            chosen = known[kinds]
+            if chosen is None:
+                chunk = kept.chunk(stored)
+                if chunk:
+                    parts.append(chunk)
+            elif chosen:
+                items = kept.items(stored)
+                parts.extend(items[index] for index in chosen)
         return parts
 
     def _pack(self, stored: StoredMessage) -> None:
         """An old stored message is packed (``pack``) with the next ones that grow old, in blocks of
         ``pack_block``, against a dictionary made of the first items this store packs (typical items: their keys,
         types, the agent's id, the date's prefix)."""
-        if isinstance(stored.json, PackedJson) or any(m is stored for m in self._packing):
+        if isinstance(stored.chunk, PackedJson) or any(m is stored for m in self._packing):
             return  # packed, or waiting (a deleted agent's history moved the others back)
         self._packing.append(stored)
         if len(self._packing) < self.pack_block:
@@ -146,11 +208,12 @@ class MessageStore(State):
             self._zdict = b"".join(part for m in waiting for part in m.json)[-ZDICT_SIZE:]
         packed = pack(waiting, self._zdict)  # made before any message changes
         for message, json in zip(waiting, packed, strict=True):
-            message.json = json
+            message.chunk, message.ends = json, ()  # a packed message's items are told apart in its block
 
-    def items_json(self, rows: Iterable[tuple[StoredMessage, int]]) -> bytes:
-        """A JSON array of stored items (``item_json``)."""
-        return b"[" + b",".join(self.item_json(rows)) + b"]"
+    def items_json(self, listed: Page | Iterable[Row]) -> bytes:
+        """A JSON array of stored items: a page's (``page_json``) or the rows' (``item_json``)."""
+        parts = self.page_json(listed) if isinstance(listed, Page) else self.item_json(listed)
+        return b"[" + b",".join(parts) + b"]"
 
     def cursor(self, message_id: str | None, view: View, not_found: str) -> int | None:
         """The sequence number of a cursor id, None for no cursor, ``UNKNOWN`` for an id that names nothing
