@@ -47,7 +47,13 @@ def uvicorn_config(
     ``allowed_hosts`` widen it, ``option`` is the setting a refusal names, ``{}`` the name). ``ConfigurationError``
     for a bad name."""
     checked = HostCheck(app, host_allowlist(host, allowed_hosts), option=option)
-    return uvicorn.Config(checked, host=host, port=port, log_level=log_level, lifespan="off", log_config=_log_config())
+    # Access lines are logged at "info": below it uvicorn would still format each request's client and path for a
+    # logger that drops them (a few per cent of a small answer's CPU), so it is told there is no access log.
+    access_log = logging.getLevelName(log_level.upper()) <= logging.INFO
+    return uvicorn.Config(
+        checked, host=host, port=port, log_level=log_level, lifespan="off", log_config=_log_config(),
+        access_log=access_log,
+    )  # fmt: skip
 
 
 def open_files_limit() -> int:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import subprocess
 import sys
 from importlib.metadata import metadata, requires
 from typing import Any
 
+import pytest
 from _local import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis_jsonschema import from_schema
@@ -81,3 +83,15 @@ with LiveServer() as server:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     status, protocol = done.stdout.split()
     assert (status, protocol) == ("200", "H11Protocol")
+
+
+@pytest.mark.parametrize(("level", "lines"), [("debug", True), ("info", True), ("warning", False), ("error", False)])
+def test_access_lines_are_logged_only_at_a_level_that_shows_them(level: str, lines: bool) -> None:
+    # Below "info" uvicorn would format every request's access line for a logger that drops it.
+    from mockserver import create_app
+    from mockserver.serving import uvicorn_config
+
+    config = uvicorn_config(create_app(), host="127.0.0.1", port=0, log_level=level)
+    config.load()
+    assert config.access_log is lines
+    assert logging.getLogger("uvicorn.access").hasHandlers() is lines
