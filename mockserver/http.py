@@ -25,7 +25,7 @@ from mockserver.errors import HTTPError, PayloadTooLarge, RequestInvalid, valida
 from mockserver.faults import ConnectionDropped
 from mockserver.rules import Rules
 
-__all__ = ["ERROR_HANDLERS", "json_response", "parse_body", "rules", "sse_response"]
+__all__ = ["ERROR_HANDLERS", "JsonBody", "json_response", "parse_body", "rules", "sse_response"]
 
 Model = TypeVar("Model", bound=BaseModel)
 log = logging.getLogger("letta_mock")
@@ -108,9 +108,30 @@ def json_response(
         body = content.model_dump_json().encode()
     else:
         body = to_json(content)
+    if headers is None:
+        return JsonBody(body, status_code, background)
     return Response(
         body, status_code=status_code, media_type="application/json", headers=headers, background=background
     )
+
+
+class JsonBody(Response):
+    """Starlette's ``Response`` of a JSON body already made, with the head its ``init_headers`` gives such a one
+    (content-length, then content-type), written without working that out again for every answer."""
+
+    media_type = "application/json"
+
+    def __init__(self, body: bytes, status_code: int = 200, background: BackgroundTask | None = None) -> None:
+        self.status_code = status_code
+        self.background = background
+        self.body = body
+        if status_code < 200 or status_code in (204, 304):  # a body-less status: no content-length
+            self.raw_headers = [_JSON_TYPE]
+        else:
+            self.raw_headers = [(b"content-length", str(len(body)).encode()), _JSON_TYPE]
+
+
+_JSON_TYPE = (b"content-type", b"application/json")
 
 
 def sse_response(frames: AsyncIterator[bytes]) -> StreamingResponse:

@@ -120,3 +120,18 @@ def test_a_pace_is_made_of_its_own_controls_whatever_came_before() -> None:
             token_s=controls.get("token_delay_ms", 0) / 1000, jitter_s=controls.get("jitter_ms", 0) / 1000,
             tool_s=tool_ms / 1000, seed=controls.seed,
         )  # fmt: skip
+
+
+@pytest.mark.parametrize("status", [200, 201, 204, 304, 101, 404, 422, 500])
+@pytest.mark.parametrize("body", [b"", b"{}", b'{"a":"\xc3\xa9"}', b"[" + b"1," * 5000 + b"1]"])
+def test_a_json_body_has_the_head_starlette_gives_it(status: int, body: bytes) -> None:
+    from starlette.background import BackgroundTask
+    from starlette.responses import Response
+
+    from mockserver.http import JsonBody
+
+    task = BackgroundTask(print)
+    ours, theirs = JsonBody(body, status, task), Response(body, status, media_type="application/json", background=task)
+    assert (ours.status_code, ours.raw_headers, ours.body, ours.background) == (
+        theirs.status_code, theirs.raw_headers, theirs.body, theirs.background)  # fmt: skip
+    assert ours.headers == theirs.headers

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from mockserver.bodies import share_items
 from mockserver.catalogue import Texts
 from mockserver.errors import BadRequest
-from mockserver.http import rules
+from mockserver.http import JsonBody, rules
 from mockserver.models import RUN_ID_PATTERN
 from mockserver.paging import Page, Row, resource_page
 from mockserver.parameters import RUN_ID, Integer, Text
@@ -45,7 +45,7 @@ def items_response(request: Request, listed: Page | list[Row]) -> Response:
     state = store(request)
     parts = state.page_json(listed) if isinstance(listed, Page) else state.item_json(listed)
     body = share_items(request.scope, parts)  # the journal keeps the parts, not a copy of the body
-    return Response(body, media_type="application/json")
+    return JsonBody(body)
 
 
 def run_id(request: Request) -> str:
