@@ -359,7 +359,12 @@ class _Table:
 
     def serves(self, routes: list[BaseRoute]) -> bool:
         """The router's routes are still the ones the table was built from (a test may replace the admin mount)."""
-        return len(routes) == self.size and all(routes[i] is self.routes[i] for i in self.others.values())
+        if len(routes) != self.size:
+            return False
+        for index in self.others.values():  # a loop, not all(...): asked on every request
+            if routes[index] is not self.routes[index]:
+                return False
+        return True
 
     def find(self, scope: Scope) -> tuple[BaseRoute, Scope] | None:
         """The route Starlette's router would take for ``scope``, and its child scope: the first (in the router's

@@ -124,6 +124,9 @@ def page_of(
 def _window(view: View, after: int | None, before: int | None, count: int, *, newest: bool) -> list[StoredMessage]:
     """The first (or, ``newest``, the last) ``count`` stored messages of the view with ``after < seq < before``,
     in the view's order."""
+    if after is None and before is None and len(view.parts) == 1:  # most pages: one history, no cursor
+        messages, start = view.parts[0]
+        return list(messages[max(start, len(messages) - count) :] if newest else messages[start : start + count])
     ranges: list[tuple[Sequence[StoredMessage], int, int]] = []
     for messages, start in view.parts:
         low = start if after is None else bisect_right(messages, after, lo=start, key=_seq)

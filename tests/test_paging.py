@@ -54,6 +54,9 @@ def views(draw: st.DrawFn) -> tuple[View, list[StoredMessage], list[StoredMessag
         split = draw(st.integers(1, len(listed) - 1))
         shared, own = listed[:split], listed[split:]
         return View(((own[:1], 0), (shared, 0), (own, 1))), [*own[:1], *shared, *own[1:]], others
+    if draw(st.booleans()) and listed:  # one part listed from a later index (a fork's own messages after its first)
+        start = draw(st.integers(0, len(listed)))
+        return View(((listed, start),)), listed[start:], [*others, *listed[:start]]
     return View.of(listed), listed, others
 
 
@@ -131,3 +134,17 @@ def test_a_resource_page_read_lazily_is_the_slice_it_replaced(items: list[str], 
     assert resource_page(reading(), lambda item: item, **arguments) == sliced(items, **arguments)
     if before is None and after is None and limit >= 0:
         assert len(read) <= limit + 1  # only as far as the page
+
+
+def test_a_page_of_one_part_listed_from_a_later_index_starts_there() -> None:
+    # Every query without cursors over one part listed from index ``start`` (the usual page's own path).
+    listed = [stored(seq, ["user", "assistant"]) for seq in range(1, 8)]
+    for start in range(len(listed) + 1):
+        for limit in (None, 0, 1, 3, 7, 9):
+            for order in ("asc", "desc"):
+                for chronological in (False, True):
+                    arguments: dict[str, Any] = dict(
+                        after=None, before=None, limit=limit, order=order, chronological=chronological,
+                        reverse_items=True, types=None,
+                    )  # fmt: skip
+                    assert page(View(((listed, start),)), **arguments) == linear(listed[start:], **arguments)
