@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import schemathesis.cli.commands.run.executor  # noqa: F401 - loaded at collection: test_fuzz_cli.POLLUTER
 from _local import LETTA_MOCK
 from broken_letta import BrokenLetta
 
