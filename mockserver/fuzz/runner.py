@@ -90,8 +90,9 @@ def _events(schema: Any, location: str, budget: CaseBudget | None) -> Generator[
 
 def _skips(handler: Any, event: Any) -> bool:
     """An end of the probing phase that schemathesis' console never saw begin: it asserts on one (its other phases'
-    ends check for themselves). Seen under load, at the end ``_events`` makes up for a phase the budget
-    interrupted; the console has nothing of it to close, the other handlers still get it."""
+    ends check for themselves). A guard, as for the end ``_events`` makes up for a phase the budget interrupted: the
+    console has nothing of it to close, the other handlers still get it. (The failure once blamed on load came from
+    two copies of schemathesis' event classes in one test process: ``tests/test_fuzz_cli.py`` says how.)"""
     from schemathesis.cli.commands.run.handlers.output import OutputHandler
     from schemathesis.engine.events import PhaseFinished
     from schemathesis.engine.run import PhaseName
