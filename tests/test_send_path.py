@@ -135,3 +135,32 @@ def test_a_json_body_has_the_head_starlette_gives_it(status: int, body: bytes) -
     assert (ours.status_code, ours.raw_headers, ours.body, ours.background) == (
         theirs.status_code, theirs.raw_headers, theirs.body, theirs.background)  # fmt: skip
     assert ours.headers == theirs.headers
+
+
+def test_the_app_s_state_is_starlette_s_read_as_plain_attributes() -> None:
+    from starlette.datastructures import State
+
+    from mockserver.appstate import AppState
+
+    app = create_app(seed=3)
+    state = app.state
+    assert isinstance(state, AppState)
+    assert isinstance(state, State)
+    assert vars(state)["store"] is state.store is state["store"] is state._state["store"]  # one dict, not copies
+    state.extra = 1
+    state["other"] = 2
+    assert (state.extra, state.other, state["extra"]) == (1, 2, 1)
+    del state.extra
+    with pytest.raises(AttributeError, match="'AppState' object has no attribute 'extra'"):
+        state.extra  # noqa: B018
+    assert AppState({"given": 5}).given == 5
+    # Read without State.__getattr__ (Python's fallback after a failed lookup): the point of it.
+    called: list[str] = []
+    original = State.__getattr__
+    State.__getattr__ = lambda self, key: called.append(key) or original(self, key)  # type: ignore[method-assign]
+    try:
+        assert state.store is not None
+        assert state.config is not None
+    finally:
+        State.__getattr__ = original  # type: ignore[method-assign]
+    assert called == []
