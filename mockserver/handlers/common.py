@@ -41,10 +41,8 @@ def looks_like_sdk(request: Request) -> bool:
 
 
 def items_response(request: Request, listed: Page | list[Row]) -> Response:
-    """A JSON array of stored items: a page's (``Store.page_json``) or the rows' (``Store.item_json``)."""
-    state = store(request)
-    parts = state.page_json(listed) if isinstance(listed, Page) else state.item_json(listed)
-    body = share_items(request.scope, parts)  # the journal keeps the parts, not a copy of the body
+    """A JSON array of stored items: a page's or the rows' (``Store.listed_json``)."""
+    body = share_items(request.scope, store(request).listed_json(listed))  # the journal keeps the parts, no copy
     return JsonBody(body)
 
 

@@ -211,10 +211,14 @@ class MessageStore(State):
         for message, json in zip(waiting, packed, strict=True):
             message.chunk, message.ends = json, ()  # a packed message's items are told apart in its block
 
+    def listed_json(self, listed: Page | Iterable[Row]) -> list[bytes]:
+        """The JSON of the items listed, as fragments a comma joins: a page's (``page_json``) or the rows'
+        (``item_json``)."""
+        return self.page_json(listed) if isinstance(listed, Page) else self.item_json(listed)
+
     def items_json(self, listed: Page | Iterable[Row]) -> bytes:
-        """A JSON array of stored items: a page's (``page_json``) or the rows' (``item_json``)."""
-        parts = self.page_json(listed) if isinstance(listed, Page) else self.item_json(listed)
-        return b"[" + b",".join(parts) + b"]"
+        """A JSON array of stored items (``listed_json``)."""
+        return b"[" + b",".join(self.listed_json(listed)) + b"]"
 
     def cursor(self, message_id: str | None, view: View, not_found: str) -> int | None:
         """The sequence number of a cursor id, None for no cursor, ``UNKNOWN`` for an id that names nothing
