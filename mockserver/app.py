@@ -7,6 +7,7 @@ import gc
 import importlib
 import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping
+from functools import cached_property
 from typing import Any
 
 from starlette._utils import get_route_path
@@ -206,39 +207,30 @@ class _Route(Route):
         self.app = _respond(endpoint or self._first_request)
         self.methods = {method, "HEAD"} if method == "GET" else {method}
         self._paths = paths
-        self._pattern: tuple[re.Pattern[str], str, dict[str, Any]] | None = None
-        self._parameters: tuple[tuple[int, str, frozenset[str]], ...] | None = None
-        self._siblings: dict[str, set[str]] | None = None
 
-    @property
+    @cached_property
     def parameters(self) -> tuple[tuple[int, str, frozenset[str]], ...]:
         """Each path parameter: its segment's index, its name, the words it may not be (``_literal_siblings``)."""
-        if self._parameters is None:
-            reserved = self._reserved
-            self._parameters = tuple((at, s[1:-1], frozenset(reserved.get(s[1:-1], ()))) for at, s in
-                                     enumerate(self.path.split("/")) if s.startswith("{"))  # fmt: skip
-        return self._parameters
+        reserved = self._reserved
+        return tuple((at, s[1:-1], frozenset(reserved.get(s[1:-1], ()))) for at, s in
+                     enumerate(self.path.split("/")) if s.startswith("{"))  # fmt: skip
 
-    @property
+    @cached_property
     def _reserved(self) -> dict[str, set[str]]:
         """Each path parameter's words it may not be (``_literal_siblings``), found once."""
-        if self._siblings is None:
-            self._siblings = {} if self._paths is None else _literal_siblings(self.path.split("/"), self._paths)
-        return self._siblings
+        return {} if self._paths is None else _literal_siblings(self.path.split("/"), self._paths)
 
-    @property
+    @cached_property
     def _compiled(self) -> tuple[re.Pattern[str], str, dict[str, Any]]:
-        if self._pattern is None:
-            regex, path_format, convertors = compile_path(self.path)
-            pattern = regex.pattern
-            for parameter, words in sorted(self._reserved.items()):
-                group = f"(?P<{parameter}>"
-                alternatives = "|".join(re.escape(word) for word in sorted(words))
-                pattern = pattern.replace(group, f"{group}(?!(?:{alternatives})(?:/|$))")
-            # Starlette's patterns end in "$", which also matches before a final newline: /v1/runs/%0A would be the
-            # runs list rather than the run "\n". "\Z" ends a match at the end of the path only.
-            self._pattern = (re.compile(pattern.removesuffix("$") + r"\Z"), path_format, convertors)
-        return self._pattern
+        regex, path_format, convertors = compile_path(self.path)
+        pattern = regex.pattern
+        for parameter, words in sorted(self._reserved.items()):
+            group = f"(?P<{parameter}>"
+            alternatives = "|".join(re.escape(word) for word in sorted(words))
+            pattern = pattern.replace(group, f"{group}(?!(?:{alternatives})(?:/|$))")
+        # Starlette's patterns end in "$", which also matches before a final newline: /v1/runs/%0A would be the
+        # runs list rather than the run "\n". "\Z" ends a match at the end of the path only.
+        return re.compile(pattern.removesuffix("$") + r"\Z"), path_format, convertors
 
     @property
     def path_regex(self) -> re.Pattern[str]:  # type: ignore[override]
@@ -336,7 +328,6 @@ class _Table:
 
     def __init__(self, routes: list[BaseRoute]) -> None:
         self.routes = list(routes)
-        self.size = len(self.routes)
         self.root = _Node()
         self.others: dict[str, int] = {}  # first segments of the routes not in the table (a mount's: "_mock")
         for index, route in enumerate(self.routes):
@@ -359,7 +350,7 @@ class _Table:
 
     def serves(self, routes: list[BaseRoute]) -> bool:
         """The router's routes are still the ones the table was built from (a test may replace the admin mount)."""
-        if len(routes) != self.size:
+        if len(routes) != len(self.routes):
             return False
         for index in self.others.values():  # a loop, not all(...): asked on every request
             if routes[index] is not self.routes[index]:
