@@ -145,7 +145,11 @@ class Entry:
     @property
     def duration_ms(self) -> float | None:
         """From the request's arrival to the response's end (to ``[DONE]`` for a stream); ``None`` while open."""
-        return None if self.ended_at is None else round((self.ended_at - self._t0) * 1000, 1)
+        return None if self.ended_at is None else self._offset_ms(self.ended_at)
+
+    def _offset_ms(self, when: float) -> float:
+        """``when`` (``time.perf_counter()``) in ms from the request's arrival, as the journal shows offsets."""
+        return round((when - self._t0) * 1000, 1)
 
     def response_body(self) -> Any:
         """The response's JSON (or text); ``None`` for a stream or an empty body."""
@@ -193,7 +197,7 @@ class Entry:
             return
         complete, s.rest = pending[: cut + 2], pending[cut + 2 :]
         now = time.perf_counter()
-        at = round((now - self._t0) * 1000, 1)
+        at = self._offset_ms(now)
         for frame in decode(complete):
             self.event_count += 1
             kind = _message_type(frame.data)

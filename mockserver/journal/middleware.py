@@ -120,7 +120,7 @@ class _Exchange:
             for key, value in message.get("headers", ()):
                 if key == b"content-type":
                     entry.content_type = value.decode("latin-1")
-                    self.streamed = value.startswith(b"text/event-stream")  # as ``Entry.streamed`` reads it
+            self.streamed = entry.streamed  # read once: every write of the body asks
             self.route()
             if self.streamed:
                 self.journal.touch(entry, self.uncounted)
