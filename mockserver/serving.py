@@ -26,11 +26,16 @@ class QuietDrops(logging.Filter):
         return not (record.exc_info and isinstance(record.exc_info[1], ConnectionDropped))
 
 
-def _log_config() -> dict[str, Any]:
+def _log_config(*, access: bool) -> dict[str, Any]:
     # uvicorn's own logging configuration (which it installs anyway), with the filter on its error logger.
     config = copy.deepcopy(LOGGING_CONFIG)
     config.setdefault("filters", {})["letta_mock_quiet_drops"] = {"()": QuietDrops}
     config["loggers"]["uvicorn.error"]["filters"] = ["letta_mock_quiet_drops"]
+    if not access:
+        # No access handler made at all: uvicorn, told there is no access log, would drop the one made here, and a
+        # handler dropped runs a weakref callback in which a Ctrl-C is swallowed (``letta-mock record`` then ran on).
+        del config["handlers"]["access"]
+        config["loggers"]["uvicorn.access"]["handlers"] = []
     return config
 
 
@@ -51,7 +56,7 @@ def uvicorn_config(
     # logger that drops them (a few per cent of a small answer's CPU), so it is told there is no access log.
     access_log = logging.getLevelName(log_level.upper()) <= logging.INFO
     return uvicorn.Config(
-        checked, host=host, port=port, log_level=log_level, lifespan="off", log_config=_log_config(),
+        checked, host=host, port=port, log_level=log_level, lifespan="off", log_config=_log_config(access=access_log),
         access_log=access_log,
     )  # fmt: skip
 

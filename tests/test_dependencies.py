@@ -95,3 +95,7 @@ def test_access_lines_are_logged_only_at_a_level_that_shows_them(level: str, lin
     config.load()
     assert config.access_log is lines
     assert logging.getLogger("uvicorn.access").hasHandlers() is lines
+    # Not made at all below "info": uvicorn would drop it, and a handler dropped runs a weakref callback that
+    # swallows a Ctrl-C arriving then (`letta-mock record` ran on, tests/test_allowlists.py's record test hung).
+    assert isinstance(config.log_config, dict)
+    assert ("access" in config.log_config["handlers"]) is lines
